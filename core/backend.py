@@ -1,0 +1,226 @@
+"""The Backend contract: a small mandatory protocol plus one protocol per optional capability.
+
+The UI and the transfer engine ask ``isinstance(backend, Links)`` and so on to find out
+what a backend can do; they never look at a backend's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from core.model import (
+    _no_hashes,
+    Entry,
+    Link,
+    LinkRequest,
+    LinkSupport,
+    Quota,
+    Version,
+    VersionSupport,
+)
+
+#: Opens the source of a write at a byte offset and yields its bytes from there on.
+#: Backends call it again with a later offset to resume or retry a fragment.
+ByteSource = Callable[[int], AsyncIterator[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """Static traits of a backend (or of one configured remote of it)."""
+
+    case_insensitive: bool = False
+    hash_algorithms: tuple[str, ...] = ()
+    #: Smallest modification time step the backend stores, in seconds.
+    mtime_precision: float = 1e-9
+    max_file_size: int | None = None
+    max_path_length: int | None = None
+    max_name_length: int | None = None
+    #: Whether ``open_read`` accepts a non-zero offset cheaply (Range, seek).
+    seekable_read: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting a backend declares; the config wizard and ``skypane login`` are built from these."""
+
+    name: str
+    help: str
+    default: Any = None
+    kind: str = "str"  # str, int, bool, choice, path
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+    advanced: bool = False
+    required: bool = False
+
+
+@runtime_checkable
+class WriteProgress(Protocol):
+    """What a backend reports while it writes; the engine implements it."""
+
+    def advance(self, nbytes: int) -> None:
+        """``nbytes`` more bytes reached the destination (may be negative after a rewind)."""
+
+    def checkpoint(self, state: Mapping[str, Any]) -> None:
+        """Resumable state (an upload session URL and offset, …) to keep in the journal."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """Everything about a file to be written except its bytes."""
+
+    size: int
+    modified: datetime | None = None
+    #: Exact source mtime in nanoseconds where known; wins over ``modified`` if the backend can store it.
+    modified_ns: int | None = None
+    #: Hashes of the source the caller already knows, for the backend to verify against.
+    expected_hashes: Mapping[str, str] = field(default_factory=_no_hashes)
+    #: State a previous ``WriteProgress.checkpoint`` handed out, to resume from.
+    resume: Mapping[str, Any] | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """The mandatory surface every backend offers."""
+
+    #: Name of the configured remote ("local" for the local filesystem).
+    remote: str
+    capabilities: Capabilities
+    OPTIONS: ClassVar[tuple[Option, ...]]
+
+    def list(self, path: str) -> AsyncIterator[list[Entry]]:
+        """Yield the folder's entries page by page (pages may be of any size)."""
+        ...
+
+    async def stat(self, path: str) -> Entry:
+        """One entry; raises ``NotFound``."""
+        ...
+
+    def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        """Yield the file's bytes from ``offset`` in chunks of bounded size."""
+        ...
+
+    async def write(
+        self,
+        path: str,
+        source: ByteSource,
+        request: WriteRequest,
+        progress: WriteProgress | None = None,
+    ) -> Entry:
+        """Create or replace the file at ``path`` with ``request.size`` bytes from ``source``.
+
+        Returns the entry as stored (with the backend's hashes where it computes any).
+        Raises ``IntegrityError`` when what arrived differs from what was sent.
+        """
+        ...
+
+    async def mkdir(self, path: str, *, parents: bool = False) -> Entry:
+        """Create a folder; ``AlreadyExists`` if there is one (unless ``parents``)."""
+        ...
+
+    async def remove(self, path: str, *, recursive: bool = False) -> None:
+        """Delete for good (no trash); a folder only when empty unless ``recursive``."""
+        ...
+
+    async def move(self, src: str, dst: str) -> Entry:
+        """Rename or move within this backend; ``AlreadyExists`` if ``dst`` is taken."""
+        ...
+
+    async def set_modified(self, path: str, modified: datetime) -> Entry:
+        """Set a file's modification time."""
+        ...
+
+    def check_path(self, path: str, size: int | None = None) -> None:
+        """Raise ``InvalidName``/``PathTooLong``/``FileTooLarge`` if this cannot be stored."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class ServerSideCopy(Protocol):
+    """Copy without the bytes passing through the client."""
+
+    async def copy(self, src: str, dst: str) -> Entry: ...
+
+
+@runtime_checkable
+class Trash(Protocol):
+    """Delete to a recycle bin / desktop trash, recoverable by the user."""
+
+    async def trash(self, path: str) -> None: ...
+
+
+@runtime_checkable
+class QuotaInfo(Protocol):
+    """Storage figures of the drive."""
+
+    async def about(self) -> Quota: ...
+
+
+@runtime_checkable
+class Links(Protocol):
+    """Share links."""
+
+    def link_support(self) -> LinkSupport: ...
+
+    async def create_link(self, path: str, request: LinkRequest) -> Link: ...
+
+    async def list_links(self, path: str) -> list[Link]: ...
+
+    async def revoke_link(self, path: str, link_id: str) -> None: ...
+
+
+@runtime_checkable
+class Versions(Protocol):
+    """Older versions of files."""
+
+    def version_support(self) -> VersionSupport: ...
+
+    async def list_versions(self, path: str) -> list[Version]: ...
+
+    def open_version(self, path: str, version_id: str, offset: int = 0) -> AsyncIterator[bytes]: ...
+
+    async def restore_version(self, path: str, version_id: str) -> None: ...
+
+    async def delete_version(self, path: str, version_id: str) -> None: ...
+
+
+@runtime_checkable
+class Search(Protocol):
+    """Search by name/content below a folder."""
+
+    def search(self, query: str, path: str = "/") -> AsyncIterator[list[Entry]]: ...
+
+
+CAPABILITY_PROTOCOLS: dict[str, type] = {
+    "server_side_copy": ServerSideCopy,
+    "trash": Trash,
+    "quota": QuotaInfo,
+    "links": Links,
+    "versions": Versions,
+    "search": Search,
+}
+
+
+def capabilities_of(backend: object) -> frozenset[str]:
+    """Names of the optional capabilities ``backend`` offers."""
+    return frozenset(name for name, proto in CAPABILITY_PROTOCOLS.items() if isinstance(backend, proto))
+
+
+@dataclass(slots=True)
+class BackendContext:
+    """What a backend may need from the application when it is opened.
+
+    ``secrets`` is the token store (``core.secrets``); ``on_auth_required`` is an async
+    callback the UI installs so that a backend whose sign-in died mid-session can ask
+    the user to sign in again instead of failing queued work.
+    """
+
+    secrets: Any = None
+    on_auth_required: Callable[[str], Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,385 @@
+"""The local filesystem as a backend.
+
+Paths are absolute POSIX paths decoded with ``os.fsdecode`` (surrogate escapes), so a name
+that is not valid UTF-8 comes back to the same bytes when it is used again. Blocking calls
+run in threads. Symbolic links are reported as links and never followed by ``list``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import shutil
+import stat as stat_mod
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, NoReturn, TypeVar
+
+import send2trash
+
+from core import errors
+from core.backend import (
+    BackendContext,
+    ByteSource,
+    Capabilities,
+    Option,
+    WriteProgress,
+    WriteRequest,
+)
+from core.hashing import QuickXorHasher
+from core.model import QUICKXOR, Entry
+
+T = TypeVar("T")
+
+#: Entries per page yielded by ``list``.
+PAGE = 1000
+#: Read size for ``open_read``.
+CHUNK = 1024 * 1024
+#: Suffix of the temporary file a write fills before it is renamed into place.
+PART_SUFFIX = ".skypane-part"
+
+
+def raise_mapped(exc: OSError, path: str) -> NoReturn:
+    """Turn an ``OSError`` into the matching ``core.errors`` type, keeping the OS message."""
+    detail = exc.strerror or str(exc)
+    code = exc.errno
+    cls: type[errors.SkypaneError]
+    if isinstance(exc, FileNotFoundError):
+        cls, msg = errors.NotFound, "no such file or folder"
+    elif isinstance(exc, FileExistsError):
+        cls, msg = errors.AlreadyExists, "already exists"
+    elif isinstance(exc, PermissionError):
+        cls, msg = errors.PermissionDenied, "permission denied"
+    elif isinstance(exc, NotADirectoryError):
+        cls, msg = errors.NotADirectory, "not a folder"
+    elif isinstance(exc, IsADirectoryError):
+        cls, msg = errors.IsADirectory, "is a folder"
+    elif code in (errno.ENOSPC, errno.EDQUOT):
+        cls, msg = errors.QuotaExceeded, "no space left on device"
+    elif code == errno.ENAMETOOLONG:
+        cls, msg = errors.PathTooLong, "name or path too long"
+    elif code == errno.ENOTEMPTY:
+        cls, msg = errors.DirectoryNotEmpty, "folder not empty"
+    elif code == errno.ELOOP:
+        cls, msg = errors.NotFound, "too many levels of symbolic links"
+    else:
+        cls, msg = errors.SkypaneError, "filesystem error"
+    raise cls(msg, path=path, detail=detail) from exc
+
+
+def _run(fn: Callable[[], T], path: str) -> T:
+    try:
+        return fn()
+    except OSError as exc:
+        raise_mapped(exc, path)
+
+
+def entry_from_stat(path: str, st: os.stat_result, target: os.stat_result | None = None) -> Entry:
+    """Build an ``Entry`` from ``lstat`` (and, for a link, the ``stat`` of its target)."""
+    name = os.path.basename(path) or path
+    is_link = stat_mod.S_ISLNK(st.st_mode)
+    shown = target if (is_link and target is not None) else st
+    is_dir = stat_mod.S_ISDIR(shown.st_mode)
+    link_target = None
+    if is_link:
+        with contextlib.suppress(OSError):
+            link_target = os.readlink(path)
+    return Entry(
+        name=name,
+        path=path,
+        is_dir=is_dir,
+        size=0 if is_dir else shown.st_size,
+        modified=datetime.fromtimestamp(shown.st_mtime_ns / 1e9, UTC),
+        mtime_ns=shown.st_mtime_ns,
+        is_link=is_link,
+        link_target=link_target,
+        is_hidden=name.startswith("."),
+    )
+
+
+def _lstat_entry(path: str) -> Entry:
+    st = os.lstat(path)
+    target = None
+    if stat_mod.S_ISLNK(st.st_mode):
+        try:
+            target = os.stat(path)
+        except OSError:
+            target = None  # dangling link or a loop: shown as a link to nothing
+    return entry_from_stat(path, st, target)
+
+
+def _scan_pages(path: str) -> Iterator[list[Entry]]:
+    page: list[Entry] = []
+    with os.scandir(path) as it:
+        for de in it:
+            full = os.path.join(path, de.name)
+            try:
+                st = de.stat(follow_symlinks=False)
+                target = None
+                if stat_mod.S_ISLNK(st.st_mode):
+                    try:
+                        target = os.stat(full)
+                    except OSError:
+                        target = None
+                page.append(entry_from_stat(full, st, target))
+            except FileNotFoundError:
+                continue  # vanished while listing
+            if len(page) >= PAGE:
+                yield page
+                page = []
+    if page:
+        yield page
+
+
+class LocalBackend:
+    """The local filesystem."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("root", "Folder shown when the pane opens", default="~", kind="path"),
+    )
+
+    def __init__(self, remote: str = "local", root: str = "/") -> None:
+        self.remote = remote
+        self.root = root
+        self.capabilities = Capabilities(
+            case_insensitive=False,
+            hash_algorithms=(),
+            mtime_precision=1e-9,
+            max_file_size=None,
+            max_path_length=4095,
+            max_name_length=255,
+        )
+
+    @classmethod
+    def from_config(
+        cls, remote: str, options: Mapping[str, Any], context: BackendContext | None = None
+    ) -> LocalBackend:
+        root = os.path.expanduser(str(options.get("root", "~")))
+        return cls(remote, root)
+
+    # -- listing ---------------------------------------------------------------
+
+    async def list(self, path: str) -> AsyncIterator[list[Entry]]:
+        pages = _run(lambda: _scan_pages(path), path)
+        sentinel: list[Entry] = []
+        while True:
+            page = await asyncio.to_thread(_run, lambda: next(pages, sentinel), path)
+            if page is sentinel:
+                return
+            yield page
+
+    async def stat(self, path: str) -> Entry:
+        return await asyncio.to_thread(_run, lambda: _lstat_entry(path), path)
+
+    # -- reading ---------------------------------------------------------------
+
+    async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        def _open() -> Any:
+            st = os.stat(path)
+            if stat_mod.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+            f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in finally below
+            if offset:
+                f.seek(offset)
+            return f
+
+        f = await asyncio.to_thread(_run, _open, path)
+        try:
+            while True:
+                chunk = await asyncio.to_thread(_run, lambda: f.read(CHUNK), path)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            f.close()
+
+    # -- writing ---------------------------------------------------------------
+
+    async def write(
+        self,
+        path: str,
+        source: ByteSource,
+        request: WriteRequest,
+        progress: WriteProgress | None = None,
+    ) -> Entry:
+        """Write to a part file beside the target, then rename it into place.
+
+        A resumable write (``request.resume`` with a ``part`` path from an earlier
+        checkpoint) continues from the part file's length; the QuickXorHash of what is
+        already there is recomputed so the returned entry carries the hash of the whole file.
+        """
+        part, offset = await asyncio.to_thread(self._prepare_part, path, request)
+        if progress is not None:
+            progress.checkpoint({"part": part})
+            if offset:
+                progress.advance(offset)
+        hasher = QuickXorHasher()
+        if offset:
+            await asyncio.to_thread(_hash_prefix, part, offset, hasher)
+        fd = await asyncio.to_thread(_run, lambda: os.open(part, os.O_WRONLY), part)
+        written = offset
+        try:
+            os.lseek(fd, offset, os.SEEK_SET)
+            async for chunk in source(offset):
+                await asyncio.to_thread(_write_all, fd, chunk, part)
+                hasher.update(chunk)
+                written += len(chunk)
+                if progress is not None:
+                    progress.advance(len(chunk))
+            await asyncio.to_thread(_run, lambda: os.fsync(fd), part)
+        except errors.QuotaExceeded:
+            os.close(fd)
+            fd = -1
+            with contextlib.suppress(OSError):
+                os.unlink(part)  # a full disk must not be left fuller by our leftovers
+            raise
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        if written != request.size:
+            raise errors.IntegrityError(
+                f"expected {request.size} bytes, source gave {written}", path=path
+            )
+        expected = request.expected_hashes.get(QUICKXOR)
+        if expected is not None and expected != hasher.value():
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise errors.IntegrityError(
+                "QuickXorHash of the written file differs from the source's",
+                path=path,
+                detail=f"source {expected}, written {hasher.value()}",
+            )
+
+        def _finish() -> Entry:
+            if request.modified_ns is not None:
+                os.utime(part, ns=(request.modified_ns, request.modified_ns))
+            elif request.modified is not None:
+                ns = int(request.modified.timestamp() * 1_000_000) * 1000
+                os.utime(part, ns=(ns, ns))
+            os.replace(part, path)
+            return _lstat_entry(path)
+
+        entry = await asyncio.to_thread(_run, _finish, path)
+        return _with_hash(entry, hasher.value())
+
+    def _prepare_part(self, path: str, request: WriteRequest) -> tuple[str, int]:
+        resume = request.resume or {}
+        part = resume.get("part")
+        if isinstance(part, str) and os.path.dirname(part) == os.path.dirname(path):
+            try:
+                size = os.stat(part).st_size
+            except OSError:
+                size = -1
+            if 0 <= size <= request.size:
+                return part, size
+        directory = os.path.dirname(path)
+        _run(lambda: os.stat(directory), directory)
+        name = f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}{PART_SUFFIX}"
+        part = os.path.join(directory, name)
+        fd = _run(lambda: os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path)
+        os.close(fd)
+        return part, 0
+
+    # -- changing --------------------------------------------------------------
+
+    async def mkdir(self, path: str, *, parents: bool = False) -> Entry:
+        def _mk() -> Entry:
+            if parents:
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.mkdir(path)
+            return _lstat_entry(path)
+
+        return await asyncio.to_thread(_run, _mk, path)
+
+    async def remove(self, path: str, *, recursive: bool = False) -> None:
+        def _rm() -> None:
+            st = os.lstat(path)
+            if stat_mod.S_ISDIR(st.st_mode):
+                if recursive:
+                    shutil.rmtree(path, onerror=_rmtree_error)
+                else:
+                    os.rmdir(path)
+            else:
+                os.unlink(path)  # a link is removed, never its target
+
+        await asyncio.to_thread(_run, _rm, path)
+
+    async def trash(self, path: str) -> None:
+        await asyncio.to_thread(_run, lambda: os.lstat(path), path)
+        try:
+            await asyncio.to_thread(send2trash.send2trash, path)
+        except send2trash.TrashPermissionError as exc:
+            raise errors.PermissionDenied(
+                "cannot move to the trash", path=path, detail=str(exc)
+            ) from exc
+        except OSError as exc:
+            raise_mapped(exc, path)
+
+    async def move(self, src: str, dst: str) -> Entry:
+        def _mv() -> Entry:
+            if os.path.lexists(dst) and os.path.normcase(src) != os.path.normcase(dst):
+                raise FileExistsError(errno.EEXIST, "File exists", dst)
+            os.rename(src, dst)
+            return _lstat_entry(dst)
+
+        return await asyncio.to_thread(_run, _mv, dst)
+
+    async def set_modified(self, path: str, modified: datetime) -> Entry:
+        ns = int(modified.timestamp() * 1_000_000) * 1000
+
+        def _set() -> Entry:
+            os.utime(path, ns=(ns, ns), follow_symlinks=False)
+            return _lstat_entry(path)
+
+        return await asyncio.to_thread(_run, _set, path)
+
+    def check_path(self, path: str, size: int | None = None) -> None:
+        if "\x00" in path:
+            raise errors.InvalidName("a name cannot contain a NUL character", path=path)
+        raw = os.fsencode(path)
+        if len(raw) > 4095:
+            raise errors.PathTooLong("path longer than 4095 bytes", path=path)
+        for part in raw.split(b"/"):
+            if len(part) > 255:
+                raise errors.PathTooLong("a name is longer than 255 bytes", path=path)
+
+    async def close(self) -> None:
+        return None
+
+
+def _write_all(fd: int, data: bytes, path: str) -> None:
+    view = memoryview(data)
+    try:
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+    except OSError as exc:
+        raise_mapped(exc, path)
+
+
+def _hash_prefix(path: str, length: int, hasher: QuickXorHasher) -> None:
+    with open(path, "rb") as f:
+        remaining = length
+        while remaining:
+            chunk = f.read(min(CHUNK, remaining))
+            if not chunk:
+                break
+            hasher.update(chunk)
+            remaining -= len(chunk)
+
+
+def _rmtree_error(func: Any, path: str, exc_info: Any) -> None:
+    exc = exc_info[1]
+    if isinstance(exc, OSError):
+        raise_mapped(exc, path)
+    raise exc
+
+
+def _with_hash(entry: Entry, quickxor: str) -> Entry:
+    from dataclasses import replace
+
+    return replace(entry, hashes={QUICKXOR: quickxor})

@@ -1,0 +1,55 @@
+"""The ``skypane`` command line: no sub-command opens the TUI; sub-commands run headless.
+
+Each module in ``COMMAND_MODULES`` adds its sub-commands with ``register(subparsers)``;
+a command's handler takes the parsed arguments and returns the exit code
+(0 ok, 1 failure, 2 usage). Headless commands never import Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from core import __version__
+from core.errors import ConfigError, SkypaneError
+
+COMMAND_MODULES = ("tui.cli.files", "tui.cli.emulator")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="skypane",
+        description="A two-pane terminal file manager for OneDrive and SharePoint.",
+    )
+    parser.add_argument("--version", action="version", version=f"skypane {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the TUI on a local demo drive")
+    parser.add_argument(
+        "--demo-reset", action="store_true", help="with --demo: start the demo drive over"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    try:
+        if handler is None:
+            from tui.run import run_tui
+
+            return run_tui(args)
+        return int(handler(args))
+    except KeyboardInterrupt:
+        print("skypane: interrupted", file=sys.stderr)
+        return 130
+    except ConfigError as exc:
+        print(f"skypane: {exc}", file=sys.stderr)
+        return 2 if "unknown remote" in str(exc) else 1
+    except SkypaneError as exc:
+        print(f"skypane: {exc}", file=sys.stderr)
+        return 1

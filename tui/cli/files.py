@@ -1,0 +1,168 @@
+"""``skypane remotes``, ``ls`` and ``hashsum``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from core.backend import Backend
+from core.config import load_config
+from core.hashing import QuickXorHasher, hash_file, quickxor_hex
+from core.model import QUICKXOR, Entry
+from tui.cli.common import (
+    entry_dict,
+    fmt_size,
+    fmt_time,
+    open_location,
+    print_json,
+    run,
+    safe_name,
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("remotes", help="list configured remotes")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_remotes)
+
+    p = sub.add_parser("ls", help="list a folder (local path or remote:path)")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("-l", "--long", action="store_true", help="size, modified time and name")
+    p.add_argument("-a", "--all", action="store_true", help="include hidden entries")
+    p.add_argument("--hash", action="store_true", help="include QuickXorHash (computed if needed)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_ls)
+
+    p = sub.add_parser("hashsum", help="QuickXorHash of files, like `rclone hashsum quickxor`")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--hex", action="store_true", help="lower-case hex instead of base64")
+    p.add_argument(
+        "--download", action="store_true", help="hash remote files by reading them, not the server's"
+    )
+    p.set_defaults(handler=cmd_hashsum)
+
+
+def cmd_remotes(args: argparse.Namespace) -> int:
+    config = load_config()
+    remotes = config.remotes
+    if args.json:
+        print_json([{"name": r.name, "type": r.type, **dict(r.options)} for r in remotes.values()])
+        return 0
+    if not remotes:
+        print("no remotes configured (add one with `skypane login NAME`)", file=sys.stderr)
+        return 0
+    for r in remotes.values():
+        detail = r.get("account") or r.get("drive_id") or ""
+        print(f"{r.name}:\t{r.type}\t{detail}".rstrip())
+    return 0
+
+
+async def _entry_hash(backend: Backend, entry: Entry, download: bool = False) -> str | None:
+    if entry.is_dir:
+        return None
+    stored = entry.hash(QUICKXOR)
+    if stored and not download:
+        return stored
+    if backend.remote == "local":
+        import asyncio
+
+        return await asyncio.to_thread(hash_file, entry.path)
+    h = QuickXorHasher()
+    async for chunk in backend.open_read(entry.path):
+        h.update(chunk)
+    return h.value()
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    backend, loc = open_location(args.path)
+
+    async def _ls() -> list[Entry]:
+        try:
+            top = await backend.stat(loc.path)
+            if not top.is_dir:
+                entries = [top]
+            else:
+                entries = []
+                async for page in backend.list(loc.path):
+                    entries.extend(page)
+            if not args.all:
+                entries = [e for e in entries if not e.is_hidden]
+            entries.sort(key=lambda e: (not e.is_dir, e.name.casefold()))
+            if args.hash:
+                from dataclasses import replace
+
+                hashed = []
+                for e in entries:
+                    value = await _entry_hash(backend, e)
+                    hashed.append(replace(e, hashes={**e.hashes, QUICKXOR: value}) if value else e)
+                entries = hashed
+            return entries
+        finally:
+            await backend.close()
+
+    entries = run(_ls)
+    if args.json:
+        print_json([entry_dict(e) for e in entries])
+        return 0
+    for e in entries:
+        name = safe_name(e.name) + ("/" if e.is_dir else "")
+        if e.is_link:
+            name += f" -> {safe_name(e.link_target or '?')}"
+        if args.long:
+            size = "-" if e.is_dir else fmt_size(e.size)
+            line = f"{size:>10}  {fmt_time(e.modified)}  {name}"
+            if args.hash:
+                line = f"{e.hash(QUICKXOR) or '-':28}  {line}"
+            print(line)
+        else:
+            print(name)
+    return 0
+
+
+def cmd_hashsum(args: argparse.Namespace) -> int:
+    config = load_config()
+    status = 0
+    for text in args.paths:
+        backend, loc = open_location(text, config)
+
+        async def _sum(backend: Backend = backend, top: str = loc.path) -> list[tuple[str, str]]:
+            out: list[tuple[str, str]] = []
+            try:
+                root = await backend.stat(top)
+                stack = [root]
+                while stack:
+                    entry = stack.pop()
+                    if entry.is_dir and not entry.is_link:
+                        children: list[Entry] = []
+                        async for page in backend.list(entry.path):
+                            children.extend(page)
+                        stack.extend(sorted(children, key=lambda e: e.name, reverse=True))
+                        continue
+                    if entry.is_dir:
+                        continue  # a link to a folder: never followed
+                    value = await _entry_hash(backend, entry, args.download)
+                    if value is not None:
+                        shown = entry.path if entry.path != root.path else text
+                        if entry.path != root.path and root.is_dir:
+                            shown = os.path.relpath(entry.path, root.path)
+                        out.append((value, shown))
+            finally:
+                await backend.close()
+            return out
+
+        try:
+            for value, shown in run(_sum):
+                print(f"{quickxor_hex(value) if args.hex else value}  {safe_name(shown)}")
+        except Exception as exc:  # report and carry on with the other paths, like rclone
+            from core.errors import SkypaneError
+
+            if not isinstance(exc, SkypaneError):
+                raise
+            print(f"skypane: {exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
+__all__ = ["register"]
