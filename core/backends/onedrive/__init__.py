@@ -1,0 +1,1 @@
+"""OneDrive / SharePoint through Microsoft Graph."""
