@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from core.model import (
-    _no_hashes,
     Entry,
     Link,
     LinkRequest,
@@ -20,6 +19,7 @@ from core.model import (
     Quota,
     Version,
     VersionSupport,
+    _no_hashes,
 )
 
 #: Opens the source of a write at a byte offset and yields its bytes from there on.
@@ -209,7 +209,9 @@ CAPABILITY_PROTOCOLS: dict[str, type] = {
 
 def capabilities_of(backend: object) -> frozenset[str]:
     """Names of the optional capabilities ``backend`` offers."""
-    return frozenset(name for name, proto in CAPABILITY_PROTOCOLS.items() if isinstance(backend, proto))
+    return frozenset(
+        name for name, proto in CAPABILITY_PROTOCOLS.items() if isinstance(backend, proto)
+    )
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ import errno
 import os
 import shutil
 import stat as stat_mod
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -311,7 +312,7 @@ class LocalBackend:
     async def trash(self, path: str) -> None:
         await asyncio.to_thread(_run, lambda: os.lstat(path), path)
         try:
-            await asyncio.to_thread(send2trash.send2trash, path)
+            await asyncio.to_thread(_send_to_trash, path)
         except send2trash.TrashPermissionError as exc:
             raise errors.PermissionDenied(
                 "cannot move to the trash", path=path, detail=str(exc)
@@ -349,6 +350,22 @@ class LocalBackend:
 
     async def close(self) -> None:
         return None
+
+
+def _send_to_trash(path: str) -> None:
+    # send2trash reads XDG_DATA_HOME once, at import; honour the environment as it is now
+    # (tests and sandboxed runs point it elsewhere after import).
+    if sys.platform.startswith("linux"):
+        from send2trash import plat_other
+
+        data_home = os.path.expanduser(
+            os.environb.get(b"XDG_DATA_HOME", b"") or os.fsencode("~/.local/share")
+        )
+        if data_home != plat_other.XDG_DATA_HOME:
+            plat_other.XDG_DATA_HOME = data_home
+            plat_other.HOMETRASH_B = os.path.join(data_home, b"Trash")
+            plat_other.HOMETRASH = os.fsdecode(plat_other.HOMETRASH_B)
+    send2trash.send2trash(path)
 
 
 def _write_all(fd: int, data: bytes, path: str) -> None:

@@ -39,7 +39,9 @@ def register(sub: Any) -> None:
     p.add_argument("paths", nargs="+")
     p.add_argument("--hex", action="store_true", help="lower-case hex instead of base64")
     p.add_argument(
-        "--download", action="store_true", help="hash remote files by reading them, not the server's"
+        "--download",
+        action="store_true",
+        help="hash remote files by reading them, not the server's",
     )
     p.set_defaults(handler=cmd_hashsum)
 
@@ -127,7 +129,9 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
     for text in args.paths:
         backend, loc = open_location(text, config)
 
-        async def _sum(backend: Backend = backend, top: str = loc.path) -> list[tuple[str, str]]:
+        async def _sum(
+            backend: Backend = backend, top: str = loc.path, text: str = text
+        ) -> list[tuple[str, str]]:
             out: list[tuple[str, str]] = []
             try:
                 root = await backend.stat(top)

@@ -1,0 +1,119 @@
+"""skypane --version, remotes, ls and hashsum, as a user runs them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core import __version__
+from core.config import RemoteConfig, load_config
+from tui.cli import main
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "hello.txt").write_bytes(b"hello")
+    (tmp_path / "sub" / "digits.txt").write_bytes(b"0123456789" * 100)
+    (tmp_path / ".hidden").write_text("h")
+    os.utime(tmp_path / "hello.txt", (1_600_000_000, 1_600_000_000))
+    return tmp_path
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skypane {__version__}"
+
+
+def test_ls_json_gives_sizes_mtimes_and_hashes(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", str(tree), "--json", "--hash"]) == 0
+    data = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert set(data) == {"sub", "hello.txt"}
+    assert data["hello.txt"]["size"] == 5
+    assert data["hello.txt"]["modified"].startswith("2020-09-13T12:26:40")
+    assert data["hello.txt"]["hashes"]["quickxor"] == "aCgDG9jwBgAAAAAABQAAAAAAAAA="
+    assert data["sub"]["type"] == "dir"
+
+
+def test_ls_all_shows_hidden_and_long_format(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", "-l", "-a", str(tree)]) == 0
+    out = capsys.readouterr().out
+    assert ".hidden" in out and "sub/" in out and "5 Bytes" in out
+
+
+def test_ls_missing_path_fails_with_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", str(tmp_path / "missing")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_ls_unknown_remote_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    config = load_config()
+    config.set_remote(RemoteConfig("work", "onedrive", {"client_id": "x"}))
+    config.save()
+    assert main(["ls", "nope:Documents"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown remote 'nope'" in err and "work" in err
+
+
+def test_hashsum_matches_vectors(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hashsum", str(tree / "sub" / "digits.txt"), str(tree / "hello.txt")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("jE6XslXW8BcxmE1Dxhaj4y3tmVM=  ")
+    assert lines[1].startswith("aCgDG9jwBgAAAAAABQAAAAAAAAA=  ")
+
+
+def test_hashsum_of_a_folder_recurses_with_relative_names(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["hashsum", "--hex", str(tree)]) == 0
+    out = dict(line.split("  ")[::-1] for line in capsys.readouterr().out.splitlines())
+    assert out["hello.txt"] == base64.b64decode("aCgDG9jwBgAAAAAABQAAAAAAAAA=").hex()
+    assert "sub/digits.txt" in out
+
+
+def test_hashsum_reports_missing_and_continues(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["hashsum", str(tree / "nope"), str(tree / "hello.txt")]) == 1
+    captured = capsys.readouterr()
+    assert "nope" in captured.err and "hello.txt" in captured.out
+
+
+def test_remotes_lists_configured(capsys: pytest.CaptureFixture[str]) -> None:
+    config = load_config()
+    config.set_remote(RemoteConfig("work", "onedrive", {"client_id": "x"}))
+    config.save()
+    assert main(["remotes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["name"] == "work"
+
+
+def test_bad_usage_exits_2() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["ls", "--no-such-flag"])
+    assert info.value.code == 2
+
+
+def test_console_script_runs_in_a_real_process(tree: Path) -> None:
+    exe = Path(sys.executable).with_name("skypane")
+    out = subprocess.run(
+        [str(exe), "hashsum", str(tree / "hello.txt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.split()[0] == "aCgDG9jwBgAAAAAABQAAAAAAAAA="

@@ -1,0 +1,30 @@
+"""core must stay free of UI code: importing all of it must not load textual, rich or tui."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CODE = """
+import importlib, pkgutil, sys
+import core
+for mod in pkgutil.walk_packages(core.__path__, "core."):
+    importlib.import_module(mod.name)
+bad = sorted(m for m in sys.modules if m.split(".")[0] in {"textual", "rich", "tui"})
+print(",".join(bad))
+"""
+
+
+def test_core_imports_no_ui_modules() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", CODE], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "", f"core pulled in UI modules: {out.stdout}"
+
+
+def test_headless_cli_does_not_import_textual() -> None:
+    code = "import sys; from tui.cli import build_parser; build_parser(); print('textual' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,193 @@
+"""What the local backend must get right beyond the shared contract."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core import errors
+from core.backend import WriteRequest
+from core.backends.local import PART_SUFFIX, LocalBackend
+
+
+async def names(backend: LocalBackend, path: str) -> dict[str, object]:
+    out = {}
+    async for page in backend.list(path):
+        for e in page:
+            out[e.name] = e
+    return out
+
+
+def source(data: bytes):
+    async def open_at(offset: int) -> AsyncIterator[bytes]:
+        yield data[offset:]
+
+    return open_at
+
+
+async def test_names_that_are_not_utf8_survive_a_round_trip(tmp_path: Path) -> None:
+    raw = os.fsencode(str(tmp_path)) + b"/caf\xe9-\xff.txt"
+    with open(raw, "wb") as f:
+        f.write(b"latin-1 name")
+    backend = LocalBackend()
+    entries = await names(backend, str(tmp_path))
+    (entry,) = entries.values()
+    assert os.fsencode(entry.path) == raw
+    data = b"".join([c async for c in backend.open_read(entry.path)])
+    assert data == b"latin-1 name"
+    moved = await backend.move(entry.path, entry.path + ".bak")
+    assert os.path.exists(os.fsencode(moved.path))
+
+
+async def test_symlinks_are_shown_as_links(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "dangling").symlink_to(tmp_path / "missing")
+    entries = await names(LocalBackend(), str(tmp_path))
+    assert entries["link"].is_link and entries["link"].is_dir
+    assert entries["link"].link_target == str(tmp_path / "real")
+    assert entries["dangling"].is_link and not entries["dangling"].is_dir
+    assert not entries["real"].is_link
+
+
+async def test_symlink_loop_lists_without_hanging(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    (tmp_path / "self").symlink_to(tmp_path)
+    entries = await names(LocalBackend(), str(tmp_path))
+    assert entries["a"].is_link and not entries["a"].is_dir
+    assert entries["self"].is_link and entries["self"].is_dir
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permissions")
+async def test_permission_denied_names_the_path(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        with pytest.raises(errors.PermissionDenied, match="locked"):
+            await names(LocalBackend(), str(locked))
+    finally:
+        locked.chmod(0o700)
+
+
+async def test_permission_errors_map_with_path(tmp_path: Path, monkeypatch) -> None:
+    def denied(path, *a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(os, "scandir", denied)
+    with pytest.raises(errors.PermissionDenied) as info:
+        await names(LocalBackend(), str(tmp_path))
+    assert str(tmp_path) in str(info.value)
+
+
+async def test_missing_path_is_not_found_with_path(tmp_path: Path) -> None:
+    with pytest.raises(errors.NotFound) as info:
+        await LocalBackend().stat(str(tmp_path / "gone"))
+    assert "gone" in str(info.value)
+
+
+async def test_mtime_keeps_nanoseconds(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    ns = 1_600_000_000_123_456_789
+    os.utime(path, ns=(ns, ns))
+    entry = await LocalBackend().stat(str(path))
+    assert entry.mtime_ns == ns
+    backend = LocalBackend()
+    await backend.write(str(tmp_path / "g"), source(b"y"), WriteRequest(size=1, modified_ns=ns))
+    assert os.stat(tmp_path / "g").st_mtime_ns == ns
+
+
+async def test_full_disk_leaves_no_partial_file(tmp_path: Path, monkeypatch) -> None:
+    real_write = os.write
+    calls = {"n": 0}
+
+    def filling_write(fd, data):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    async def two_chunks(offset: int) -> AsyncIterator[bytes]:
+        yield b"a" * 10
+        yield b"b" * 10
+
+    monkeypatch.setattr(os, "write", filling_write)
+    with pytest.raises(errors.QuotaExceeded, match="no space"):
+        await LocalBackend().write(str(tmp_path / "big"), two_chunks, WriteRequest(size=20))
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_write_resumes_from_part_file(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 40
+    checkpoints: list[dict] = []
+
+    class Progress:
+        done = 0
+
+        def advance(self, n: int) -> None:
+            self.done += n
+
+        def checkpoint(self, state) -> None:
+            checkpoints.append(dict(state))
+
+    async def dying(offset: int) -> AsyncIterator[bytes]:
+        yield data[:4000]
+        raise ConnectionError("source went away")
+
+    backend = LocalBackend()
+    target = str(tmp_path / "out.bin")
+    with pytest.raises(ConnectionError):
+        await backend.write(target, dying, WriteRequest(size=len(data)), Progress())
+    part = checkpoints[-1]["part"]
+    assert part.endswith(PART_SUFFIX) and os.path.getsize(part) == 4000
+
+    offsets: list[int] = []
+
+    async def rest(offset: int) -> AsyncIterator[bytes]:
+        offsets.append(offset)
+        yield data[offset:]
+
+    progress = Progress()
+    entry = await backend.write(
+        target, rest, WriteRequest(size=len(data), resume={"part": part}), progress
+    )
+    assert offsets == [4000]
+    assert progress.done == len(data)
+    assert Path(target).read_bytes() == data
+    from core.hashing import quickxor_of
+
+    assert entry.hashes["quickxor"] == quickxor_of(data)
+    assert not os.path.exists(part)
+
+
+async def test_trash_goes_to_the_desktop_trash(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me somewhere")
+    await LocalBackend().trash(str(victim))
+    assert not victim.exists()
+    trash = Path(os.environ["XDG_DATA_HOME"]) / "Trash" / "files"
+    assert [p.read_text() for p in trash.iterdir()] == ["keep me somewhere"]
+
+
+async def test_remove_is_permanent_and_never_follows_links(tmp_path: Path) -> None:
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "file").write_text("x")
+    (tmp_path / "link").symlink_to(keep)
+    await LocalBackend().remove(str(tmp_path / "link"), recursive=True)
+    assert (keep / "file").exists()
+
+
+async def test_check_path_limits(tmp_path: Path) -> None:
+    backend = LocalBackend()
+    with pytest.raises(errors.PathTooLong):
+        backend.check_path(str(tmp_path / ("x" * 300)))
+    with pytest.raises(errors.InvalidName):
+        backend.check_path(str(tmp_path / "a\x00b"))
+    backend.check_path(str(tmp_path / "fine.txt"))
