@@ -19,4 +19,4 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     from core.emulator.cli import main as emulator_main
 
-    return emulator_main(list(args.rest))
+    return int(emulator_main(list(args.rest)))
