@@ -1,0 +1,382 @@
+"""Turn a job (sources, destination) into items and a pre-flight report.
+
+The walk lists source folders a few at a time, never follows a symbolic link to a folder (so
+a link loop cannot make it run forever), lists destination folders that already exist to find
+conflicts up front (no per-file ``stat`` later), and asks the destination whether it can store
+each name and size (``check_path``, ``max_file_size``) and whether it has room (``about``).
+Items come out in run order: folders to create (shallow first), files, then emptied source
+folders to remove after a move (deep first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core import errors
+from core.backend import Backend, QuotaInfo, ServerSideCopy
+from core.model import QUICKXOR, Entry
+from core.paths import basename, join, parent
+from core.transfer.model import Item, ItemKind, Job, JobKind, Plan, PlanProblem
+
+#: Source folders listed at once during the walk.
+LIST_CONCURRENCY = 4
+
+
+def norm_remote(remote: str | None) -> str:
+    return "local" if remote is None else remote
+
+
+def same_remote(a: str | None, b: str | None) -> bool:
+    return norm_remote(a) == norm_remote(b)
+
+
+def mtime_ns(entry: Entry) -> int | None:
+    if entry.mtime_ns is not None:
+        return entry.mtime_ns
+    if entry.modified is not None:
+        return int(entry.modified.timestamp() * 1_000_000) * 1000
+    return None
+
+
+def existing_facts(entry: Entry) -> tuple[int, int | None, str | None]:
+    return (entry.size, mtime_ns(entry), entry.hash(QUICKXOR))
+
+
+async def list_all(backend: Backend, path: str) -> list[Entry]:
+    out: list[Entry] = []
+    async for page in backend.list(path):
+        out.extend(page)
+    return out
+
+
+@dataclass
+class _Walk:
+    job: Job
+    backend_for: Callable[[str | None], Backend]
+    mkdirs: list[Item] = field(default_factory=list)
+    files: list[Item] = field(default_factory=list)
+    rmdirs: list[Item] = field(default_factory=list)
+    problems: list[PlanProblem] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LIST_CONCURRENCY))
+
+    def problem(self, path: str, reason: str, severity: str = "error") -> None:
+        self.problems.append(PlanProblem(path, reason, severity))
+
+    def _new(self, kind: ItemKind, src: Entry | None, src_remote: str | None, dst: str) -> Item:
+        dest = self.job.dest
+        return Item(
+            seq=0,
+            kind=kind,
+            src_remote=src_remote,
+            src_path=src.path if src is not None else dst,
+            dst_remote=dest.remote if dest is not None else src_remote,
+            dst_path=dst,
+            size=0 if src is None or src.is_dir else src.size,
+            is_dir=src.is_dir if src is not None else True,
+            src_modified_ns=mtime_ns(src) if src is not None else None,
+            src_hashes=dict(src.hashes) if src is not None else {},
+        )
+
+    def check(self, dst_b: Backend, path: str, size: int | None) -> bool:
+        try:
+            dst_b.check_path(path, size)
+            limit = dst_b.capabilities.max_file_size
+            if size is not None and limit is not None and size > limit:
+                raise errors.FileTooLarge(
+                    f"file larger than the destination's limit ({limit} bytes)"
+                )
+        except errors.SkypaneError as exc:
+            self.problem(path, exc.message if exc.path else str(exc))
+            return False
+        return True
+
+    def key(self, dst_b: Backend, name: str) -> str:
+        return name.casefold() if dst_b.capabilities.case_insensitive else name
+
+    async def skip_link(self, entry: Entry, src_remote: str | None) -> bool:
+        """Links to folders are never followed; broken or looping links are reported."""
+        if not entry.is_link:
+            return False
+        if entry.is_dir:
+            self.problem(entry.path, "symbolic link to a folder: not followed", "warning")
+            return True
+        local = src_remote is None or src_remote == "local"
+        if local and not await asyncio.to_thread(os.path.exists, entry.path):
+            self.problem(entry.path, "broken or looping symbolic link: skipped", "warning")
+            return True
+        return False
+
+    def add_file(
+        self,
+        src: Entry,
+        src_remote: str | None,
+        dst_b: Backend,
+        target: str,
+        existing: Entry | None,
+    ) -> None:
+        if existing is not None and existing.is_dir:
+            self.problem(target, "a folder of that name is in the way")
+            return
+        if not self.check(dst_b, target, src.size):
+            return
+        dest = self.job.dest
+        assert dest is not None
+        move_here = self.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote)
+        item = self._new(ItemKind.MOVE if move_here else ItemKind.FILE, src, src_remote, target)
+        if existing is not None:
+            item.existing = existing_facts(existing)
+            self.conflicts.append(target)
+        self.files.append(item)
+
+    async def walk(
+        self,
+        src_b: Backend,
+        src_remote: str | None,
+        folder: Entry,
+        dst_b: Backend,
+        target: str,
+        target_exists: bool,
+    ) -> None:
+        dest = self.job.dest
+        assert dest is not None
+        if not target_exists:
+            if not self.check(dst_b, target, None):
+                return
+            self.mkdirs.append(self._new(ItemKind.MKDIR, folder, src_remote, target))
+        try:
+            async with self.sem:
+                children = await list_all(src_b, folder.path)
+                there = await list_all(dst_b, target) if target_exists else []
+        except errors.SkypaneError as exc:
+            self.problem(folder.path, f"cannot list the folder: {exc.message}")
+            return
+        in_dest = {self.key(dst_b, e.name): e for e in there}
+        subwalks = []
+        move_here = self.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote)
+        for child in sorted(children, key=lambda e: e.name):
+            if await self.skip_link(child, src_remote):
+                continue
+            child_target = join(target, child.name)
+            existing = in_dest.get(self.key(dst_b, child.name))
+            if not child.is_dir:
+                self.add_file(child, src_remote, dst_b, child_target, existing)
+            elif existing is not None and not existing.is_dir:
+                self.problem(child_target, "a file of that name is in the way")
+            elif move_here and existing is None:
+                if self.check(dst_b, child_target, None):
+                    self.files.append(self._new(ItemKind.MOVE, child, src_remote, child_target))
+            else:
+                subwalks.append(
+                    self.walk(src_b, src_remote, child, dst_b, child_target, existing is not None)
+                )
+        if subwalks:
+            await asyncio.gather(*subwalks)
+        if self.job.kind is JobKind.MOVE:
+            rm = self._new(ItemKind.RMDIR, folder, src_remote, target)
+            self.rmdirs.append(rm)
+
+
+async def plan_job(
+    job: Job, backend_for: Callable[[str | None], Backend]
+) -> tuple[Plan, list[Item]]:
+    """Walk the sources and return the report and the items, numbered in run order."""
+    w = _Walk(job, backend_for)
+    if job.kind is JobKind.DELETE:
+        await _plan_delete(w)
+    elif job.kind is JobKind.MKDIR:
+        await _plan_mkdir(w)
+    else:
+        await _plan_copy(w)
+    items = (
+        sorted(w.mkdirs, key=lambda i: i.dst_path.count("/"))
+        + w.files
+        + sorted(w.rmdirs, key=lambda i: -i.src_path.count("/"))
+    )
+    for seq, it in enumerate(items):
+        it.seq = seq
+    files = [i for i in items if not i.is_dir and i.kind in (ItemKind.FILE, ItemKind.MOVE)]
+    deletes = [i for i in items if i.kind is ItemKind.DELETE]
+    folders = sum(1 for i in items if i.kind is ItemKind.MKDIR) + sum(
+        1 for i in items if i.is_dir and i.kind in (ItemKind.MOVE, ItemKind.DELETE)
+    )
+    nfiles = len(files) + sum(1 for i in deletes if not i.is_dir)
+    nbytes = sum(i.size for i in files) + sum(i.size for i in deletes)
+    free = None
+    method = "stream"
+    if job.dest is not None and job.kind in (JobKind.COPY, JobKind.MOVE):
+        free = await _check_quota(w, files, nbytes)
+        method = _method(w, files)
+    plan = Plan(
+        folders=folders,
+        files=nfiles,
+        bytes=nbytes,
+        conflicts=tuple(w.conflicts),
+        problems=tuple(w.problems),
+        free=free,
+        method=method,
+    )
+    return plan, items
+
+
+def _method(w: _Walk, files: list[Item]) -> str:
+    streamed = [
+        i
+        for i in files
+        if i.kind is ItemKind.FILE
+        and not (
+            same_remote(i.src_remote, i.dst_remote)
+            and isinstance(w.backend_for(i.src_remote), ServerSideCopy)
+        )
+    ]
+    if streamed or not files:
+        return "stream"
+    return "server"
+
+
+async def _check_quota(w: _Walk, files: list[Item], nbytes: int) -> int | None:
+    dest = w.job.dest
+    assert dest is not None
+    dst_b = w.backend_for(dest.remote)
+    if not isinstance(dst_b, QuotaInfo):
+        return None
+    try:
+        quota = await dst_b.about()
+    except errors.SkypaneError:
+        return None
+    free = quota.free
+    # Renames within the drive take no room; replaced files give theirs back.
+    need = sum(
+        i.size - (i.existing[0] if i.existing else 0) for i in files if i.kind is ItemKind.FILE
+    )
+    if free is not None and need > free:
+        w.problem(
+            str(dest),
+            f"not enough space at the destination: {need} bytes needed, {free} free",
+            "fatal",
+        )
+    return free
+
+
+async def _plan_copy(w: _Walk) -> None:
+    job = w.job
+    dest = job.dest
+    if dest is None:
+        w.problem("", "no destination given", "fatal")
+        return
+    dst_b = w.backend_for(dest.remote)
+    try:
+        dest_entry: Entry | None = await dst_b.stat(dest.path)
+    except errors.NotFound:
+        dest_entry = None
+    except errors.SkypaneError as exc:
+        w.problem(str(dest), str(exc), "fatal")
+        return
+    several = len(job.sources) > 1
+    into = dest_entry is not None and dest_entry.is_dir
+    listing: dict[str, Entry] = {}
+    if dest_entry is None and several:
+        # Several sources into a folder that is not there yet: create it first.
+        if not w.check(dst_b, dest.path, None):
+            return
+        w.mkdirs.append(w._new(ItemKind.MKDIR, None, dest.remote, dest.path))
+        into = True
+    elif dest_entry is not None and not dest_entry.is_dir and several:
+        w.problem(str(dest), "the destination is a file, not a folder", "fatal")
+        return
+    elif dest_entry is None:
+        try:
+            above = await dst_b.stat(parent(dest.path))
+            if not above.is_dir:
+                raise errors.NotADirectory("not a folder")
+        except errors.SkypaneError as exc:
+            w.problem(str(dest), f"the destination's folder is missing: {exc.message}", "fatal")
+            return
+    elif into:
+        try:
+            listing = {w.key(dst_b, e.name): e for e in await list_all(dst_b, dest.path)}
+        except errors.SkypaneError as exc:
+            w.problem(str(dest), f"cannot list the destination: {exc.message}", "fatal")
+            return
+    for src in job.sources:
+        await _plan_source(w, src.remote, src.path, dst_b, into, dest_entry, listing)
+
+
+async def _plan_source(
+    w: _Walk,
+    src_remote: str | None,
+    src_path: str,
+    dst_b: Backend,
+    into: bool,
+    dest_entry: Entry | None,
+    listing: dict[str, Entry],
+) -> None:
+    dest = w.job.dest
+    assert dest is not None
+    src_b = w.backend_for(src_remote)
+    try:
+        entry = await src_b.stat(src_path)
+    except errors.SkypaneError as exc:
+        w.problem(src_path, exc.message if exc.path else str(exc))
+        return
+    if await w.skip_link(entry, src_remote):
+        return
+    name = entry.name or basename(src_path)
+    target = join(dest.path, name) if into else dest.path
+    existing = listing.get(w.key(dst_b, name)) if into else dest_entry
+    if same_remote(src_remote, dest.remote):
+        if target == entry.path:
+            w.problem(entry.path, "source and destination are the same", "error")
+            return
+        if entry.is_dir and target.startswith(entry.path.rstrip("/") + "/"):
+            w.problem(entry.path, "cannot copy or move a folder into itself", "fatal")
+            return
+    if not entry.is_dir:
+        w.add_file(entry, src_remote, dst_b, target, existing)
+        return
+    if existing is not None and not existing.is_dir:
+        w.problem(target, "a file of that name is in the way")
+        return
+    if w.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote) and existing is None:
+        if w.check(dst_b, target, None):
+            w.files.append(w._new(ItemKind.MOVE, entry, src_remote, target))
+        return
+    await w.walk(src_b, src_remote, entry, dst_b, target, existing is not None)
+
+
+async def _plan_delete(w: _Walk) -> None:
+    for src in w.job.sources:
+        b = w.backend_for(src.remote)
+        try:
+            entry = await b.stat(src.path)
+        except errors.SkypaneError as exc:
+            w.problem(src.path, exc.message if exc.path else str(exc))
+            continue
+        it = w._new(ItemKind.DELETE, entry, src.remote, entry.path)
+        it.dst_remote = src.remote
+        it.is_dir = entry.is_dir and not entry.is_link  # a link is removed, never its target
+        it.size = 0 if it.is_dir else entry.size
+        w.files.append(it)
+
+
+async def _plan_mkdir(w: _Walk) -> None:
+    dest = w.job.dest
+    if dest is None:
+        w.problem("", "no folder given", "fatal")
+        return
+    b = w.backend_for(dest.remote)
+    try:
+        entry = await b.stat(dest.path)
+    except errors.NotFound:
+        entry = None
+    if entry is not None:
+        if not entry.is_dir:
+            w.problem(str(dest), "a file of that name is in the way", "fatal")
+        else:
+            w.problem(str(dest), "the folder already exists", "warning")
+        return
+    if w.check(b, dest.path, None):
+        w.mkdirs.append(w._new(ItemKind.MKDIR, None, dest.remote, dest.path))

@@ -1,0 +1,70 @@
+"""The ``ByteSource`` the engine hands to ``Backend.write``: reads the source backend and,
+where the source has no hash of its own, computes its QuickXorHash on the way.
+
+A backend may call the source again at an earlier offset (a fragment retried) or a later one
+(a resumed upload). The hash must see every byte once and in order, so bytes before the
+hashed position are passed through unhashed, and a jump forward first hashes the gap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from core.hashing import QuickXorHasher
+
+OpenRead = Callable[[int], AsyncIterator[bytes]]
+
+
+class HashingSource:
+    """Callable as ``source(offset)``; ``value()`` is the QuickXorHash once all was read."""
+
+    def __init__(self, open_read: OpenRead, size: int, *, compute_hash: bool) -> None:
+        self._open = open_read
+        self.size = size
+        self._hasher = QuickXorHasher() if compute_hash else None
+        #: Bytes hashed so far, always a prefix of the file.
+        self.hashed = 0
+        #: Total bytes handed out (re-reads count again): what went over the wire.
+        self.bytes_read = 0
+
+    def __call__(self, offset: int) -> AsyncIterator[bytes]:
+        return self._read(offset)
+
+    async def _read(self, offset: int) -> AsyncIterator[bytes]:
+        if self._hasher is not None and offset > self.hashed:
+            await self._hash_gap(offset)
+        pos = offset
+        stream = self._open(offset)
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+            async for chunk in stream:
+                end = pos + len(chunk)
+                if self._hasher is not None and end > self.hashed and pos <= self.hashed:
+                    self._hasher.update(chunk[self.hashed - pos :] if pos < self.hashed else chunk)
+                    self.hashed = end
+                pos = end
+                self.bytes_read += len(chunk)
+                yield chunk
+
+    async def _hash_gap(self, upto: int) -> None:
+        assert self._hasher is not None
+        pos = self.hashed
+        stream = self._open(pos)
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+            async for chunk in stream:
+                take = min(len(chunk), upto - pos)
+                self._hasher.update(chunk[:take] if take < len(chunk) else chunk)
+                pos += take
+                if pos >= upto:
+                    break
+        self.hashed = pos
+
+    @property
+    def complete(self) -> bool:
+        return self._hasher is not None and self.hashed == self.size
+
+    def value(self) -> str | None:
+        """The source's QuickXorHash if every byte was hashed, else None."""
+        if self._hasher is None or self._hasher.size != self.size:
+            return None
+        return self._hasher.value()
