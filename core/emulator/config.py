@@ -1,0 +1,52 @@
+"""Settings of one emulator instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Flavour = Literal["personal", "business"]
+
+GIB = 1024**3
+
+
+@dataclass
+class EmulatorConfig:
+    """How an :class:`~core.emulator.Emulator` behaves.
+
+    The defaults suit tests: memory-backed, an empty drive, instant device-code polling is
+    *not* the default (Microsoft's ``interval`` is 5), so tests set ``device_code_interval=0``.
+    """
+
+    flavour: Flavour = "personal"
+    #: None keeps everything in memory (large contents still spill to a temporary folder).
+    state_dir: Path | None = None
+    #: "empty" or "sample" (a small realistic tree, see ``seeds.py``).
+    seed: str = "empty"
+    device_code_interval: int = 5
+    device_code_lifetime: int = 900
+    #: Seconds after a device code is issued at which it approves itself (demo mode).
+    auto_approve_after: float | None = None
+    access_token_lifetime: int = 3600
+    #: When True a refresh token stops working once it has been exchanged (rotation with
+    #: revocation); when False old refresh tokens stay valid as they do on Entra ID.
+    single_use_refresh_tokens: bool = False
+    fault_seed: int = 0
+    #: Seed for generated ids, so sample trees look the same on every run.
+    id_seed: int = 0
+    quota_total: int | None = None
+    #: Initial lifetime of an upload session; every accepted fragment extends it this far.
+    upload_session_lifetime: int = 900
+    #: Lifetime of pre-authenticated download URLs.
+    download_url_lifetime: int = 3600
+    #: Number of monitor polls answered "inProgress" before a copy reports "completed".
+    copy_polls_in_progress: int = 1
+    #: Contents up to this size stay in memory in memory mode; bigger ones spill to disk.
+    memory_blob_limit: int = 4 * 1024 * 1024
+
+    def total_quota(self) -> int:
+        """The drive quota in bytes (5 GiB Personal, 1 TiB Business unless set)."""
+        if self.quota_total is not None:
+            return self.quota_total
+        return 5 * GIB if self.flavour == "personal" else 1024 * GIB

@@ -1,0 +1,165 @@
+"""The emulator: state of users, drives, tokens, faults and the request log, plus helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import replace
+from typing import Any
+
+from .blobs import BlobStore
+from .clock import Clock
+from .config import EmulatorConfig
+from .copying import CopyJob
+from .faults import Faults, RequestLog
+from .identity import PERSONAL_TENANT, Identity
+from .model import Drive, Item, User
+from .store import Store
+from .uploads import UploadSession
+
+
+class Emulator:
+    """One emulated Microsoft 365 world: a signed-in user ("me") with a drive, and friends.
+
+    Thread-safe: the server's event loop and a test's thread may both use it; state
+    changes happen under :attr:`lock`.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, **overrides: Any) -> None:
+        config = config or EmulatorConfig()
+        if overrides:
+            config = replace(config, **overrides)
+        self.config = config
+        self.clock = Clock()
+        self.lock = threading.RLock()
+        blob_dir = config.state_dir / "blobs" if config.state_dir is not None else None
+        self.blobs = BlobStore(blob_dir, config.memory_blob_limit)
+        self.store = Store(config, self.clock, self.blobs)
+        self.identity = Identity(config, self.clock)
+        self.faults = Faults(seed=config.fault_seed)
+        self.requests = RequestLog()
+        self.secret = secrets.token_bytes(32)
+        self.upload_sessions: dict[str, UploadSession] = {}
+        self.copy_jobs: dict[str, CopyJob] = {}
+        self.delta_cursors: dict[str, Any] = {}
+        self.me = self._make_user("Alice", "alice")
+        self.drive: Drive = self._make_personal_drive(self.me)
+        if config.seed not in ("empty", ""):
+            from .seeds import apply_seed
+
+            apply_seed(self, config.seed)
+
+    # ------------------------------------------------------------------ set-up
+    def _make_user(self, first: str, login: str) -> User:
+        store = self.store
+        if self.config.flavour == "personal":
+            uid = f"00000000-0000-0000-{store.rng.getrandbits(16):04x}-{store.rng.getrandbits(48):012x}"
+            user = User(uid, f"{first} Example", f"{login}@outlook.com", PERSONAL_TENANT)
+        else:
+            tenant = str(_guid_from(store, "tenant"))
+            user = User(
+                store.random_guid(), f"{first} Smith", f"{login}@contoso.onmicrosoft.com", tenant
+            )
+        return store.add_user(user)
+
+    def _make_personal_drive(self, user: User) -> Drive:
+        if self.config.flavour == "personal":
+            drive = self.store.create_drive(user, "personal", "OneDrive", "")
+            drive.web_url = f"https://onedrive.live.com/?cid={drive.id}"
+        else:
+            login = user.email.replace("@", "_").replace(".", "_")
+            drive = self.store.create_drive(
+                user,
+                "business",
+                "OneDrive",
+                f"https://contoso-my.sharepoint.com/personal/{login}/Documents",
+            )
+        return drive
+
+    def add_user(self, first: str, login: str) -> tuple[User, Drive]:
+        """Another user with a drive of their own (to share items with "me")."""
+        with self.lock:
+            user = self._make_user(first, login)
+            return user, self._make_personal_drive(user)
+
+    def drive_of(self, user: User) -> Drive:
+        """The default drive of ``user``."""
+        for drive in self.store.drives.values():
+            if drive.owner is user and drive.site_id is None:
+                return drive
+        return self.drive
+
+    def after_change(self) -> None:
+        """Called after every mutating request (folder-backed state saves here)."""
+
+    def save(self) -> None:
+        """Write folder-backed state to disk (no-op in memory)."""
+
+    @property
+    def drive_id(self) -> str:
+        """Id of the signed-in user's default drive."""
+        return self.drive.id
+
+    # ------------------------------------------------------------------ identity helpers
+    def approve(self, user_code: str, user: User | None = None) -> None:
+        """Approve a device code as if a person entered it on the verification page."""
+        self.identity.decide(user_code, True, (user or self.me).id)
+
+    def decline(self, user_code: str) -> None:
+        """Decline a device code."""
+        self.identity.decide(user_code, False, self.me.id)
+
+    def expire_access_tokens(self) -> None:
+        """Make every access token issued so far expired."""
+        self.identity.expire_access_tokens()
+
+    def revoke_refresh_tokens(self) -> None:
+        """Make every refresh token issued so far answer invalid_grant."""
+        self.identity.revoke_refresh_tokens()
+
+    def issue_tokens(
+        self,
+        user: User | None = None,
+        *,
+        client_id: str = "00000000-0000-0000-0000-00000000c0de",
+        scope: str = "Files.ReadWrite.All offline_access openid profile",
+        base_url: str = "https://127.0.0.1",
+    ) -> dict[str, object]:
+        """A token response as if ``user`` had signed in (tests that skip the device flow)."""
+        owner = user or self.me
+        return self.identity.issue(
+            owner,
+            client_id,
+            scope,
+            client_info=True,
+            issuer=f"{base_url}/{owner.tenant_id}/v2.0",
+        )
+
+    def auth_headers(self, user: User | None = None) -> dict[str, str]:
+        """``{"Authorization": "Bearer …"}`` with a fresh access token for ``user``."""
+        return {"Authorization": f"Bearer {self.issue_tokens(user)['access_token']}"}
+
+    # ------------------------------------------------------------------ signing
+    def sign(self, *parts: str) -> str:
+        """A short credential for a pre-authenticated URL."""
+        message = "|".join(parts).encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def check_signature(self, signature: str, *parts: str) -> bool:
+        return hmac.compare_digest(signature, self.sign(*parts))
+
+    # ------------------------------------------------------------------ tree helpers
+    def item(self, path: str, drive: Drive | None = None) -> Item:
+        """The item at ``path`` (``/`` separated, relative to the drive root)."""
+        with self.lock:
+            return self.store.resolve((drive or self.drive).root, path)
+
+    def close(self) -> None:
+        """Release temporary files."""
+        self.blobs.close()
+
+
+def _guid_from(store: Store, label: str) -> str:
+    return store.random_guid()

@@ -1,0 +1,130 @@
+"""The Graph endpoint: authenticate, parse the URL, dispatch to a handler, render errors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from . import copying, items, uploads
+from .auth import authenticate
+from .context import Ctx, Handler, json_response
+from .errors import GraphError, bad_request, error_response
+from .identity_routes import base_url
+from .render import Renderer
+from .routing import Target, parse
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+#: (method, first action segment) → handler, for targets that are items.
+ITEM_ROUTES: dict[tuple[str, str], Handler] = {
+    ("GET", ""): items.get_item,
+    ("PATCH", ""): items.update_item,
+    ("DELETE", ""): items.delete_item,
+    ("GET", "children"): items.list_children,
+    ("POST", "children"): items.create_child,
+    ("GET", "content"): items.download,
+    ("PUT", "content"): items.upload_simple,
+    ("POST", "permanentDelete"): items.permanent_delete,
+    ("PUT", ""): uploads.commit_from_source,
+    ("POST", "createUploadSession"): uploads.create_upload_session,
+    ("POST", "copy"): copying.copy_item,
+}
+
+#: (method, first action segment) → handler, for targets that are drives.
+DRIVE_ROUTES: dict[tuple[str, str], Handler] = {}
+
+#: (method, target kind) → handler, for the other targets (me, drives, sites…).
+OTHER_ROUTES: dict[tuple[str, str], Handler] = {}
+
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def get_drive(ctx: Ctx) -> Response:
+    assert ctx.target.drive is not None
+    with ctx.emulator.lock:
+        return json_response(ctx.render.drive(ctx.target.drive))
+
+
+async def get_me(ctx: Ctx) -> Response:
+    return json_response(ctx.render.user(ctx.user))
+
+
+async def list_drives(ctx: Ctx) -> Response:
+    store = ctx.store
+    with ctx.emulator.lock:
+        if ctx.target.site_id is not None:
+            ids = store.sites[ctx.target.site_id].drive_ids
+            drives = [store.drives[i] for i in ids]
+        else:
+            owner_id = ctx.target.name or ctx.user.id
+            drives = [
+                d for d in store.drives.values() if d.owner.id == owner_id and d.site_id is None
+            ]
+        return json_response({"value": [ctx.render.drive(d) for d in drives]})
+
+
+DRIVE_ROUTES[("GET", "")] = get_drive
+OTHER_ROUTES[("GET", "me")] = get_me
+OTHER_ROUTES[("GET", "drives")] = list_drives
+
+
+def _choose(target: Target, method: str) -> Handler:
+    key = target.action[0] if target.action else ""
+    if target.search is not None:
+        key = "search"
+    if target.kind == "item":
+        table = ITEM_ROUTES
+    elif target.kind == "drive":
+        table = DRIVE_ROUTES
+    else:
+        handler = OTHER_ROUTES.get((method, target.kind))
+        if handler is None:
+            raise GraphError(405, "invalidRequest", f"{method} is not supported here")
+        return handler
+    handler = table.get((method, key))
+    if handler is None:
+        if any(k == key for _, k in table):
+            raise GraphError(405, "invalidRequest", f"{method} is not supported here")
+        raise bad_request(f"Unsupported segment '{key}'")
+    return handler
+
+
+async def graph_endpoint(request: Request) -> Response:
+    emulator: Emulator = request.app.state.emulator
+    client_request_id = request.headers.get("client-request-id")
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    version_prefix = "/v1.0" if raw_path.startswith("/v1.0") else "/beta"
+    try:
+        user = authenticate(emulator, request)
+        with emulator.lock:
+            my_drive = emulator.drive_of(user)
+            target = parse(emulator.store, user, my_drive, raw_path[len(version_prefix) :])
+        handler = _choose(target, request.method)
+        base = base_url(request)
+        ctx = Ctx(
+            emulator=emulator,
+            request=request,
+            user=user,
+            target=target,
+            render=Renderer(
+                emulator.store, base, my_drive, emulator, emulator.config.download_url_lifetime
+            ),
+            base=base,
+            raw_path=raw_path,
+        )
+        response = await handler(ctx)
+    except GraphError as error:
+        response = error_response(error, client_request_id)
+    except ClientDisconnect:
+        emulator.after_change()
+        raise
+    if request.method in _MUTATING:
+        emulator.after_change()
+    response.headers.setdefault("request-id", str(uuid.uuid4()))
+    if client_request_id:
+        response.headers["client-request-id"] = client_request_id
+    return response

@@ -1,0 +1,324 @@
+"""Upload sessions (GRAPH.md §6): create, fragments, status, cancel, commit, expiry."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from .auth import refuse_authorization
+from .blobs import Blob, BlobWriter
+from .context import Ctx, json_response
+from .errors import GraphError, bad_request, error_response, not_found
+from .identity_routes import base_url
+from .items import _times
+from .model import Item
+from .render import Renderer, iso
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+FRAGMENT_UNIT = 320 * 1024
+#: Each fragment request must be smaller than this.
+MAX_FRAGMENT = 60 * 1024 * 1024
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+
+@dataclass(eq=False)
+class UploadSession:
+    id: str
+    drive_id: str
+    user_id: str
+    #: The file being replaced when the session was made for an item id.
+    item_id: str | None
+    parent_id: str | None
+    name: str
+    behaviour: str
+    fs_created: int | None
+    fs_modified: int | None
+    description: str | None
+    total: int | None
+    writer: BlobWriter
+    expires_at: float
+    defer_commit: bool
+    blob: Blob | None = None
+    busy: bool = False
+
+    @property
+    def received(self) -> int:
+        return self.writer.committed if self.blob is None else self.blob.size
+
+    def ranges(self) -> list[str]:
+        if self.total is not None and self.received >= self.total:
+            return []
+        return [f"{self.received}-"]
+
+
+def _session_error(message: str = "The upload session does not exist or has expired") -> GraphError:
+    return GraphError(404, "itemNotFound", message, inner="uploadSessionNotFound")
+
+
+async def create_upload_session(ctx: Ctx) -> Response:
+    """POST …/createUploadSession: a session for a new file by path or an existing file."""
+    target = ctx.target
+    body = await ctx.json()
+    item_props = body.get("item") or {}
+    if not isinstance(item_props, dict):
+        raise bad_request("'item' must be an object")
+    behaviour = ctx.conflict_behaviour(item_props, "replace")
+    created, modified = _times(item_props.get("fileSystemInfo"))
+    size = item_props.get("fileSize")
+    if size is not None and (not isinstance(size, int) or size < 0):
+        raise bad_request("fileSize must be a non-negative integer")
+    store, emulator = ctx.store, ctx.emulator
+    with emulator.lock:
+        existing = target.item
+        if existing is not None:
+            ctx.check_if_match(existing)
+            if existing.kind != "file":
+                raise GraphError(409, "nameAlreadyExists", "A folder has that name")
+        if existing is not None and not target.by_path:
+            item_id, parent, name = existing.id, existing.parent, existing.name
+        else:
+            item_id = None
+            parent = existing.parent if existing is not None else target.parent
+            name = existing.name if existing is not None else target.name or ""
+        if parent is None:
+            raise not_found()
+        wanted_name = item_props.get("name")
+        if wanted_name is not None and str(wanted_name) != name and target.by_path:
+            raise bad_request("item.name must match the name in the path")
+        if item_id is None:
+            store.place(parent, name, behaviour, is_folder=False)  # names and fail-conflicts
+        if size is not None:
+            store.check_quota(parent.drive, size)
+        session = UploadSession(
+            id=secrets.token_urlsafe(32),
+            drive_id=parent.drive.id,
+            user_id=ctx.user.id,
+            item_id=item_id,
+            parent_id=parent.id,
+            name=name,
+            behaviour=behaviour,
+            fs_created=created,
+            fs_modified=modified,
+            description=item_props.get("description"),
+            total=size,
+            writer=emulator.blobs.writer(store.flavour == "personal"),
+            expires_at=emulator.clock.now() + emulator.config.upload_session_lifetime,
+            defer_commit=bool(body.get("deferCommit", False)),
+        )
+        emulator.upload_sessions[session.id] = session
+    return json_response(
+        {
+            "uploadUrl": f"{ctx.base}/up/{session.id}",
+            "expirationDateTime": iso(int(session.expires_at * 1000)),
+            "nextExpectedRanges": ["0-"],
+        }
+    )
+
+
+def _live_session(emulator: Emulator, request: Request, session_id: str) -> UploadSession:
+    with emulator.lock:
+        session = emulator.upload_sessions.get(session_id)
+        if session is None:
+            raise _session_error()
+        lost = emulator.faults.eligible(request.method, request.url.path) and emulator.faults.roll(
+            emulator.faults.lose_upload_sessions
+        )
+        if lost or emulator.clock.now() >= session.expires_at:
+            discard_session(emulator, session)
+            raise _session_error()
+        return session
+
+
+def discard_session(emulator: Emulator, session: UploadSession) -> None:
+    emulator.upload_sessions.pop(session.id, None)
+    if session.blob is not None:
+        emulator.blobs.drop_if_unused(session.blob)
+    else:
+        session.writer.discard()
+
+
+def _status_body(session: UploadSession) -> dict[str, object]:
+    return {
+        "expirationDateTime": iso(int(session.expires_at * 1000)),
+        "nextExpectedRanges": session.ranges(),
+    }
+
+
+async def upload_session_endpoint(request: Request) -> Response:
+    """The pre-authenticated uploadUrl: PUT a fragment, GET status, DELETE, POST commit."""
+    emulator: Emulator = request.app.state.emulator
+    try:
+        if request.method != "GET":
+            # The status GET tolerates a bearer token (rclone sends one); nothing else does.
+            refuse_authorization(request)
+        session = _live_session(emulator, request, request.path_params["session"])
+        if request.method == "GET":
+            return json_response(_status_body(session))
+        if request.method == "DELETE":
+            with emulator.lock:
+                discard_session(emulator, session)
+            return Response(status_code=204)
+        if request.method == "POST":
+            if session.total is None or session.received < session.total:
+                raise bad_request("Not all bytes have been uploaded", "uploadSessionIncomplete")
+            return commit(emulator, session, base_url(request))
+        return await _put_fragment(emulator, session, request)
+    except GraphError as error:
+        return error_response(error, request.headers.get("client-request-id"))
+
+
+async def _put_fragment(emulator: Emulator, session: UploadSession, request: Request) -> Response:
+    header = request.headers.get("content-range", "")
+    match = _CONTENT_RANGE.match(header.strip())
+    if match is None:
+        raise bad_request(
+            "A Content-Range header 'bytes start-end/total' is required", "invalidRange"
+        )
+    start, end, total = (int(g) for g in match.groups())
+    length = end - start + 1
+    declared = request.headers.get("content-length")
+    if declared is not None and int(declared) != length:
+        raise bad_request("Content-Length does not match Content-Range", "invalidRange")
+    if end < start or end >= total:
+        raise bad_request("The range is outside the file", "invalidRange")
+    if length >= MAX_FRAGMENT:
+        raise GraphError(
+            413, "invalidRequest", "Fragments must be smaller than 60 MiB", inner="fragmentTooLarge"
+        )
+    with emulator.lock:
+        if session.total is None:
+            session.total = total
+        if total != session.total:
+            raise bad_request(
+                "The total size differs from earlier fragments", "fragmentLengthMismatch"
+            )
+        if end + 1 < total and length % FRAGMENT_UNIT:
+            raise bad_request(
+                "Fragments other than the last must be a multiple of 320 KiB", "invalidFragmentSize"
+            )
+        if session.busy or start < session.received or session.blob is not None:
+            raise _range_error(session, "fragmentOverlap")
+        if start > session.received:
+            raise _range_error(session, "fragmentOutOfOrder")
+        session.busy = True
+    writer = session.writer
+    try:
+        async for chunk in request.stream():
+            writer.write(chunk)
+            if writer.size - writer.committed > length:
+                writer.rollback()
+                raise bad_request("The body is longer than Content-Range says", "invalidRange")
+        if writer.size - writer.committed != length:
+            writer.rollback()
+            raise bad_request("The body is shorter than Content-Range says", "invalidRange")
+        writer.commit()
+    except ClientDisconnect:
+        writer.rollback()
+        raise
+    finally:
+        session.busy = False
+    with emulator.lock:
+        session.expires_at = emulator.clock.now() + emulator.config.upload_session_lifetime
+        final = session.received >= total
+        if (
+            not final
+            and emulator.faults.eligible("PUT", request.url.path)
+            and (emulator.faults.roll(emulator.faults.spurious_416_rate))
+        ):
+            raise _range_error(session, "fragmentOverlap")
+    if final and not session.defer_commit:
+        return commit(emulator, session, base_url(request))
+    return json_response(_status_body(session), 202)
+
+
+def _range_error(session: UploadSession, inner: str) -> GraphError:
+    return GraphError(
+        416,
+        "invalidRange",
+        f"The uploaded fragment does not follow the next expected range {session.ranges()}",
+        inner=inner,
+    )
+
+
+def commit(
+    emulator: Emulator,
+    session: UploadSession,
+    base: str,
+    *,
+    name: str | None = None,
+    behaviour: str | None = None,
+) -> Response:
+    """Turn the received bytes into the file; 409/507 keep the session for another try."""
+    store = emulator.store
+    with emulator.lock:
+        if session.blob is None:
+            session.blob = session.writer.finish()
+        blob = session.blob
+        drive = store.drive(session.drive_id)
+        user = session.user_id
+        item: Item
+        if session.item_id is not None and name is None:
+            item = store.item(drive, session.item_id)
+            store.new_version(item, blob, user, session.fs_created, session.fs_modified)
+            created = False
+        else:
+            parent = store.item(drive, session.parent_id or drive.root.id)
+            item, created = store.write_file(
+                parent,
+                name or session.name,
+                blob,
+                behaviour or session.behaviour,
+                user,
+                fs_created_ms=session.fs_created,
+                fs_modified_ms=session.fs_modified,
+                description=session.description,
+            )
+        if session.description is not None:
+            item.description = session.description
+        emulator.upload_sessions.pop(session.id, None)
+        session.writer.discard()
+        render = Renderer(
+            store,
+            base,
+            emulator.drive_of(store.users[user]),
+            emulator,
+            emulator.config.download_url_lifetime,
+        )
+        body = render.item(item)
+    emulator.after_change()
+    return json_response(body, 201 if created else 200)
+
+
+async def commit_from_source(ctx: Ctx) -> Response:
+    """PUT an item path with ``@microsoft.graph.sourceUrl``: commit a finished session."""
+    body = await ctx.json()
+    source = body.get("@microsoft.graph.sourceUrl")
+    if not isinstance(source, str):
+        raise bad_request("PUT on an item needs '@microsoft.graph.sourceUrl'")
+    session_id = source.rstrip("/").rsplit("/", 1)[-1]
+    emulator = ctx.emulator
+    session = _live_session(emulator, ctx.request, session_id)
+    if session.total is None or session.received < session.total:
+        raise bad_request("Not all bytes have been uploaded", "uploadSessionIncomplete")
+    target = ctx.target
+    with emulator.lock:
+        if target.item is not None and target.item.children is not None:
+            parent, name = target.item, str(body.get("name") or session.name)
+        elif target.item is not None:
+            assert target.item.parent is not None
+            parent, name = target.item.parent, target.item.name
+        else:
+            if target.parent is None or target.name is None:
+                raise not_found()
+            parent, name = target.parent, str(body.get("name") or target.name)
+        session.parent_id, session.item_id = parent.id, None
+    return commit(
+        emulator, session, ctx.base, name=name, behaviour=ctx.conflict_behaviour(body, "fail")
+    )

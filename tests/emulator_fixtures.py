@@ -1,0 +1,78 @@
+"""Shared pytest fixtures for the Graph emulator (import them from a conftest).
+
+* ``emulator_flavour`` – "personal" (override with ``@pytest.mark.parametrize``).
+* ``emulator`` – an in-memory :class:`Emulator` (empty drive, device-code interval 0).
+* ``emulator_client`` – ``httpx.AsyncClient`` in-process, base ``https://127.0.0.1/v1.0``,
+  with a valid bearer token for "me".
+* ``emulator_anon`` – the same app without a token, base ``https://127.0.0.1`` (identity,
+  pre-authenticated URLs).
+* ``emulator_server`` – the emulator served over real TLS (``RunningServer``: ``.graph_url``,
+  ``.authority``, ``.ca_bundle``, ``.base_url``).
+* ``emulator_tls_client`` – ``httpx.AsyncClient`` for ``emulator_server`` that verifies its CA.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from core.emulator import Emulator, EmulatorConfig, RunningServer, create_app, start_server
+
+IN_PROCESS_BASE = "https://127.0.0.1"
+
+
+def make_emulator(flavour: str = "personal", **options: object) -> Emulator:
+    """An emulator configured for tests (instant device-code polling)."""
+    options.setdefault("device_code_interval", 0)
+    return Emulator(EmulatorConfig(flavour=flavour, **options))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def emulator_flavour() -> str:
+    return "personal"
+
+
+@pytest.fixture
+def emulator(emulator_flavour: str) -> Iterator[Emulator]:
+    em = make_emulator(emulator_flavour)
+    yield em
+    em.close()
+
+
+@pytest.fixture
+async def emulator_client(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(emulator))
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url=f"{IN_PROCESS_BASE}/v1.0",
+        headers=emulator.auth_headers(),
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def emulator_anon(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(emulator))
+    async with httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_BASE) as client:
+        yield client
+
+
+@pytest.fixture
+def emulator_server(emulator: Emulator) -> Iterator[RunningServer]:
+    with start_server(emulator) as server:
+        yield server
+
+
+@pytest.fixture
+async def emulator_tls_client(
+    emulator_server: RunningServer,
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=emulator_server.graph_url,
+        verify=ssl.create_default_context(cafile=str(emulator_server.ca_bundle)),
+        headers=emulator_server.emulator.auth_headers(),
+    ) as client:
+        yield client
