@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 Handler = Callable[["Ctx"], Awaitable[Response]]
 
 _CONFLICT_KEYS = ("@microsoft.graph.conflictBehavior", "@name.conflictBehavior")
+
+
+def entity_tags(header: str) -> set[str]:
+    """The tags of an If-Match / If-None-Match header (tags themselves contain commas)."""
+    found = {t.removeprefix("W/") for t in re.findall(r'(?:W/)?"[^"]*"|\*', header)}
+    return found or {header.strip()}
 
 
 def json_response(
@@ -119,16 +126,14 @@ class Ctx:
         wanted = self.request.headers.get("if-match")
         if wanted is None or wanted.strip() == "*":
             return
-        tags = {t.strip() for t in wanted.split(",")}
-        if not tags & {self.render.etag(item), self.render.ctag(item)}:
+        if not entity_tags(wanted) & {self.render.etag(item), self.render.ctag(item)}:
             raise precondition_failed()
 
     def not_modified(self, item: Item) -> bool:
         wanted = self.request.headers.get("if-none-match")
         if wanted is None:
             return False
-        tags = {t.strip() for t in wanted.split(",")}
-        return bool(tags & {self.render.etag(item), self.render.ctag(item), "*"})
+        return bool(entity_tags(wanted) & {self.render.etag(item), self.render.ctag(item), "*"})
 
     def require_container(self, item: Item) -> None:
         if item.children is None:

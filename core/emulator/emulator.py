@@ -7,6 +7,7 @@ import hmac
 import secrets
 import threading
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from .blobs import BlobStore
@@ -16,6 +17,7 @@ from .copying import CopyJob
 from .faults import Faults, RequestLog
 from .identity import PERSONAL_TENANT, Identity
 from .model import Drive, Item, User
+from .names import fold
 from .store import Store
 from .uploads import UploadSession
 
@@ -155,6 +157,74 @@ class Emulator:
         """The item at ``path`` (``/`` separated, relative to the drive root)."""
         with self.lock:
             return self.store.resolve((drive or self.drive).root, path)
+
+    def mkdir(self, path: str, drive: Drive | None = None) -> Item:
+        """The folder at ``path``, created with its parents when missing."""
+        with self.lock:
+            node = (drive or self.drive).root
+            for segment in [s for s in path.split("/") if s]:
+                assert node.children is not None
+                child = node.children.get(fold(segment))
+                if child is None:
+                    child = self.store.create_folder(node, segment, "fail", node.drive.owner.id)
+                node = child
+            return node
+
+    def put_file(
+        self,
+        path: str,
+        content: bytes,
+        *,
+        modified: datetime | None = None,
+        drive: Drive | None = None,
+    ) -> Item:
+        """Create ``path`` (parents too) with ``content``, or add a version when it exists."""
+        parent_path, _, name = path.strip("/").rpartition("/")
+        with self.lock:
+            parent = self.mkdir(parent_path, drive)
+            blob = self.blobs.from_bytes(content, self.config.flavour == "personal")
+            ms = int(modified.timestamp() * 1000) if modified is not None else None
+            item, _ = self.store.write_file(
+                parent, name, blob, "replace", parent.drive.owner.id, fs_modified_ms=ms
+            )
+            return item
+
+    def read(self, path: str, drive: Drive | None = None) -> bytes:
+        """The current content of the file at ``path``."""
+        with self.lock:
+            current = self.item(path, drive).current
+            if current is None:
+                raise IsADirectoryError(path)
+            return current.blob.read()
+
+    def add_files(
+        self,
+        parent_path: str,
+        count: int,
+        *,
+        content: bytes | None = None,
+        size: int = 0,
+        name: str = "file{:06d}.txt",
+        drive: Drive | None = None,
+    ) -> Item:
+        """Create ``count`` files named ``name.format(i)`` in ``parent_path``, fast.
+
+        All share one content (``content``, or ``size`` zero bytes), so 100,000 entries
+        take a few seconds and little memory. Returns the folder.
+        """
+        data = content if content is not None else bytes(size)
+        with self.lock:
+            parent = self.mkdir(parent_path, drive)
+            self.store.add_files_bulk(parent, [name.format(i) for i in range(count)], data)
+            return parent
+
+    def drop_upload_sessions(self) -> None:
+        """Forget every upload session (their URLs answer 404 from now on)."""
+        from .uploads import discard_session
+
+        with self.lock:
+            for session in list(self.upload_sessions.values()):
+                discard_session(self, session)
 
     def close(self) -> None:
         """Release temporary files."""

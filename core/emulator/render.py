@@ -113,10 +113,10 @@ class Renderer:
         return reference
 
     def etag(self, item: Item) -> str:
-        return f'"{{{item.guid.upper()}}},{item.etag_n}"'
+        return f'"{{{_guid(item.guid)}}},{item.etag_n}"'
 
     def ctag(self, item: Item) -> str:
-        return f'"c:{{{item.guid.upper()}}},{item.ctag_n}"'
+        return f'"c:{{{_guid(item.guid)}}},{item.ctag_n}"'
 
     def web_url(self, item: Item) -> str:
         if item.parent is None:
@@ -271,3 +271,8 @@ class Renderer:
             "userPrincipalName": user.email,
             "mail": user.email,
         }
+
+
+def _guid(hex32: str) -> str:
+    h = hex32
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"

@@ -21,8 +21,6 @@ from .names import check_name, check_path_length, fold, unique_name
 
 Conflict = str  # "fail" | "replace" | "rename"
 
-_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
 
 class Store:
     """Users, drives, sites and items of one emulator."""
@@ -45,6 +43,10 @@ class Store:
     def random_guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+    def random_hex(self) -> str:
+        """32 random hex digits: an item's GUID (formatted only when rendered)."""
+        return f"{self.rng.getrandbits(128):032X}"
+
     def new_drive_id(self) -> str:
         if self.flavour == "personal":
             return f"{self.rng.getrandbits(64):016x}"
@@ -55,7 +57,7 @@ class Store:
         if self.flavour == "personal":
             drive.item_counter += 1
             return f"{drive.id.upper()}!{drive.item_counter}"
-        return "01" + "".join(self.rng.choice(_B32) for _ in range(32))
+        return f"01{self.rng.getrandbits(128):032X}"
 
     def drive(self, drive_id: str) -> Drive:
         found = self.drives.get(drive_id) or self.drives.get(drive_id.lower())
@@ -125,7 +127,7 @@ class Store:
             fs_modified_ms=now,
             created_by=owner.id,
             modified_by=owner.id,
-            guid=self.random_guid(),
+            guid=self.random_hex(),
             children={},
         )
         drive.root = root
@@ -192,7 +194,7 @@ class Store:
             fs_modified_ms=self.fs_time(now),
             created_by=user,
             modified_by=user,
-            guid=self.random_guid(),
+            guid=self.random_hex(),
             children={} if kind != "file" else None,
         )
         drive.items[item.id] = item
@@ -301,6 +303,56 @@ class Store:
     def delete_version(self, item: Item, version: Version) -> None:
         self._drop_version(item, version)
         self._changed(item)
+
+    def add_files_bulk(self, parent: Item, names: list[str], content: bytes) -> list[Item]:
+        """Many files sharing one content, with one change record (fixtures, benchmarks)."""
+        assert parent.children is not None
+        blob = self.blobs.from_bytes(content, self.flavour == "personal")
+        drive = parent.drive
+        owner = drive.owner.id
+        now = self.clock.now_ms()
+        self.seq += 1
+        mime = guess_mime(names[0]) if names else None
+        created: list[Item] = []
+        for name in names:
+            key = fold(name)
+            if key in parent.children:
+                raise conflict(f"An item named '{name}' already exists")
+            item = Item(
+                id=self.new_item_id(drive),
+                drive=drive,
+                name=name,
+                kind="file",
+                parent=parent,
+                created_ms=now,
+                modified_ms=now,
+                fs_created_ms=self.fs_time(now),
+                fs_modified_ms=self.fs_time(now),
+                created_by=owner,
+                modified_by=owner,
+                guid=self.random_hex(),
+                seq=self.seq,
+                size=blob.size,
+                mime=mime,
+                versions=[Version("1.0", blob, now, owner, self.fs_time(now))],
+                version_counter=1,
+            )
+            parent.children[key] = item
+            drive.items[item.id] = item
+            created.append(item)
+        blob.refs += len(created)
+        parent.sorted_keys = None
+        total = blob.size * len(created)
+        drive.used += total
+        drive.file_count += len(created)
+        self.dirty.update(created)
+        for ancestor in [parent, *parent.ancestors()]:
+            ancestor.seq = self.seq
+            ancestor.ctag_n += 1
+            ancestor.size += total
+            self.dirty.add(ancestor)
+        parent.modified_ms = now
+        return created
 
     # ----------------------------------------------------------------- metadata
     def set_file_times(
