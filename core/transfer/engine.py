@@ -197,6 +197,7 @@ class TransferEngine:
         run.cancelled = run.paused = False
         run.halted = run.job.error = None
         run.finished = asyncio.Event()
+        self._set_state(run, JobState.QUEUED)  # not finished any more: wait() waits again
         self._start(run)
 
     async def wait(self, job_id: str) -> Job:
