@@ -115,3 +115,47 @@ def test_msal_device_flow_approved_from_another_thread(
     result = msal_app.acquire_token_by_device_flow(flow)
     approver.join()
     assert "access_token" in result, result
+
+
+async def test_upload_session_and_ranged_download_over_tls(
+    emulator: Emulator, emulator_server: RunningServer, emulator_tls_client: httpx.AsyncClient
+) -> None:
+    unit = 320 * 1024
+    data = bytes(range(256)) * (3 * unit // 256) + b"tail"
+    created = await emulator_tls_client.post("/me/drive/root:/tls.bin:/createUploadSession")
+    upload_url = created.json()["uploadUrl"]
+    assert upload_url.startswith(emulator_server.base_url + "/up/")
+    verify = ssl.create_default_context(cafile=str(emulator_server.ca_bundle))
+    async with httpx.AsyncClient(verify=verify) as anon:  # no bearer on uploadUrl
+        for start in range(0, len(data), 2 * unit):
+            end = min(start + 2 * unit, len(data)) - 1
+            response = await anon.put(
+                upload_url,
+                content=data[start : end + 1],
+                headers={"Content-Range": f"bytes {start}-{end}/{len(data)}"},
+            )
+            assert response.status_code in (201, 202), response.text
+        assert response.status_code == 201
+        redirect = await emulator_tls_client.get("/me/drive/root:/tls.bin:/content")
+        assert redirect.status_code == 302
+        location = redirect.headers["location"]
+        assert location.startswith(emulator_server.base_url + "/dl/")
+        ranged = await anon.get(location, headers={"Range": "bytes=100-199"})
+        assert ranged.status_code == 206
+        assert ranged.headers["content-range"] == f"bytes 100-199/{len(data)}"
+        assert ranged.content == data[100:200]
+        whole = await anon.get(location)
+        assert whole.content == data
+
+
+async def test_dropped_connection_is_a_transport_error_over_tls(
+    emulator: Emulator, emulator_server: RunningServer, emulator_tls_client: httpx.AsyncClient
+) -> None:
+    emulator.put_file("a.bin", bytes(100_000))
+    emulator.faults.drop_next(path="^/dl/")
+    location = (await emulator_tls_client.get("/me/drive/root:/a.bin:/content")).headers["location"]
+    verify = ssl.create_default_context(cafile=str(emulator_server.ca_bundle))
+    async with httpx.AsyncClient(verify=verify) as anon:
+        with pytest.raises(httpx.TransportError):
+            await anon.get(location)
+        assert (await anon.get(location)).status_code == 200
