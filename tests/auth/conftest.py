@@ -91,3 +91,22 @@ def decide(server: RunningServer, user_code: str, approve: bool = True) -> httpx
     )
     response.raise_for_status()
     return response
+
+
+@pytest.fixture(autouse=True)
+def close_msal_clients(monkeypatch: pytest.MonkeyPatch, serve: Serve) -> Iterator[None]:
+    """Close every msal HTTP client a test made before the emulator stops (uvicorn waits
+    for open keep-alive connections). Depends on ``serve`` so it is torn down first."""
+    from core.backends.onedrive import msal_http
+
+    made: list[msal_http.MsalHttpClient] = []
+    original = msal_http.MsalHttpClient.__init__
+
+    def init(self: msal_http.MsalHttpClient, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(msal_http.MsalHttpClient, "__init__", init)
+    yield
+    for client in made:
+        client.close()

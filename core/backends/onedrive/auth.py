@@ -1,0 +1,570 @@
+"""Sign-in for OneDrive remotes: msal's device-code flow, silent refresh, sign-out.
+
+One remote = one msal ``PublicClientApplication`` + one ``SerializableTokenCache`` kept in
+``core.secrets``. Everything here blocks (msal is synchronous); async callers go through
+``asyncio.to_thread`` (``MsalTokenProvider``, ``DeviceFlow.wait``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import msal
+import requests.exceptions
+
+from core import __version__
+from core.backends.onedrive.clouds import authority_url, cloud
+from core.backends.onedrive.msal_http import MsalHttpClient, tls_context
+from core.errors import AuthenticationRequired, ConfigError, TransientError
+from core.secrets import Secrets, default_store
+
+# msal's DEBUG records dump token requests and responses (device codes unmasked); never let
+# them through, whatever level the application configures.
+logging.getLogger("msal").setLevel(logging.INFO)
+
+CLIENT_ID_ENV = "SKYPANE_CLIENT_ID"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_TENANT = re.compile(r"^(common|organizations|consumers|[A-Za-z0-9][A-Za-z0-9.\-]{0,253})$")
+#: Errors of a refresh that a new interactive sign-in fixes; anything else may be retried.
+_TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
+
+REGISTRATION_GUIDE = """\
+skypane signs in with an app registration of your own (no borrowed client id):
+
+ 1. Open https://entra.microsoft.com > Applications > App registrations > New registration.
+ 2. Name: skypane (any name). Supported account types: "Accounts in any organizational
+    directory and personal Microsoft accounts" for both kinds of account (or only your
+    organisation, then sign in with --tenant YOUR-TENANT-ID).
+ 3. Redirect URI: leave empty. Register.
+ 4. Authentication > Advanced settings > "Allow public client flows": Yes. Save.
+    (The device-code sign-in is a public client flow.)
+ 5. API permissions > Add a permission > Microsoft Graph > Delegated permissions:
+    Files.ReadWrite.All, Sites.Read.All, offline_access, User.Read. Add. Work accounts may
+    need an administrator to grant consent.
+ 6. Copy the "Application (client) ID" from Overview (a GUID such as
+    12345678-abcd-4ef0-9876-0123456789ab) and give it to skypane:
+    `skypane login NAME --client-id GUID`, or set SKYPANE_CLIENT_ID.
+"""
+
+
+# -- settings --------------------------------------------------------------------------
+
+
+def validate_client_id(value: str) -> str:
+    """The client id, trimmed; ``ConfigError`` with the way out when it is not a GUID."""
+    text = value.strip()
+    if not _GUID.match(text):
+        raise ConfigError(
+            f"client id {value!r} is not an application (client) id: expected a GUID such as "
+            "12345678-abcd-4ef0-9876-0123456789ab (see `skypane login --help-registration`)"
+        )
+    return text.lower()
+
+
+def validate_tenant(value: str) -> str:
+    text = value.strip() or "common"
+    if not _TENANT.match(text):
+        raise ConfigError(
+            f"tenant {value!r}: use common, organizations, consumers, a tenant id or a domain"
+        )
+    return text
+
+
+def resolve_client_id(options: Mapping[str, Any], env: Mapping[str, str] | None = None) -> str:
+    """The remote's client id, else ``SKYPANE_CLIENT_ID``; validated."""
+    env = os.environ if env is None else env
+    value = options.get("client_id") or env.get(CLIENT_ID_ENV)
+    if not value:
+        raise ConfigError(
+            "no client id: give the application (client) id of your own app registration "
+            f"with --client-id or {CLIENT_ID_ENV} (see `skypane login --help-registration`)"
+        )
+    return validate_client_id(str(value))
+
+
+def scopes_for(
+    *,
+    read_only: bool = False,
+    disable_site_permission: bool = False,
+    resource: str | None = None,
+) -> tuple[str, ...]:
+    """Graph scopes to request. msal adds offline_access, openid and profile itself
+    (it refuses them when passed)."""
+    scopes = ["Files.Read.All" if read_only else "Files.ReadWrite.All"]
+    if not disable_site_permission:
+        scopes.append("Sites.Read.All")
+    if resource:
+        scopes = [f"{resource.rstrip('/')}/{s}" for s in scopes]
+    return tuple(scopes)
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """What sign-in needs from a remote's options."""
+
+    client_id: str
+    authority: str
+    #: False when the authority is an override (emulator, private cloud): msal must not ask
+    #: login.microsoftonline.com about a host it does not know.
+    instance_discovery: bool
+    scopes: tuple[str, ...]
+    ca_bundle: str | None = None
+    account: str | None = None
+
+    @classmethod
+    def from_options(
+        cls, options: Mapping[str, Any], env: Mapping[str, str] | None = None
+    ) -> AuthConfig:
+        region = str(options.get("region") or "global")
+        tenant = validate_tenant(str(options.get("tenant") or "common"))
+        override = options.get("authority") or None
+        resource = None
+        # Outside the global cloud short scopes may resolve to the global Graph
+        # (GRAPH.md §16, unconfirmed): name the national Graph explicitly.
+        if region != "global" and not options.get("graph_url"):
+            resource = cloud(region).graph
+        return cls(
+            client_id=resolve_client_id(options, env),
+            authority=authority_url(region, tenant, override),
+            instance_discovery=not override,
+            scopes=scopes_for(
+                read_only=_flag(options.get("read_only")),
+                disable_site_permission=_flag(options.get("disable_site_permission")),
+                resource=resource,
+            ),
+            ca_bundle=options.get("ca_bundle") or None,
+            account=options.get("account") or None,
+        )
+
+
+# -- outcomes of a device-code sign-in -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    account: str
+    home_account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Declined:
+    message: str = "the sign-in was declined on the verification page"
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    message: str = "the code expired before the sign-in was approved"
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    message: str = "sign-in cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    message: str
+    error: str = ""
+
+
+LoginOutcome = SignedIn | Declined | Expired | Cancelled | Failed
+
+
+def _first_line(description: Any) -> str:
+    text = str(description or "").strip()
+    return text.splitlines()[0].strip() if text else ""
+
+
+def _error_text(result: Mapping[str, Any]) -> str:
+    error = str(result.get("error") or "error")
+    line = _first_line(result.get("error_description"))
+    return f"{error}: {line}" if line else error
+
+
+# -- the device-code flow --------------------------------------------------------------------
+
+
+class DeviceFlow:
+    """One device-code sign-in a UI can drive: show the code, ``poll`` (blocking, in a thread),
+    ``cancel`` at any time from any thread.
+
+    ``waiter(seconds) -> bool`` waits between polls and returns True when cancelled; the
+    default waits on the cancel event, so a cancel wakes the poller at once. Tests pass
+    their own to record the intervals without sleeping.
+    """
+
+    MAX_NETWORK_FAILURES = 5
+
+    def __init__(
+        self,
+        auth: RemoteAuth,
+        flow: dict[str, Any],
+        waiter: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._auth = auth
+        self._flow = flow
+        self._cancel = threading.Event()
+        self._waiter = waiter or self._cancel.wait
+        self._outcome: LoginOutcome | None = None
+        self._lock = threading.Lock()
+        self.user_code: str = str(flow["user_code"])
+        self.verification_uri: str = str(
+            flow.get("verification_uri") or flow.get("verification_url") or ""
+        )
+        self.message: str = str(flow.get("message") or "")
+        self.expires_at = datetime.fromtimestamp(float(flow["expires_at"]), UTC)
+        #: Seconds between polls; grows by 5 on each ``slow_down``.
+        self.interval: float = float(flow.get("interval", 5))
+
+    def __repr__(self) -> str:  # the device code itself is a secret until redeemed
+        return f"DeviceFlow(user_code={self.user_code!r}, uri={self.verification_uri!r})"
+
+    @property
+    def outcome(self) -> LoginOutcome | None:
+        return self._outcome
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def poll(self) -> LoginOutcome:
+        """Poll until approved, declined, expired, cancelled or failed (blocks)."""
+        with self._lock:
+            if self._outcome is None:
+                self._outcome = self._run()
+            return self._outcome
+
+    def start(self, on_done: Callable[[LoginOutcome], None] | None = None) -> threading.Thread:
+        """Poll in a daemon thread; ``on_done`` gets the outcome there."""
+
+        def target() -> None:
+            outcome = self.poll()
+            if on_done is not None:
+                on_done(outcome)
+
+        thread = threading.Thread(target=target, name="device-code-poll", daemon=True)
+        thread.start()
+        return thread
+
+    async def wait(self) -> LoginOutcome:
+        """Poll in a worker thread; cancelling the awaiting task cancels the sign-in."""
+        try:
+            return await asyncio.to_thread(self.poll)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+
+    def _run(self) -> LoginOutcome:
+        failures = 0
+        while True:
+            if self._cancel.is_set():
+                return Cancelled()
+            if time.time() >= float(self._flow["expires_at"]):
+                return Expired()
+            # msal polls once per call this way (exit_condition true before any sleep),
+            # and we wait here instead, on an event a cancel sets: msal's own loop only
+            # checks its exit condition once a second and never when the interval is 0.
+            self._flow["interval"] = 1
+            try:
+                result = self._auth.redeem_device_flow(self._flow)
+            except requests.exceptions.RequestException as exc:
+                failures += 1
+                if failures >= self.MAX_NETWORK_FAILURES:
+                    return Failed(f"cannot reach the sign-in service ({exc})", "network")
+                if self._waiter(max(self.interval, 1.0)):
+                    return Cancelled()
+                continue
+            failures = 0
+            if "access_token" in result:
+                return self._auth.finish_sign_in(result)
+            error = str(result.get("error") or "")
+            if error == "slow_down":
+                self.interval += 5
+            elif error == "authorization_declined":
+                return Declined()
+            elif error in ("expired_token", "code_expired"):
+                return Expired()
+            elif error != "authorization_pending":
+                return Failed(_error_text(result), error)
+            if self._waiter(self.interval):
+                return Cancelled()
+
+
+# -- one remote's sign-in state ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    username: str
+    home_account_id: str
+    environment: str
+
+
+class RemoteAuth:
+    """The msal application and token cache of one remote, persisted in a ``SecretStore``."""
+
+    def __init__(
+        self,
+        remote: str,
+        config: AuthConfig,
+        store: Secrets,
+        *,
+        http_client: Any = None,
+    ) -> None:
+        self.remote = remote
+        self.config = config
+        self.store = store
+        self._http = http_client
+        self._app: msal.PublicClientApplication | None = None
+        self._lock = threading.RLock()
+        self._cache = msal.SerializableTokenCache()
+        self._seen_blob: str | None = None
+        self._memo: tuple[str, float] | None = None  # access token, monotonic expiry
+        self._load()
+
+    def __repr__(self) -> str:
+        return f"RemoteAuth({self.remote!r}, authority={self.config.authority!r})"
+
+    # -- cache and store -------------------------------------------------------------
+
+    def _load(self) -> bool:
+        """Read the stored cache; True when it differs from what this object last saw."""
+        blob = self.store.load(self.remote)
+        if blob == self._seen_blob:
+            return False
+        self._seen_blob = blob
+        cache = msal.SerializableTokenCache()
+        with contextlib.suppress(ValueError):  # a damaged entry is as good as none
+            cache.deserialize(blob)
+        self._cache = cache
+        self._memo = None
+        if self._app is not None:
+            self._app.token_cache = cache
+        return True
+
+    def persist(self) -> None:
+        """Save the cache when msal changed it (a new refresh token, a new account)."""
+        with self._lock:
+            if self._cache.has_state_changed:
+                blob = self._cache.serialize()
+                self.store.save(self.remote, blob)
+                self._seen_blob = blob
+
+    @property
+    def app(self) -> msal.PublicClientApplication:
+        """The msal application, built on first use (msal fetches the authority's
+        OpenID configuration while constructing it)."""
+        with self._lock:
+            if self._app is None:
+                if self._http is None:
+                    self._http = MsalHttpClient(verify=tls_context(self.config.ca_bundle))
+                try:
+                    self._app = msal.PublicClientApplication(
+                        self.config.client_id,
+                        authority=self.config.authority,
+                        token_cache=self._cache,
+                        http_client=self._http,
+                        instance_discovery=None if self.config.instance_discovery else False,
+                        app_name="skypane",
+                        app_version=__version__,
+                    )
+                except requests.exceptions.RequestException as exc:
+                    raise TransientError(
+                        f"cannot reach the sign-in service at {self.config.authority}",
+                        detail=str(exc),
+                    ) from exc
+                except ValueError as exc:
+                    raise ConfigError(
+                        f"sign-in authority {self.config.authority} is not usable", detail=str(exc)
+                    ) from exc
+            return self._app
+
+    def accounts(self) -> list[Account]:
+        """Accounts in the cache (read locally, no network)."""
+        found = list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
+        return [
+            Account(
+                str(a.get("username") or ""),
+                str(a.get("home_account_id") or ""),
+                str(a.get("environment") or ""),
+            )
+            for a in found
+        ]
+
+    @property
+    def signed_in(self) -> bool:
+        return bool(
+            list(self._cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN))
+        ) and bool(self.accounts())
+
+    # -- device code -------------------------------------------------------------------
+
+    def start_device_flow(self, waiter: Callable[[float], bool] | None = None) -> DeviceFlow:
+        """Ask for a device code; ``Failed`` details become a ``ConfigError`` here."""
+        try:
+            flow = self.app.initiate_device_flow(scopes=list(self.config.scopes))
+        except requests.exceptions.RequestException as exc:
+            raise TransientError("cannot reach the sign-in service", detail=str(exc)) from exc
+        if "user_code" not in flow:
+            # Typical: AADSTS7000218 (public client flows not allowed), unknown client id.
+            raise ConfigError(
+                "the sign-in service refused to start a sign-in", detail=_error_text(flow)
+            )
+        return DeviceFlow(self, flow, waiter)
+
+    def redeem_device_flow(self, flow: dict[str, Any]) -> dict[str, Any]:
+        """One poll of the token endpoint (msal checks and caches the answer)."""
+        result: dict[str, Any] = self.app.acquire_token_by_device_flow(
+            flow, exit_condition=lambda _flow: True
+        )
+        return result
+
+    def finish_sign_in(self, result: Mapping[str, Any]) -> LoginOutcome:
+        """Keep only the account that just signed in, and store the cache."""
+        claims = result.get("id_token_claims") or {}
+        username = str(claims.get("preferred_username") or claims.get("upn") or "")
+        with self._lock:
+            accounts = self.app.get_accounts()
+            mine = [a for a in accounts if a.get("username") == username] or accounts[:1]
+            if not mine:
+                return Failed("the sign-in service returned no account (no client_info?)")
+            keep = mine[0]
+            for other in accounts:
+                if other.get("home_account_id") != keep.get("home_account_id"):
+                    self.app.remove_account(other)
+            self._memo = None
+            self.persist()
+        return SignedIn(str(keep.get("username") or username), str(keep["home_account_id"]))
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def _account(self) -> dict[str, Any] | None:
+        accounts = self.app.get_accounts()
+        if self.config.account:
+            named = [a for a in accounts if a.get("username") == self.config.account]
+            if named:
+                return dict(named[0])
+        return dict(accounts[0]) if accounts else None
+
+    def _sign_in_again(self, detail: str | None = None) -> AuthenticationRequired:
+        return AuthenticationRequired(f"sign in again: skypane login {self.remote}", detail=detail)
+
+    def cached_token(self) -> str | None:
+        """An access token still good for 5 minutes, without msal or a thread."""
+        memo = self._memo
+        if memo is not None and memo[1] - 300 > time.monotonic():
+            return memo[0]
+        return None
+
+    def acquire_token(self, *, force_refresh: bool = False) -> str:
+        """An access token, refreshed when needed (blocks). Raises ``AuthenticationRequired``
+        when only a new sign-in helps, ``TransientError`` when the service is unreachable."""
+        with self._lock:
+            if not force_refresh and (token := self.cached_token()):
+                return token
+            try:
+                return self._acquire(force_refresh)
+            except AuthenticationRequired:
+                # Another process (or a sign-in dialog) may have signed in meanwhile.
+                if self._load():
+                    return self._acquire(force_refresh)
+                raise
+
+    def _acquire(self, force_refresh: bool) -> str:
+        if not list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT)):
+            raise self._sign_in_again("not signed in")
+        account = self._account()
+        if account is None:
+            raise self._sign_in_again("not signed in")
+        try:
+            result = self.app.acquire_token_silent_with_error(
+                list(self.config.scopes), account, force_refresh=force_refresh
+            )
+        except requests.exceptions.RequestException as exc:
+            raise TransientError("cannot reach the sign-in service", detail=str(exc)) from exc
+        finally:
+            self.persist()
+        if not result:
+            raise self._sign_in_again("no usable token in the cache")
+        if "access_token" in result:
+            token = str(result["access_token"])
+            lifetime = float(result.get("expires_in") or 0)
+            self._memo = (token, time.monotonic() + lifetime) if lifetime > 0 else None
+            return token
+        error = str(result.get("error") or "")
+        if error in _TRANSIENT_ERRORS:
+            raise TransientError("the sign-in service is unavailable", detail=_error_text(result))
+        raise self._sign_in_again(_error_text(result))
+
+    # -- sign-out --------------------------------------------------------------------------
+
+    def logout(self) -> list[str]:
+        """Forget every account of this remote and delete its stored cache (works offline:
+        Microsoft offers public clients no refresh-token revocation). Returns the names."""
+        with self._lock:
+            names = [a.username for a in self.accounts()]
+            if self._app is not None:
+                for account in self._app.get_accounts():
+                    self._app.remove_account(account)
+            self.store.delete(self.remote)
+            self._cache = msal.SerializableTokenCache()
+            self._seen_blob = None
+            self._memo = None
+            if self._app is not None:
+                self._app.token_cache = self._cache
+            return names
+
+    def close(self) -> None:
+        close = getattr(self._http, "close", None)
+        if callable(close):
+            close()
+
+
+# -- the seam the Graph client uses ------------------------------------------------------------
+
+
+class MsalTokenProvider:
+    """``TokenProvider`` over a ``RemoteAuth``: msal runs in a worker thread."""
+
+    def __init__(self, auth: RemoteAuth) -> None:
+        self.auth = auth
+
+    def __repr__(self) -> str:
+        return f"MsalTokenProvider({self.auth.remote!r})"
+
+    async def access_token(self, *, force_refresh: bool = False) -> str:
+        if not force_refresh and (token := self.auth.cached_token()):
+            return token
+        return await asyncio.to_thread(self.auth.acquire_token, force_refresh=force_refresh)
+
+    def close(self) -> None:
+        self.auth.close()
+
+
+def remote_auth(remote: str, options: Mapping[str, Any], secrets: Any = None) -> RemoteAuth:
+    """The sign-in state of ``remote`` as configured by ``options``."""
+    return RemoteAuth(remote, AuthConfig.from_options(options), default_store(secrets))
+
+
+def token_provider_for(remote: str, options: Mapping[str, Any], secrets: Any) -> MsalTokenProvider:
+    """The token provider a OneDrive backend opened by ``from_config`` uses."""
+    return MsalTokenProvider(remote_auth(remote, options, secrets))
