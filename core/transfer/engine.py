@@ -413,8 +413,11 @@ class TransferEngine:
             n = sum(1 for i in job.items if i.state is ItemState.FAILED)
             job.error = f"{n} item{'s' if n != 1 else ''} failed"
         plan_errors = job.plan is not None and not job.plan.ok
-        if plan_errors and job.error is None:
-            job.error = "some items could not be planned (see the plan's problems)"
+        if plan_errors and job.error is None and job.plan is not None:
+            bad = [p for p in job.plan.problems if p.severity != "warning"]
+            job.error = f"{bad[0].reason}: {bad[0].path}"
+            if len(bad) > 1:
+                job.error += f" (and {len(bad) - 1} more problems)"
         self._finish(run, JobState.FAILED if failed or plan_errors else JobState.DONE)
 
     def _finish(self, run: JobRun, state: JobState) -> None:

@@ -1,0 +1,402 @@
+"""``skypane cp|mv|get|put|rm|mkdir|tree|info|jobs|resume``: the transfer engine, headless.
+
+Every transfer is journaled (``core.dirs.state_dir()/journal.sqlite3``): after Ctrl-C, a
+closed SSH session (SIGHUP), SIGTERM or even ``kill -9``, ``skypane resume`` continues it.
+Exit codes: 0 everything done, 1 something failed or was cancelled, 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from core import errors
+from core.backend import Backend
+from core.config import Config, load_config
+from core.paths import Location
+from core.remotes import open_backend, resolve
+from core.transfer import (
+    ConflictAction,
+    ConflictDecision,
+    ConflictPolicy,
+    ConflictQuestion,
+    Job,
+    JobKind,
+    JobState,
+    Journal,
+    ProgressSnapshot,
+    TransferEngine,
+)
+from tui.cli.common import fmt_size, fmt_time, print_json, safe_name
+from tui.cli.progress_view import View, describe, make_view
+from tui.cli.walk import cmd_info, cmd_tree
+
+POLICIES = [p.value for p in ConflictPolicy]
+
+
+class UsageError(Exception):
+    """Wrong arguments: exit code 2."""
+
+
+def _transfer_options(p: argparse.ArgumentParser, *, conflicts: bool = True) -> None:
+    p.add_argument("--dry-run", action="store_true", help="plan and report, write nothing")
+    if conflicts:
+        p.add_argument(
+            "--conflict",
+            choices=POLICIES,
+            default=None,
+            help="what to do with existing files (default: ask on a terminal, else skip)",
+        )
+    p.add_argument("--transfers", type=int, default=4, metavar="N", help="files at once (4)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+
+
+def register(sub: Any) -> None:
+    for name, help_text in (
+        ("cp", "copy files and folders (local paths or remote:path)"),
+        ("mv", "move: copy, verify, then delete the source (a rename within one drive)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("paths", nargs="+", metavar="SRC... DEST")
+        _transfer_options(p)
+        p.set_defaults(handler=cmd_transfer, kind=JobKind.COPY if name == "cp" else JobKind.MOVE)
+    p = sub.add_parser("get", help="download remote:path... into DEST (default: here)")
+    p.add_argument("paths", nargs="+", metavar="REMOTE:SRC... [DEST]")
+    _transfer_options(p)
+    p.set_defaults(handler=cmd_transfer, kind=JobKind.COPY, direction="get")
+    p = sub.add_parser("put", help="upload local paths into remote:DEST")
+    p.add_argument("paths", nargs="+", metavar="SRC... REMOTE:DEST")
+    _transfer_options(p)
+    p.set_defaults(handler=cmd_transfer, kind=JobKind.COPY, direction="put")
+    p = sub.add_parser("rm", help="delete files (to the trash where there is one)")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("-r", "--recursive", action="store_true", help="delete folders too")
+    p.add_argument("--permanent", action="store_true", help="skip the trash / recycle bin")
+    _transfer_options(p, conflicts=False)
+    p.set_defaults(handler=cmd_transfer, kind=JobKind.DELETE)
+    p = sub.add_parser("mkdir", help="create a folder (and its parents)")
+    p.add_argument("paths", nargs=1, metavar="PATH")
+    _transfer_options(p, conflicts=False)
+    p.set_defaults(handler=cmd_transfer, kind=JobKind.MKDIR)
+    p = sub.add_parser("tree", help="show a folder tree with sizes")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("-L", "--depth", type=int, default=None, help="descend at most N levels")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_tree)
+    p = sub.add_parser("info", help="details of a file or folder (folder totals included)")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_info)
+    p = sub.add_parser("jobs", help="list transfer jobs in the journal")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--unfinished", action="store_true", help="only jobs that can be resumed")
+    p.set_defaults(handler=cmd_jobs)
+    p = sub.add_parser("resume", help="continue unfinished transfer jobs (all, or one by ID)")
+    p.add_argument("id", nargs="?")
+    p.add_argument("--transfers", type=int, default=4, metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(handler=cmd_resume, dry_run=False, conflict=None)
+
+
+# -- arguments → job -------------------------------------------------------------
+
+
+def _split(args: argparse.Namespace, config: Config) -> tuple[list[Location], Location | None]:
+    locs = [resolve(p, config)[0] for p in args.paths]
+    kind: JobKind = args.kind
+    direction = getattr(args, "direction", None)
+    if kind in (JobKind.DELETE, JobKind.MKDIR):
+        return (locs, None) if kind is JobKind.DELETE else ([], locs[0])
+    if direction == "get":
+        if len(locs) > 1 and locs[-1].remote is None:
+            srcs, dest = locs[:-1], locs[-1]
+        else:
+            srcs, dest = locs, resolve(".", config)[0]
+        if any(s.remote is None for s in srcs):
+            raise UsageError("get downloads remote:paths; use cp for local files")
+        return srcs, dest
+    if len(locs) < 2:
+        raise UsageError(f"{args.command}: give at least one source and a destination")
+    srcs, dest = locs[:-1], locs[-1]
+    if direction == "put" and (dest.remote is None or any(s.remote for s in srcs)):
+        raise UsageError("put uploads local paths to a remote:path; use cp otherwise")
+    return srcs, dest
+
+
+async def _check_rm(args: argparse.Namespace, srcs: list[Location], engine: TransferEngine) -> None:
+    if args.kind is not JobKind.DELETE or args.recursive:
+        return
+    for s in srcs:
+        entry = await engine.backend(s.remote).stat(s.path)
+        if entry.is_dir and not entry.is_link:
+            raise UsageError(f"rm: {s} is a folder (use -r)")
+
+
+class Console:
+    """Progress display plus the interactive conflict question on a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.view: View | None = make_view(quiet)
+        self.lock = asyncio.Lock()
+
+    def progress(self, snap: ProgressSnapshot) -> None:
+        if self.view is not None:
+            self.view.update(snap)
+
+    async def ask(self, q: ConflictQuestion) -> ConflictDecision:
+        async with self.lock:
+            if self.view is not None:
+                self.view.suspend()
+            try:
+                return await asyncio.to_thread(_prompt, q)
+            finally:
+                if self.view is not None:
+                    self.view.resume()
+
+    def close(self) -> None:
+        if self.view is not None:
+            self.view.close()
+
+
+def _prompt(q: ConflictQuestion) -> ConflictDecision:
+    src, old = q.source, q.existing
+    print(f"\n{safe_name(q.dest_path)} exists.", file=sys.stderr)
+    print(f"  existing: {fmt_size(old.size):>10}  {fmt_time(old.modified)}", file=sys.stderr)
+    print(f"  new:      {fmt_size(src.size):>10}  {fmt_time(src.modified)}", file=sys.stderr)
+    choices = {"o": ConflictAction.OVERWRITE, "s": ConflictAction.SKIP, "r": ConflictAction.RENAME}
+    while True:
+        sys.stderr.write("[o]verwrite, [s]kip, [r]ename, [c]ancel (capital = all): ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip()
+        if not answer:
+            continue
+        if answer.lower() == "c":
+            return ConflictDecision(ConflictAction.CANCEL)
+        action = choices.get(answer.lower())
+        if action is not None:
+            return ConflictDecision(action, apply_to_all=answer.isupper())
+
+
+def _summary(job: Job, elapsed: float) -> dict[str, Any]:
+    snap = job.last_snapshot
+    plan = job.plan
+    out: dict[str, Any] = {
+        "job": job.id,
+        "kind": str(job.kind),
+        "state": str(job.state),
+        "error": job.error,
+        "elapsed": round(elapsed, 3),
+        "items": {
+            s: sum(1 for i in job.items if i.state.value == s)
+            for s in ("done", "skipped", "failed", "cancelled", "pending")
+        },
+        "bytes": snap.bytes_done if snap else 0,
+        "failed": [
+            {"src": str(i.src), "dst": str(i.dst), "error": i.error} for i in job.failed_items()
+        ],
+        "notes": [{"dst": str(i.dst), "note": i.note} for i in job.items if i.note],
+    }
+    if plan is not None:
+        out["plan"] = {
+            "files": plan.files,
+            "folders": plan.folders,
+            "bytes": plan.bytes,
+            "method": plan.method,
+            "free": plan.free,
+            "conflicts": list(plan.conflicts),
+            "problems": [
+                {"path": p.path, "reason": p.reason, "severity": p.severity} for p in plan.problems
+            ],
+        }
+    if job.dry_run:
+        out["actions"] = [
+            {"kind": str(i.kind), "src": str(i.src), "dst": str(i.dst), "size": i.size}
+            for i in job.items
+        ]
+    return out
+
+
+def _print_plan(job: Job) -> None:
+    plan = job.plan
+    if plan is None:
+        print(f"nothing planned: {job.error}")
+        return
+    for it in job.items:
+        print(f"{it.kind.value:6} {safe_name(str(it.src))} -> {safe_name(str(it.dst))}")
+    for p in plan.problems:
+        print(f"{p.severity}: {safe_name(p.path)}: {p.reason}", file=sys.stderr)
+    for c in plan.conflicts:
+        print(f"exists: {safe_name(c)}")
+    free = f", {fmt_size(plan.free)} free" if plan.free is not None else ""
+    print(
+        f"plan: {plan.files} files, {plan.folders} folders, {fmt_size(plan.bytes)}"
+        f" ({plan.method}){free}; {len(plan.conflicts)} conflicts, {len(plan.problems)} problems"
+    )
+
+
+def _report(jobs: Sequence[Job], as_json: bool, elapsed: float) -> int:
+    if as_json:
+        data = [_summary(j, elapsed) for j in jobs]
+        print_json(data[0] if len(data) == 1 else data)
+    else:
+        for job in jobs:
+            for prob in job.plan.problems if job.plan else ():
+                print(f"{prob.severity}: {safe_name(prob.path)}: {prob.reason}", file=sys.stderr)
+            for it in job.failed_items():
+                print(f"failed: {safe_name(str(it.src))}: {it.error}", file=sys.stderr)
+            for it in job.items:
+                if it.note and it.state.value == "done" and "SharePoint" in it.note:
+                    print(f"note: {safe_name(str(it.dst))}: {it.note}", file=sys.stderr)
+            snap = job.last_snapshot
+            line = describe(snap) if snap else ""
+            tail = f" ({job.error})" if job.error else ""
+            print(f"{job.id} {job.state.value}{tail}: {line}", file=sys.stderr)
+            if job.state is not JobState.DONE and not job.state.finished:
+                print(f"continue with: skypane resume {job.id}", file=sys.stderr)
+    ok = all(j.state is JobState.DONE for j in jobs)
+    return 0 if ok else 1
+
+
+async def _run_jobs(
+    args: argparse.Namespace, start: Any, config: Config
+) -> tuple[list[Job], float]:
+    console = Console(args.quiet or args.json)
+    interactive = sys.stdin.isatty() and not args.json
+    journal = Journal()
+    engine = TransferEngine(
+        lambda remote: _open(remote, config),
+        journal,
+        workers=max(1, args.transfers),
+        on_progress=console.progress,
+        on_conflict=console.ask if interactive else None,
+    )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop.set)
+    began = time.monotonic()
+    try:
+        jobs: list[Job] = await start(engine, interactive)
+        waits = [engine.wait(j.id) for j in jobs if not j.dry_run]
+        if waits:
+            everything: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*waits))
+            stopper: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+            await asyncio.wait([everything, stopper], return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            everything.cancel()
+        if stop.is_set():
+            print("\nskypane: interrupted; unfinished work is kept in the journal", file=sys.stderr)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        await engine.close()
+        console.close()
+        journal.close()
+    return jobs, time.monotonic() - began
+
+
+def _open(remote: str | None, config: Config) -> Backend:
+    return open_backend(remote, config)
+
+
+def cmd_transfer(args: argparse.Namespace) -> int:
+    config = load_config()
+    try:
+        srcs, dest = _split(args, config)
+    except UsageError as exc:
+        print(f"skypane: {exc}", file=sys.stderr)
+        return 2
+
+    async def start(engine: TransferEngine, interactive: bool) -> list[Job]:
+        await _check_rm(args, srcs, engine)
+        conflict = getattr(args, "conflict", None)
+        policy = (
+            ConflictPolicy(conflict)
+            if conflict
+            else (ConflictPolicy.ASK if interactive else ConflictPolicy.SKIP)
+        )
+        job = await engine.submit(
+            args.kind,
+            srcs,
+            dest,
+            policy=policy,
+            dry_run=args.dry_run,
+            use_trash=not getattr(args, "permanent", False),
+        )
+        return [job]
+
+    try:
+        jobs, elapsed = asyncio.run(_run_jobs(args, start, config))
+    except UsageError as exc:
+        print(f"skypane: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        job = jobs[0]
+        if args.json:
+            print_json(_summary(job, elapsed))
+        else:
+            _print_plan(job)
+        return 0 if job.plan is not None and job.plan.ok else 1
+    return _report(jobs, args.json, elapsed)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    config = load_config()
+
+    async def start(engine: TransferEngine, interactive: bool) -> list[Job]:
+        jobs = await engine.resume_unfinished([args.id] if args.id else None)
+        if args.id and not jobs:
+            raise errors.NotFound("no unfinished job with that id", path=args.id)
+        return [j for j in jobs if not (j.state is JobState.PAUSED and args.id is None)]
+
+    jobs, elapsed = asyncio.run(_run_jobs(args, start, config))
+    if not jobs:
+        print("nothing to resume", file=sys.stderr)
+        return 0
+    return _report(jobs, args.json, elapsed)
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    journal = Journal()
+    try:
+        jobs = journal.jobs(unfinished_only=args.unfinished)
+    finally:
+        journal.close()
+    rows: list[dict[str, Any]] = []
+    for j in jobs:
+        counts = {s: sum(1 for i in j.items if i.state.value == s) for s in ("done", "failed")}
+        rows.append(
+            {
+                "id": j.id,
+                "state": str(j.state),
+                "kind": str(j.kind),
+                "created": j.created.isoformat(),
+                "title": j.title,
+                "items": len(j.items),
+                "done": counts["done"],
+                "failed": counts["failed"],
+                "bytes": sum(i.size for i in j.items),
+                "error": j.error,
+            }
+        )
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no jobs in the journal", file=sys.stderr)
+    for r, j in zip(rows, jobs, strict=True):
+        print(
+            f"{r['id']}  {r['state']:<9}  {r['done']:>5}/{r['items']:<5}  "
+            f"{fmt_size(r['bytes']):>10}  {fmt_time(j.created)}  {safe_name(r['title'])}"
+        )
+    return 0
+
+
+__all__ = ["register"]
