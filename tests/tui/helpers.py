@@ -1,0 +1,118 @@
+"""Shared pieces of the TUI tests: a fixed clock, a deterministic sample tree, app factories."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from core.config import load_config
+from core.paths import Location
+from core.transfer import Journal
+from tui.app import SkypaneApp
+
+#: "Now" for every TUI test: relative times and dates come out the same on every run.
+NOW = datetime(2025, 6, 15, 12, 0, 0, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def set_mtime(path: Path, when: datetime) -> None:
+    ns = int(when.timestamp()) * 1_000_000_000
+    os.utime(path, ns=(ns, ns))
+
+
+#: name → (size, age) of the files in the sample folder; folders listed apart.
+SAMPLE_FILES: dict[str, tuple[int, timedelta]] = {
+    "README.md": (1_234, timedelta(minutes=5)),
+    "budget-2025.xlsx": (48_213, timedelta(hours=3)),
+    "notes.txt": (96, timedelta(days=2)),
+    "photo-001.jpg": (2_345_678, timedelta(days=40)),
+    "photo-002.jpg": (2_111_222, timedelta(days=40, hours=1)),
+    "report.pdf": (734_003, timedelta(days=400)),
+    "script.sh": (512, timedelta(days=9)),
+    "zeta.tar.gz": (15_000_000, timedelta(days=90)),
+    ".hidden-config": (33, timedelta(days=1)),
+}
+SAMPLE_DIRS = ("Documents", "Music", "Projects")
+
+
+def make_sample_tree(root: Path) -> Path:
+    """A small, fixed folder to browse: three folders, nine files (one hidden)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i, (name, (size, age)) in enumerate(sorted(SAMPLE_FILES.items())):
+        path = root / name
+        # Fixed content (not random) so hashes in the info panel are stable too.
+        path.write_bytes(bytes((i + j) % 251 for j in range(size)) if size < 100_000 else b"")
+        if size >= 100_000:
+            with path.open("wb") as f:
+                f.truncate(size)
+        set_mtime(path, NOW - age)
+    for j, name in enumerate(SAMPLE_DIRS):
+        folder = root / name
+        folder.mkdir(exist_ok=True)
+        (folder / f"inside-{j}.txt").write_text(f"file in {name}\n")
+        set_mtime(folder / f"inside-{j}.txt", NOW - timedelta(days=j + 1))
+        set_mtime(folder, NOW - timedelta(days=j + 3))
+    return root
+
+
+def make_app(
+    left: Path | Location,
+    right: Path | Location,
+    **kwargs: Any,
+) -> SkypaneApp:
+    def loc(x: Path | Location) -> Location:
+        return x if isinstance(x, Location) else Location(None, str(x))
+
+    kwargs.setdefault("config", load_config())
+    kwargs.setdefault("journal", Journal())
+    return SkypaneApp(clock=fixed_clock, left=loc(left), right=loc(right), **kwargs)
+
+
+Predicate = Callable[[], bool]
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until listings, file operations and transfers have finished and painted."""
+    app = pilot.app
+    for _ in range(50):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        screen = app.screen_stack[1] if len(app.screen_stack) > 1 else app.screen
+        transfers = getattr(screen, "transfers", None)
+        if transfers is not None:
+            for job in transfers.engine.jobs():
+                if not job.state.finished and job.state != "paused":
+                    await transfers.engine.wait(job.id)
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers) and not _busy(app):
+            return
+    raise AssertionError("the app did not settle")
+
+
+def _busy(app: Any) -> bool:
+    for screen in app.screen_stack:
+        transfers = getattr(screen, "transfers", None)
+        if transfers is not None and any(
+            not j.state.finished and j.state != "paused" for j in transfers.engine.jobs()
+        ):
+            return True
+    return False
+
+
+def main_screen(app: Any) -> Any:
+    from tui.screens.main import MainScreen
+
+    for screen in app.screen_stack:
+        if isinstance(screen, MainScreen):
+            return screen
+    raise AssertionError("no MainScreen")
+
+
+def names(pane: Any) -> list[str]:
+    return [e.name for e in pane.listing.rows]

@@ -1,0 +1,275 @@
+"""Browsing with the keyboard: two panes, folders, history, sorting, hidden files, search, filter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from core.backends.local import LocalBackend
+from core.model import Entry
+from core.paths import Location
+from tests.tui.helpers import main_screen, make_app, names, settle
+from tui.widgets.listing import SortKey
+
+SIZE = (120, 36)
+
+
+async def test_opens_two_panes_left_folder_right_home_when_no_remote(
+    sample: Path, isolated_dirs: Path
+) -> None:
+    from tests.tui.helpers import fixed_clock
+    from tui.app import SkypaneApp
+
+    app = SkypaneApp(clock=fixed_clock, left=Location(None, str(sample)))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.pane("left").location == Location(None, str(sample))
+        assert screen.pane("right").location == Location(None, str(isolated_dirs))
+        assert names(screen.pane("left"))[:4] == ["..", "Documents", "Music", "Projects"]
+        assert ".hidden-config" not in names(screen.pane("left"))
+        assert any("No remote configured" in n.message for n in app._notifications)
+
+
+async def test_enter_opens_folder_and_backspace_returns_to_it(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("down", "down", "enter")  # Music
+        await settle(pilot)
+        assert left.location.path == str(sample / "Music")
+        assert names(left) == ["..", "inside-1.txt"]
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert left.location.path == str(sample)
+        assert left.file_list.cursor_entry.name == "Music"
+
+
+async def test_enter_on_parent_row_goes_up(sample: Path, target: Path) -> None:
+    app = make_app(sample / "Projects", target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("home", "enter")
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        assert left.location.path == str(sample)
+        assert left.file_list.cursor_entry.name == "Projects"
+
+
+async def test_back_and_forward_through_history(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("down", "enter")  # Documents
+        await settle(pilot)
+        await pilot.press("alt+left")
+        await settle(pilot)
+        assert left.location.path == str(sample)
+        await pilot.press("alt+right")
+        await settle(pilot)
+        assert left.location.path == str(sample / "Documents")
+
+
+async def test_cursor_is_remembered_per_folder(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("end")  # last file
+        last = left.file_list.cursor_entry.name
+        await pilot.press("home", "down", "enter")  # into Documents
+        await settle(pilot)
+        await pilot.press("alt+left")
+        await settle(pilot)
+        assert left.file_list.cursor_entry.name == "Documents"
+        await pilot.press("end")
+        # Going somewhere and back by history restores where the cursor was.
+        left.show(left.backend, str(target))
+        await settle(pilot)
+        await pilot.press("alt+left")
+        await settle(pilot)
+        assert left.file_list.cursor_entry.name == last
+
+
+async def test_tab_switches_the_active_pane(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.active_id == "left"
+        await pilot.press("tab")
+        assert screen.active_id == "right"
+        assert screen.pane("right").has_class("-active")
+        assert app.focused is screen.pane("right").file_list
+        await pilot.press("tab")
+        assert screen.active_id == "left"
+
+
+async def test_hidden_files_toggle(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("alt+full_stop")
+        assert ".hidden-config" in names(left)
+        await pilot.press("alt+full_stop")
+        assert ".hidden-config" not in names(left)
+
+
+async def test_sort_keys_and_reverse(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("ctrl+f6")  # size, smallest first
+        files = [e.name for e in left.listing.rows if not e.is_dir]
+        assert files[0] == "notes.txt" and files[-1] == "zeta.tar.gz"
+        await pilot.press("ctrl+f6")  # again: reversed
+        assert left.listing.order.reverse
+        files = [e.name for e in left.listing.rows if not e.is_dir]
+        assert files[0] == "zeta.tar.gz"
+        await pilot.press("ctrl+f5")  # time, oldest first
+        files = [e.name for e in left.listing.rows if not e.is_dir]
+        assert files[0] == "report.pdf" and files[-1] == "README.md"
+        await pilot.press("ctrl+f4")  # extension
+        assert left.listing.order.key is SortKey.EXTENSION
+        files = [e.name for e in left.listing.rows if not e.is_dir]
+        assert files[:2] == ["zeta.tar.gz", "photo-001.jpg"]  # .gz before .jpg
+        assert names(left)[:4] == ["..", "Documents", "Music", "Projects"]
+
+
+async def test_clicking_a_column_title_sorts(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        header = left.query_one("ColumnHeader")
+        await pilot.click(header, offset=(header.size.width - 4, 0))  # "Modified"
+        assert left.listing.order.key is SortKey.TIME
+        await pilot.click(header, offset=(2, 0))
+        assert left.listing.order.key is SortKey.NAME
+
+
+async def test_quick_search_jumps_as_you_type(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fl = main_screen(app).pane("left").file_list
+        await pilot.press("ctrl+s", "p", "h")
+        assert fl.cursor_entry.name == "photo-001.jpg"
+        await pilot.press("down")  # next match
+        assert fl.cursor_entry.name == "photo-002.jpg"
+        await pilot.press("o", "t", "o", "-", "0", "0", "1")
+        assert fl.cursor_entry.name == "photo-001.jpg"
+        await pilot.press("escape")
+        assert app.focused is fl
+        assert fl.cursor_entry.name == "photo-001.jpg"
+
+
+async def test_filter_shows_matching_files_and_escape_clears_it(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("ctrl+f", *"*.jpg", "enter")
+        assert [e.name for e in left.listing.rows if not e.is_dir] == [
+            "photo-001.jpg",
+            "photo-002.jpg",
+        ]
+        assert "filter *.jpg" in str(left.query_one("PathBar").state)
+        await pilot.press("ctrl+f", "escape")
+        assert "notes.txt" in names(left)
+
+
+async def test_ctrl_r_refreshes_and_keeps_the_cursor(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        await pilot.press("end")
+        (sample / "aaa-new.txt").write_text("new")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "aaa-new.txt" in names(left)
+        assert left.file_list.cursor_entry.name == "zeta.tar.gz"
+
+
+async def test_location_picker_switches_a_pane_to_a_typed_path(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        field = app.screen.query_one("#picker-path")
+        field.value = str(sample / "Music")
+        field.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert main_screen(app).pane("left").location.path == str(sample / "Music")
+
+
+async def test_location_picker_lists_local_and_configured_remotes(
+    sample: Path, target: Path
+) -> None:
+    from core.config import RemoteConfig, load_config
+
+    config = load_config()
+    config.set_remote(RemoteConfig("disk2", "local", {"root": str(target)}))
+    config.save()
+    app = make_app(sample, target, config=load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("alt+f2")
+        await pilot.pause()
+        options = app.screen.query_one("OptionList")
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert prompts[0].startswith("local") and prompts[2].startswith("disk2:")
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert main_screen(app).pane("right").location == Location("disk2", "/")
+
+
+class GatedBackend(LocalBackend):
+    """A local backend whose listing hands out one page per ``step`` (to watch pages arrive)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = asyncio.Event()
+
+    async def list(self, path: str) -> AsyncIterator[list[Entry]]:
+        async for page in super().list(path):
+            await self.step.wait()
+            self.step.clear()
+            yield page
+
+
+async def test_large_listing_paints_page_by_page(tmp_path: Path, target: Path) -> None:
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(2500):  # three pages of the local backend
+        (big / f"f{i:05d}").touch()
+    app = make_app(target, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        gated = GatedBackend()
+        screen.backends[None] = gated
+        left = screen.pane("left")
+        left.show(gated, str(big))
+        gated.step.set()
+        for _ in range(20):
+            await pilot.pause()
+            if len(left.listing.rows) > 1:
+                break
+        assert len(left.listing.rows) == 1001  # ".." and the first page, painted
+        assert left.loading
+        assert "1,000…" in left.query_one("PathBar").state
+        gated.step.set()
+        while left.loading:
+            await pilot.pause()
+            gated.step.set()
+        assert len(left.listing.rows) == 2501
+        assert left.listing.rows[1].name == "f00000"

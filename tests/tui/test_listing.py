@@ -1,0 +1,131 @@
+"""The Listing model behind a FileList: sorting, hiding, filtering, finding, marks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from core.model import Entry
+from tui.widgets.listing import PARENT, Listing, SortKey, SortOrder, compile_pattern
+
+
+def entry(name: str, size: int = 0, *, is_dir: bool = False, day: int = 1) -> Entry:
+    return Entry(
+        name=name,
+        path="/x/" + name,
+        is_dir=is_dir,
+        size=size,
+        modified=datetime(2024, 1, day, tzinfo=UTC),
+        is_hidden=name.startswith("."),
+    )
+
+
+def filled(*entries: Entry, parent: bool = True) -> Listing:
+    listing = Listing(has_parent=parent)
+    listing.add_page(list(entries))
+    listing.rebuild()
+    return listing
+
+
+def names(listing: Listing) -> list[str]:
+    return [e.name for e in listing.rows]
+
+
+def test_folders_come_first_then_files_by_name_ignoring_case() -> None:
+    listing = filled(
+        entry("b.txt"), entry("Zoo", is_dir=True), entry("A.txt"), entry("a", is_dir=True)
+    )
+    assert names(listing) == ["..", "a", "Zoo", "A.txt", "b.txt"]
+
+
+def test_sort_by_size_time_and_extension_and_reversed() -> None:
+    files = [entry("x.b", 30, day=2), entry("y.a", 10, day=3), entry("z.c", 20, day=1)]
+    listing = filled(*files, parent=False)
+    listing.set_order(SortOrder(SortKey.SIZE))
+    assert names(listing) == ["y.a", "z.c", "x.b"]
+    listing.set_order(SortOrder(SortKey.TIME, reverse=True))
+    assert names(listing) == ["y.a", "x.b", "z.c"]
+    listing.set_order(SortOrder(SortKey.EXTENSION))
+    assert names(listing) == ["y.a", "x.b", "z.c"]
+
+
+def test_reversed_sort_keeps_folders_first() -> None:
+    listing = filled(entry("a.txt"), entry("dir", is_dir=True), parent=False)
+    listing.set_order(SortOrder(SortKey.NAME, reverse=True))
+    assert names(listing) == ["dir", "a.txt"]
+
+
+def test_hidden_entries_show_only_when_asked() -> None:
+    listing = filled(entry(".secret"), entry("plain"), parent=False)
+    assert names(listing) == ["plain"]
+    listing.show_hidden = True
+    listing.rebuild()
+    assert names(listing) == [".secret", "plain"]
+
+
+def test_filter_keeps_folders_and_matching_files() -> None:
+    listing = filled(entry("a.txt"), entry("b.jpg"), entry("pics", is_dir=True), parent=False)
+    listing.filter = "*.jpg"
+    listing.rebuild()
+    assert names(listing) == ["pics", "b.jpg"]
+    listing.filter = "a."  # no wildcard: a substring
+    listing.rebuild()
+    assert names(listing) == ["pics", "a.txt"]
+
+
+def test_find_prefers_prefix_wraps_and_steps_backwards() -> None:
+    listing = filled(
+        entry("alpha"), entry("beta"), entry("alphabet"), entry("gamma-alp"), parent=False
+    )
+    assert listing.find("alp", 0) == 0
+    assert listing.find("alp", 1) == 1  # "alphabet" from row 1 on
+    assert listing.find("ALP", 2) == 0  # wraps around, case-insensitive
+    assert listing.find("amma", 0) == 3  # no prefix match: substring
+    assert listing.find("alp", 0, -1) == 0
+    assert listing.find("nothing") is None
+
+
+def test_marks_count_size_and_never_include_parent() -> None:
+    listing = filled(entry("a", 10), entry("b", 20), entry("c.txt", 5))
+    assert listing.toggle(0) is False  # the ".." row
+    listing.toggle(1)
+    listing.toggle(2)
+    assert (listing.marked_count, listing.marked_size) == (2, 30)
+    assert [e.name for e in listing.marked_entries()] == ["a", "b"]
+    listing.toggle(1)
+    assert (listing.marked_count, listing.marked_size) == (1, 20)
+
+
+def test_pattern_select_unselect_and_invert() -> None:
+    listing = filled(
+        entry("a.txt", 1), entry("b.txt", 2), entry("c.jpg", 4), entry("d", is_dir=True)
+    )
+    assert listing.mark_pattern("*.txt") == 2
+    assert listing.marked_size == 3
+    assert listing.mark_pattern("a*", mark=False) == 1
+    listing.invert()
+    assert sorted(e.name for e in listing.marked_entries()) == ["a.txt", "c.jpg"]
+    assert PARENT not in listing.marked_entries()
+
+
+def test_replace_drops_marks_of_vanished_entries() -> None:
+    listing = filled(entry("a", 1), entry("b", 2))
+    listing.mark_pattern("*")
+    listing.replace([entry("b", 2)])
+    assert [e.name for e in listing.marked_entries()] == ["b"]
+    assert listing.marked_size == 2
+
+
+def test_pattern_without_wildcards_is_a_substring() -> None:
+    match = compile_pattern("port")
+    assert match("Report.PDF") and not match("notes")
+
+
+def test_hundred_thousand_entries_sort_quickly() -> None:
+    import time
+
+    listing = Listing()
+    listing.add_page([entry(f"file-{i:06d}.dat", i) for i in range(100_000)])
+    started = time.perf_counter()
+    listing.rebuild()
+    assert time.perf_counter() - started < 1.0
+    assert listing.index_of("file-099999.dat") == 99_999

@@ -1,0 +1,144 @@
+"""SkypaneApp: thin — it loads the config, applies the keymap and theme, and shows MainScreen.
+
+Coordination lives in MainScreen; the app only knows what every screen shares: the
+configuration, the clock, the error log and the table of keyed actions that the F1 help
+and the command palette are built from.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from core.backend import BackendContext
+from core.config import Config, load_config
+from core.paths import Location
+from core.transfer import Journal
+from tui.actions import ActionInfo, ActionProvider, gather
+from tui.dialogs.confirm import ConfirmDialog
+from tui.format import Clock, system_clock
+from tui.screens.help import HelpScreen
+from tui.screens.log import ErrorRecord
+from tui.screens.main import MainScreen
+from tui.widgets.file_list import FileList
+from tui.widgets.pane import Pane
+from tui.widgets.transfer_panel import TransferPanel
+
+
+class SkypaneApp(App[None]):
+    TITLE = "skypane"
+    CSS_PATH = "styles/app.tcss"
+    COMMANDS = App.COMMANDS | {ActionProvider}
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("f9,ctrl+p", "command_palette", "Menu", id="command-palette", priority=True),
+        Binding("f10,q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        demo: bool = False,
+        config: Config | None = None,
+        clock: Clock = system_clock,
+        left: Location | None = None,
+        right: Location | None = None,
+        journal: Journal | None = None,
+        context: BackendContext | None = None,
+        workers: int = 4,
+    ) -> None:
+        super().__init__()
+        self.demo = demo
+        self.config = config if config is not None else load_config()
+        self.clock = clock
+        self.keymap: dict[str, str] = self.config.keymap
+        self.error_log: list[ErrorRecord] = []
+        self._main_args = {
+            "left": left,
+            "right": right,
+            "journal": journal if journal is not None else Journal(),
+            "context": context,
+            "workers": workers,
+        }
+        theme = self.config.settings.get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        self.push_screen(MainScreen(self.config, clock=self.clock, **self._main_args))  # type: ignore[arg-type]
+        if not self.config.remotes:
+            self.offer_config_wizard()
+
+    def offer_config_wizard(self) -> None:
+        """Hook: nothing is configured yet. The config wizard (dialogs issue) replaces this."""
+        self.notify(
+            "No remote configured: the right pane shows your home folder. "
+            "Add a OneDrive with `skypane login NAME`.",
+            title="Welcome to skypane",
+            timeout=10,
+        )
+
+    # -- the action table: help and palette ----------------------------------------------
+
+    @property
+    def actions(self) -> list[ActionInfo]:
+        return gather(
+            [
+                ("Files", "screen", MainScreen.BINDINGS),
+                ("Pane", "pane", Pane.BINDINGS),
+                ("Cursor and selection", "list", FileList.BINDINGS),
+                ("Transfer panel", "transfers", TransferPanel.BINDINGS),
+                ("Application", "app", self.BINDINGS),
+            ]
+        )
+
+    def run_keyed_action(self, info: ActionInfo) -> None:
+        """Run an action from the palette where its key would have run it."""
+        screen = self.screen
+        if not isinstance(screen, MainScreen):
+            return
+        target = {
+            "screen": screen,
+            "pane": screen.active,
+            "list": screen.active.file_list,
+            "transfers": screen.query_one(TransferPanel),
+            "app": self,
+        }[info.target]
+        if info.target == "transfers":
+            target.display = True
+        self.call_later(target.run_action, info.binding.action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "q" is a letter a dialog may want; quitting from a dialog is Escape, then q.
+        if action == "quit" and self.screen.is_modal:
+            return False
+        return True
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.actions, self.keymap))
+
+    async def action_quit(self) -> None:
+        screen = self.screen
+        running = screen.transfers.active if isinstance(screen, MainScreen) else []
+        if running:
+            self.push_screen(
+                ConfirmDialog(
+                    "Quit",
+                    f"{len(running)} transfer(s) still running. They stop now and resume "
+                    "when you start skypane again. Quit?",
+                    yes="Quit",
+                ),
+                self._quit_if,
+            )
+            return
+        self.exit()
+
+    def _quit_if(self, yes: bool | None) -> None:
+        if yes:
+            self.exit()

@@ -1,0 +1,1 @@
+"""Small typed dialogs (``ModalScreen[T]``): each returns its answer through ``dismiss``."""

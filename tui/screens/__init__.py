@@ -1,0 +1,1 @@
+"""Screens: the main two-pane view and the full-screen helpers it opens."""

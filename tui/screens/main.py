@@ -1,0 +1,368 @@
+"""MainScreen: two panes side by side; it mediates between them.
+
+Panes post messages up (file opened, marks changed, drag moved/dropped, listing failed);
+the screen decides what happens and calls methods down. Panes never touch each other.
+Operations that take time run in workers; copies, moves and deletes go to the transfer
+engine through ``Transfers`` (tui/transfers.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import DescendantFocus
+from textual.geometry import Offset
+from textual.widgets import Footer
+
+from core.backend import Backend, BackendContext, QuotaInfo
+from core.config import Config
+from core.errors import SkypaneError
+from core.paths import Location, join
+from core.remotes import LOCAL, open_backend
+from core.transfer import Journal
+from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.location import LocationPicker
+from tui.dialogs.text_input import InputDialog
+from tui.format import Clock, system_clock
+from tui.screens.log import LogScreen, report_error
+from tui.screens.operations import FileOperations
+from tui.transfers import Transfers
+from tui.widgets.file_list import FileList
+from tui.widgets.info_panel import InfoPanel
+from tui.widgets.listing import PARENT
+from tui.widgets.pane import Pane
+from tui.widgets.path_bar import PathBar, location_text
+from tui.widgets.status_bar import StatusBar, quota_text
+from tui.widgets.transfer_panel import TransferPanel
+
+
+class MainScreen(FileOperations):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "switch_pane", "Other pane", show=False, id="switch-pane"),
+        Binding("f3", "view", "View", id="view"),
+        Binding("f4", "edit", "Edit", id="edit"),
+        Binding("f5", "copy", "Copy", id="copy"),
+        Binding("f6", "move", "Move", id="move"),
+        Binding("shift+f6", "rename", "Rename", show=False, id="rename"),
+        Binding("f7", "mkdir", "Mkdir", id="mkdir"),
+        Binding("f8", "delete", "Delete", id="delete"),
+        Binding(
+            "shift+f8", "delete_permanently", "Delete for good", show=False, id="delete-forever"
+        ),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("i", "toggle_info", "Info", show=False, id="info"),
+        Binding("ctrl+t", "toggle_transfers", "Transfers", show=False, id="transfers"),
+        Binding("ctrl+g", "pick_location", "Go to location", show=False, id="goto"),
+        Binding("alt+f1", "pick_location('left')", "Left location", show=False, id="left-goto"),
+        Binding("alt+f2", "pick_location('right')", "Right location", show=False, id="right-goto"),
+        Binding("ctrl+u", "swap_panes", "Swap panes", show=False, id="swap-panes"),
+        Binding("alt+o", "same_location", "Same folder in other pane", show=False, id="same"),
+        Binding("ctrl+e", "show_log", "Error log", show=False, id="error-log"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = system_clock,
+        left: Location | None = None,
+        right: Location | None = None,
+        context: BackendContext | None = None,
+        journal: Journal | None = None,
+        workers: int = 4,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.clock = clock
+        self.context = context or BackendContext()
+        self._start = (left, right)
+        self.backends: dict[str | None, Backend] = {}
+        self.active_id = "left"
+        self.info_shown = False
+        self._quota: dict[str, str] = {}
+        self._drop_target: Pane | None = None
+        self.transfers = Transfers(self, journal, workers)
+
+    # -- layout --------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield InfoPanel(id="info-left")
+            yield Pane(self.backend_for, clock=self.clock, id="left")
+            yield Pane(self.backend_for, clock=self.clock, id="right")
+            yield InfoPanel(id="info-right")
+        yield TransferPanel(clock=self.clock)
+        yield StatusBar()
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        left, right = self._start
+        left = left or Location(None, os.getcwd())
+        if right is None:
+            remotes = list(self.config.remotes)
+            right = (
+                Location(remotes[0], "/") if remotes else Location(None, os.path.expanduser("~"))
+            )
+        self.show_location(self.pane("left"), left)
+        self.show_location(self.pane("right"), right)
+        self.pane("left").file_list.focus()
+        self._mark_active()
+        self.query_one(TransferPanel).display = False
+        if self.transfers.unfinished():
+            self._offer_resume()
+
+    async def on_unmount(self) -> None:
+        # Running items stop at a chunk boundary and keep their resume state in the journal.
+        await self.transfers.close()
+        for backend in self.backends.values():
+            with contextlib.suppress(Exception):  # one failing close must not stop the rest
+                await backend.close()
+
+    @work(group="resume-offer")
+    async def _offer_resume(self) -> None:
+        jobs = self.transfers.unfinished()
+        lines = "\n".join(f"• {job.title}" for job in jobs[:5])
+        more = f"\n… and {len(jobs) - 5} more" if len(jobs) > 5 else ""
+        ok = await self.app.push_screen_wait(
+            ConfirmDialog(
+                "Unfinished transfers",
+                f"{len(jobs)} transfer(s) did not finish last time:\n{lines}{more}\n\nResume now?",
+                yes="Resume",
+                no="Not now",
+            )
+        )
+        if ok:
+            await self.transfers.resume_unfinished()
+
+    # -- panes ---------------------------------------------------------------------
+
+    def backend_for(self, remote: str | None) -> Backend:
+        """One backend per remote, shared by both panes and the transfers."""
+        key = None if remote in (None, LOCAL) else remote
+        if key not in self.backends:
+            self.backends[key] = open_backend(key, self.config, self.context)
+        return self.backends[key]
+
+    def show_location(self, pane: Pane, location: Location) -> None:
+        try:
+            backend = self.backend_for(location.remote)
+        except SkypaneError as exc:
+            report_error(self.app, f"cannot open {location}", exc)
+            return
+        pane.show(backend, location.path)
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        for node in event.widget.ancestors_with_self:
+            if isinstance(node, Pane) and node.id != self.active_id:
+                self.active_id = node.id or "left"
+                self._mark_active()
+                break
+
+    def _mark_active(self) -> None:
+        for pane_id in ("left", "right"):
+            self.pane(pane_id).set_class(pane_id == self.active_id, "-active")
+        self._layout_info()
+        self._update_status()
+        self._fetch_quota()
+
+    def action_switch_pane(self) -> None:
+        target = self.other
+        if not target.display:  # the info panel stands in for it
+            self.action_toggle_info()
+        target.file_list.focus()
+
+    # -- status bar ----------------------------------------------------------------
+
+    def _update_status(self) -> None:
+        bar = self.query_one(StatusBar)
+        listing = self.active.listing
+        bar.selected_count = listing.marked_count
+        bar.selected_size = listing.marked_size
+        bar.item_count = len(listing.entries)
+        bar.item_size = listing.total_size
+        remote = self.active.location.remote
+        bar.quota = self._quota.get(remote or LOCAL, "")
+
+    def _fetch_quota(self) -> None:
+        backend = self.active.backend
+        if backend is None or not isinstance(backend, QuotaInfo):
+            self._update_status()
+            return
+        self.run_worker(
+            self._quota_worker(backend), group="quota", exclusive=True, exit_on_error=False
+        )
+
+    async def _quota_worker(self, backend: Backend) -> None:
+        assert isinstance(backend, QuotaInfo)
+        try:
+            quota = await backend.about()
+        except SkypaneError:
+            return  # the quota is a nicety; listing errors already tell what is wrong
+        self._quota[backend.remote] = quota_text(backend.remote, quota)
+        self._update_status()
+
+    @on(Pane.LocationChanged)
+    def _location_changed(self, event: Pane.LocationChanged) -> None:
+        if event.pane is self.active:
+            self._fetch_quota()
+        self._update_status()
+
+    @on(Pane.Loaded)
+    def _loaded(self, event: Pane.Loaded) -> None:
+        self._update_status()
+
+    @on(FileList.MarksChanged)
+    def _marks_changed(self, event: FileList.MarksChanged) -> None:
+        self._update_status()
+
+    @on(FileList.CursorMoved)
+    def _cursor_moved(self, event: FileList.CursorMoved) -> None:
+        if self.info_shown and event.file_list is self.active.file_list:
+            self._show_info()
+
+    @on(Pane.Failed)
+    def _pane_failed(self, event: Pane.Failed) -> None:
+        report_error(self.app, event.what, event.error)
+        event.pane.back_out()
+
+    @on(Pane.PatternRequested)
+    def _pattern_requested(self, event: Pane.PatternRequested) -> None:
+        pane, mode = event.pane, event.mode
+
+        def chosen(pattern: str | None) -> None:
+            if pattern:
+                pane.apply_pattern(mode, pattern)
+
+        verb = "Select" if mode == "select" else "Unselect"
+        self.app.push_screen(
+            InputDialog(f"{verb} by pattern", f"{verb} files matching (e.g. *.jpg):", "*"), chosen
+        )
+
+    @on(PathBar.Clicked)
+    def _path_clicked(self, event: PathBar.Clicked) -> None:
+        for node in event.control.ancestors if event.control else []:
+            if isinstance(node, Pane):
+                self.action_pick_location(node.id or "left")
+                return
+
+    # -- info panel ----------------------------------------------------------------
+
+    def action_toggle_info(self) -> None:
+        self.info_shown = not self.info_shown
+        self._layout_info()
+
+    def _layout_info(self) -> None:
+        # The info panel takes the place of the inactive pane, as in mc.
+        other_id = self.other.id
+        for pane_id in ("left", "right"):
+            show_info = self.info_shown and pane_id == other_id
+            self.pane(pane_id).display = not show_info
+            self.query_one(f"#info-{pane_id}", InfoPanel).display = show_info
+        if self.info_shown:
+            self._show_info()
+
+    def _show_info(self) -> None:
+        panel = self.query_one(f"#info-{self.other.id}", InfoPanel)
+        pane = self.active
+        panel.show(pane.backend, pane.file_list.cursor_entry, location_text(pane.location))
+
+    # -- locations -----------------------------------------------------------------
+
+    def action_pick_location(self, side: str | None = None) -> None:
+        pane = self.pane(side) if side in ("left", "right") else self.active
+        remotes = {name: rc.type for name, rc in self.config.remotes.items()}
+
+        def chosen(location: Location | None) -> None:
+            if location is not None:
+                self.show_location(pane, location)
+                pane.file_list.focus()
+
+        self.app.push_screen(LocationPicker(remotes, pane.location, pane.id or ""), chosen)
+
+    def action_swap_panes(self) -> None:
+        left, right = self.pane("left"), self.pane("right")
+        a, b = left.location, right.location
+        self.show_location(left, b)
+        self.show_location(right, a)
+
+    def action_same_location(self) -> None:
+        self.show_location(self.other, self.active.location)
+
+    def action_refresh(self) -> None:
+        self.active.reload()
+        if self.other.location == self.active.location:
+            self.other.reload()
+        self._fetch_quota()
+
+    def reload_location(self, location: Location) -> None:
+        """Re-list every pane showing ``location`` (after a transfer changed it)."""
+        for pane_id in ("left", "right"):
+            pane = self.pane(pane_id)
+            if pane.location == location:
+                pane.reload()
+
+    def action_show_log(self) -> None:
+        self.app.push_screen(LogScreen(list(getattr(self.app, "error_log", []))))
+
+    # -- drag and drop ------------------------------------------------------------------
+
+    def _pane_at(self, offset: Offset) -> Pane | None:
+        try:
+            widget, _ = self.get_widget_at(offset.x, offset.y)
+        except Exception:
+            return None
+        for node in widget.ancestors_with_self:
+            if isinstance(node, Pane):
+                return node
+        return None
+
+    def _source_pane(self, file_list: FileList) -> Pane | None:
+        for node in file_list.ancestors:
+            if isinstance(node, Pane):
+                return node
+        return None
+
+    def _drop_row(self, target: Pane, offset: Offset) -> int | None:
+        row = target.file_list.row_at_screen(offset)
+        if row is None:
+            return None
+        entry = target.listing.rows[row]
+        return row if entry.is_dir and entry is not PARENT else None
+
+    def _set_drop_target(self, target: Pane | None, row: int | None = None) -> None:
+        if self._drop_target is not None and self._drop_target is not target:
+            self._drop_target.remove_class("-drop-target")
+            self._drop_target.file_list.set_drop_row(None)
+        self._drop_target = target
+        if target is not None:
+            target.add_class("-drop-target")
+            target.file_list.set_drop_row(row)
+
+    @on(FileList.DragMoved)
+    def _drag_moved(self, event: FileList.DragMoved) -> None:
+        source = self._source_pane(event.file_list)
+        target = self._pane_at(event.screen_offset)
+        if target is None or target is source:
+            self._set_drop_target(None)
+            return
+        self._set_drop_target(target, self._drop_row(target, event.screen_offset))
+
+    @on(FileList.DragDropped)
+    def _drag_dropped(self, event: FileList.DragDropped) -> None:
+        source = self._source_pane(event.file_list)
+        target = self._pane_at(event.screen_offset)
+        self._set_drop_target(None)
+        # A plain click ends like a drop on its own pane: ignore drops on the source.
+        if source is None or target is None or target is source:
+            return
+        row = self._drop_row(target, event.screen_offset)
+        dest = target.location
+        if row is not None:
+            dest = Location(dest.remote, join(dest.path, target.listing.rows[row].name))
+        self.transfer("copy", source, event.entries, dest)

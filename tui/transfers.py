@@ -1,0 +1,169 @@
+"""Transfers: the MainScreen's link to the transfer engine.
+
+The engine runs on Textual's event loop, so its callbacks arrive on the UI's thread; they
+are turned into messages (progress, job done) for the screen to draw. A conflict question
+pushes the ConflictDialog and waits for its answer through a future, one dialog at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from core.errors import SkypaneError
+from core.paths import Location, parent
+from core.transfer import (
+    ConflictAction,
+    ConflictDecision,
+    ConflictQuestion,
+    Job,
+    JobKind,
+    JobState,
+    Journal,
+    ProgressSnapshot,
+    TransferEngine,
+)
+from tui.dialogs.conflict import ConflictDialog
+from tui.screens.log import report_error
+
+if TYPE_CHECKING:
+    from tui.screens.main import MainScreen
+
+
+class TransferProgress(Message):
+    def __init__(self, job: Job, snapshot: ProgressSnapshot) -> None:
+        super().__init__()
+        self.job = job
+        self.snapshot = snapshot
+
+
+class TransferDone(Message):
+    def __init__(self, job: Job) -> None:
+        super().__init__()
+        self.job = job
+
+
+def affected_folders(job: Job) -> set[Location]:
+    """Folders whose listing a finished job changed."""
+    out: set[Location] = set()
+    if job.dest is not None:
+        out.add(job.dest)
+        out.add(Location(job.dest.remote, parent(job.dest.path)))
+    if job.kind in (JobKind.MOVE, JobKind.DELETE):
+        for src in job.sources:
+            out.add(Location(src.remote, parent(src.path)))
+    return out
+
+
+class Transfers:
+    """Owns the engine for one MainScreen."""
+
+    def __init__(self, screen: MainScreen, journal: Journal | None, workers: int = 4) -> None:
+        self.screen = screen
+        self.journal = journal
+        self.engine = TransferEngine(
+            screen.backend_for,
+            journal,
+            workers,
+            on_progress=self._progress,
+            on_conflict=self._ask,
+            on_job_done=self._done,
+            owns_backends=False,
+        )
+        self._dialog_lock = asyncio.Lock()
+
+    # -- starting work -----------------------------------------------------------------
+
+    def submit(self, verb: str, sources: Sequence[Location], dest: Location) -> None:
+        self.screen.run_worker(
+            self._submit(JobKind(verb), list(sources), dest),
+            group="transfers",
+            exit_on_error=False,
+        )
+
+    def delete(self, sources: Sequence[Location], *, trash: bool) -> None:
+        self.screen.run_worker(
+            self._submit(JobKind.DELETE, list(sources), None, use_trash=trash),
+            group="transfers",
+            exit_on_error=False,
+        )
+
+    async def _submit(
+        self,
+        kind: JobKind,
+        sources: list[Location],
+        dest: Location | None,
+        *,
+        use_trash: bool = True,
+    ) -> Job | None:
+        try:
+            job = await self.engine.submit(kind, sources, dest, use_trash=use_trash)
+        except SkypaneError as exc:
+            report_error(self.screen.app, f"cannot start {kind}", exc)
+            return None
+        self.screen.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
+        return job
+
+    def unfinished(self) -> list[Job]:
+        """Jobs a previous session left unfinished, from the journal."""
+        if self.journal is None:
+            return []
+        return self.journal.jobs(unfinished_only=True)
+
+    async def resume_unfinished(self) -> list[Job]:
+        jobs = await self.engine.resume_unfinished()
+        for job in jobs:
+            self.screen.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
+        return jobs
+
+    # -- commands from the panel ---------------------------------------------------------
+
+    def command(self, command: str, job_id: str) -> None:
+        try:
+            job = self.engine.job(job_id)
+        except SkypaneError:
+            return
+        if command == "pause":
+            if job.state is JobState.PAUSED:
+                self.engine.resume(job_id)
+            else:
+                self.engine.pause(job_id)
+        elif command == "cancel":
+            self.engine.cancel(job_id)
+        elif command == "retry":
+            self.engine.retry_failed(job_id)
+        self.screen.post_message(TransferProgress(job, self.engine.snapshot(job_id)))
+
+    @property
+    def active(self) -> list[Job]:
+        return [j for j in self.engine.jobs() if not j.state.finished]
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    # -- engine callbacks (on the event loop) ----------------------------------------------
+
+    def _progress(self, snapshot: ProgressSnapshot) -> None:
+        try:
+            job = self.engine.job(snapshot.job_id)
+        except SkypaneError:
+            return
+        self.screen.post_message(TransferProgress(job, snapshot))
+
+    def _done(self, job: Job) -> None:
+        self.screen.post_message(TransferDone(job))
+
+    async def _ask(self, question: ConflictQuestion) -> ConflictDecision:
+        # One dialog at a time even when several jobs hit conflicts together.
+        async with self._dialog_lock:
+            future: asyncio.Future[ConflictDecision] = asyncio.get_running_loop().create_future()
+
+            def answered(decision: ConflictDecision | None) -> None:
+                if not future.done():
+                    future.set_result(decision or ConflictDecision(ConflictAction.SKIP))
+
+            self.screen.app.push_screen(ConflictDialog(question), answered)
+            return await future

@@ -1,0 +1,446 @@
+"""Pane: one side of the screen — a location, its listing, history, quick search and filter.
+
+The pane lists folders itself (a worker per pane, group ``listing-<id>``) and moves within
+its backend; everything that involves the other pane is the screen's business, reached by
+messages. The screen hands down ``backend_for`` to open a remote by name.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from core.backend import Backend
+from core.errors import SkypaneError
+from core.model import Entry
+from core.paths import Location, basename, join, parent
+from tui.format import Clock, fmt_count, safe_name, system_clock
+from tui.widgets.column_header import ColumnHeader
+from tui.widgets.file_list import FileList
+from tui.widgets.listing import PARENT, Listing, SortKey, SortOrder
+from tui.widgets.path_bar import PathBar
+
+BackendFor = Callable[[str | None], Backend]
+
+
+def location_of(backend: Backend, path: str) -> Location:
+    return Location(None if backend.remote == "local" else backend.remote, path)
+
+
+class EntryLine(Static):
+    """The bottom line of a pane: details of the entry under the cursor."""
+
+    DEFAULT_CSS = "EntryLine { height: 1; }"
+
+    def show(self, entry: Entry | None, tz: tzinfo | None = None) -> None:
+        if entry is None or entry is PARENT:
+            self.update("")
+            return
+        when = entry.modified.astimezone(tz).strftime("%Y-%m-%d %H:%M") if entry.modified else ""
+        size = "folder" if entry.is_dir else f"{entry.size:,} B"
+        self.update(f"{safe_name(entry.name)}  {size}  {when}")
+
+
+class SearchBox(Input):
+    """Quick search (jump as you type) or filter, in place of the entry line."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close(False)", "Close", show=False, id="search-cancel"),
+        Binding("down", "step(1)", "Next match", show=False, id="search-next"),
+        Binding("up", "step(-1)", "Previous match", show=False, id="search-previous"),
+    ]
+
+    class Closed(Message):
+        def __init__(self, keep: bool) -> None:
+            super().__init__()
+            self.keep = keep
+
+    class Step(Message):
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+
+    def action_close(self, keep: bool) -> None:
+        self.post_message(self.Closed(keep))
+
+    def action_step(self, step: int) -> None:
+        self.post_message(self.Step(step))
+
+
+class Pane(Vertical):
+    """A location and its FileList."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("backspace", "go_up", "Up a folder", show=False, id="go-up"),
+        Binding("alt+left", "back", "Back", show=False, id="back"),
+        Binding("alt+right", "forward", "Forward", show=False, id="forward"),
+        Binding("ctrl+s", "quick_search", "Quick search", show=False, id="quick-search"),
+        Binding("ctrl+f", "filter", "Filter", show=False, id="filter"),
+        Binding("alt+full_stop", "toggle_hidden", "Hidden files", show=False, id="hidden"),
+        Binding("plus", "mark_pattern", "Select by pattern", show=False, id="select-pattern"),
+        Binding(
+            "minus", "unmark_pattern", "Unselect by pattern", show=False, id="unselect-pattern"
+        ),
+        Binding("asterisk", "invert_marks", "Invert selection", show=False, id="invert-selection"),
+        Binding("ctrl+f3", "sort('name')", "Sort by name", show=False, id="sort-name"),
+        Binding("ctrl+f4", "sort('extension')", "Sort by extension", show=False, id="sort-ext"),
+        Binding("ctrl+f5", "sort('time')", "Sort by time", show=False, id="sort-time"),
+        Binding("ctrl+f6", "sort('size')", "Sort by size", show=False, id="sort-size"),
+    ]
+
+    class LocationChanged(Message):
+        def __init__(self, pane: Pane, location: Location) -> None:
+            super().__init__()
+            self.pane = pane
+            self.location = location
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    class Loaded(Message):
+        """A listing is complete (``seconds`` from request to last page)."""
+
+        def __init__(self, pane: Pane, location: Location, count: int, seconds: float) -> None:
+            super().__init__()
+            self.pane = pane
+            self.location = location
+            self.count = count
+            self.seconds = seconds
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    class Failed(Message):
+        def __init__(self, pane: Pane, error: Exception, what: str) -> None:
+            super().__init__()
+            self.pane = pane
+            self.error = error
+            self.what = what
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    class FileOpened(Message):
+        """Enter or double click on a file."""
+
+        def __init__(self, pane: Pane, entry: Entry) -> None:
+            super().__init__()
+            self.pane = pane
+            self.entry = entry
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    class PatternRequested(Message):
+        """Ask the user for a pattern (+, -, *); the screen shows the dialog."""
+
+        def __init__(self, pane: Pane, mode: str) -> None:
+            super().__init__()
+            self.pane = pane
+            self.mode = mode
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    def __init__(
+        self,
+        backend_for: BackendFor,
+        *,
+        clock: Clock = system_clock,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.backend_for = backend_for
+        self.clock = clock
+        self.backend: Backend | None = None
+        self.location = Location(None, "/")
+        self.loading = False
+        self._history: list[Location] = []
+        self._history_pos = -1
+        self._cursor_memory: dict[Location, str] = {}
+        self._search_mode: str | None = None
+        self._order = SortOrder()
+        self._show_hidden = False
+        self._filter = ""
+
+    def compose(self) -> ComposeResult:
+        yield PathBar()
+        yield ColumnHeader()
+        yield FileList(clock=self.clock)
+        yield EntryLine()
+        yield SearchBox(classes="-hidden")
+
+    @property
+    def file_list(self) -> FileList:
+        return self.query_one(FileList)
+
+    @property
+    def listing(self) -> Listing:
+        return self.file_list.listing
+
+    # -- going places --------------------------------------------------------------
+
+    def show(self, backend: Backend, path: str, *, cursor: str | None = None) -> None:
+        """Open ``path`` of ``backend``, adding it to the history."""
+        self._remember_cursor()
+        location = location_of(backend, path)
+        del self._history[self._history_pos + 1 :]
+        if not self._history or self._history[-1] != location:
+            self._history.append(location)
+        self._history_pos = len(self._history) - 1
+        self._load(backend, path, cursor=cursor)
+
+    def reload(self, cursor: str | None = None) -> None:
+        """List the current folder again, keeping cursor (or moving it to ``cursor``) and marks."""
+        if self.backend is None:
+            return
+        marked = {e.name for e in self.listing.marked_entries()}
+        want = cursor or self._cursor_name()
+        self._load(self.backend, self.location.path, cursor=want, marks=marked)
+
+    def _cursor_name(self) -> str | None:
+        entry = self.file_list.cursor_entry
+        return entry.name if entry is not None and entry is not PARENT else None
+
+    def _remember_cursor(self) -> None:
+        name = self._cursor_name()
+        if self.backend is not None and name is not None:
+            self._cursor_memory[self.location] = name
+
+    def _load(
+        self,
+        backend: Backend,
+        path: str,
+        *,
+        cursor: str | None = None,
+        marks: set[str] | None = None,
+    ) -> None:
+        self.backend = backend
+        self.location = location_of(backend, path)
+        listing = Listing(has_parent=path != "/")
+        listing.order = self._order
+        listing.show_hidden = self._show_hidden
+        listing.filter = self._filter
+        self.file_list.set_listing(listing)
+        self.loading = True
+        self.query_one(PathBar).location = self.location
+        self._update_state()
+        want = cursor or self._cursor_memory.get(self.location)
+        self.post_message(self.LocationChanged(self, self.location))
+        self.run_worker(
+            self._list(backend, path, listing, want, marks or set()),
+            name=f"list {self.location}",
+            group=f"listing-{self.id}",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _list(
+        self, backend: Backend, path: str, listing: Listing, want: str | None, marks: set[str]
+    ) -> None:
+        started = time.perf_counter()
+        worker = get_current_worker()
+        file_list = self.file_list
+        try:
+            async for page in backend.list(path):
+                if worker.is_cancelled or file_list.listing is not listing:
+                    return
+                file_list.add_page(page)
+                if want is not None and listing.index_of(want) is not None:
+                    file_list.move_cursor(listing.index_of(want) or 0)
+                    want = None
+                self._update_state()
+        except SkypaneError as exc:
+            if file_list.listing is listing:
+                self.loading = False
+                self._update_state()
+                self.post_message(self.Failed(self, exc, f"cannot list {self.location}"))
+            return
+        if file_list.listing is not listing:
+            return
+        listing.complete = True
+        file_list.rebuild(keep=want)
+        if marks:
+            for entry in listing.rows:
+                if entry.name in marks:
+                    listing.toggle(listing.index_of(entry.name) or 0)
+            file_list.marks_changed()
+        self.loading = False
+        self._update_state()
+        seconds = time.perf_counter() - started
+        self.post_message(self.Loaded(self, self.location, len(listing.entries), seconds))
+
+    def back_out(self) -> None:
+        """After a failed listing: return to where the pane was before, if anywhere."""
+        if self._history_pos > 0 and self._history[self._history_pos] == self.location:
+            del self._history[self._history_pos]
+            self._history_pos -= 1
+            self._go_history(0)
+
+    def _go_history(self, step: int) -> None:
+        pos = self._history_pos + step
+        if not 0 <= pos < len(self._history):
+            return
+        self._remember_cursor()
+        self._history_pos = pos
+        target = self._history[pos]
+        self._load(self.backend_for(target.remote), target.path)
+
+    def action_back(self) -> None:
+        self._go_history(-1)
+
+    def action_forward(self) -> None:
+        self._go_history(1)
+
+    def action_go_up(self) -> None:
+        if self.backend is None or self.location.path == "/":
+            return
+        came_from = basename(self.location.path)
+        self.show(self.backend, parent(self.location.path), cursor=came_from)
+
+    @on(FileList.Activated)
+    def _activated(self, event: FileList.Activated) -> None:
+        event.stop()
+        entry = event.entry
+        if entry is PARENT:
+            self.action_go_up()
+        elif entry.is_dir and self.backend is not None:
+            self.show(self.backend, join(self.location.path, entry.name))
+        else:
+            self.post_message(self.FileOpened(self, entry))
+
+    @on(FileList.CursorMoved)
+    def _cursor_moved(self, event: FileList.CursorMoved) -> None:
+        self.query_one(EntryLine).show(event.entry, self.clock().tzinfo)
+
+    # -- how the listing looks -------------------------------------------------------
+
+    def _update_state(self) -> None:
+        listing = self.listing
+        parts = []
+        if self._filter:
+            parts.append(f"filter {self._filter}")
+        if self._show_hidden:
+            parts.append("hidden shown")
+        count = len(listing.entries)
+        noun = "item" if count == 1 else "items"
+        parts.append(f"{fmt_count(count)}…" if self.loading else f"{fmt_count(count)} {noun}")
+        self.query_one(PathBar).state = " · ".join(parts)
+        self.query_one(ColumnHeader).order = self._order
+
+    def set_order(self, order: SortOrder) -> None:
+        self._order = order
+        self.file_list.set_order(order)
+        self._update_state()
+
+    def action_sort(self, key: str) -> None:
+        sort_key = SortKey(key)
+        reverse = not self._order.reverse if self._order.key is sort_key else False
+        self.set_order(SortOrder(sort_key, reverse))
+
+    @on(ColumnHeader.SortRequested)
+    def _sort_requested(self, event: ColumnHeader.SortRequested) -> None:
+        self.action_sort(event.key.value)
+
+    def action_toggle_hidden(self) -> None:
+        self._show_hidden = not self._show_hidden
+        self.listing.show_hidden = self._show_hidden
+        self.file_list.rebuild()
+        self._update_state()
+
+    def set_filter(self, pattern: str) -> None:
+        self._filter = pattern
+        self.listing.filter = pattern
+        self.file_list.rebuild()
+        self._update_state()
+
+    # -- marks -------------------------------------------------------------------------
+
+    def action_mark_pattern(self) -> None:
+        self.post_message(self.PatternRequested(self, "select"))
+
+    def action_unmark_pattern(self) -> None:
+        self.post_message(self.PatternRequested(self, "unselect"))
+
+    def action_invert_marks(self) -> None:
+        self.listing.invert()
+        self.file_list.marks_changed()
+
+    def apply_pattern(self, mode: str, pattern: str) -> None:
+        if mode == "select":
+            self.listing.mark_pattern(pattern, mark=True)
+        elif mode == "unselect":
+            self.listing.mark_pattern(pattern, mark=False)
+        else:
+            self.listing.invert(pattern)
+        self.file_list.marks_changed()
+
+    # -- quick search and filter -------------------------------------------------------
+
+    def action_quick_search(self) -> None:
+        self._open_search("search", "")
+
+    def action_filter(self) -> None:
+        self._open_search("filter", self._filter)
+
+    def _open_search(self, mode: str, value: str) -> None:
+        box = self.query_one(SearchBox)
+        self._search_mode = mode
+        box.placeholder = "quick search: type to jump" if mode == "search" else "filter: *.txt"
+        box.value = value
+        box.remove_class("-hidden")
+        self.query_one(EntryLine).add_class("-hidden")
+        box.focus()
+
+    def _close_search(self) -> None:
+        self._search_mode = None
+        self.query_one(SearchBox).add_class("-hidden")
+        self.query_one(EntryLine).remove_class("-hidden")
+        self.file_list.focus()
+
+    @on(Input.Changed, "SearchBox")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_mode == "search" and event.value:
+            found = self.listing.find(event.value, self.file_list.cursor)
+            if found is not None:
+                self.file_list.move_cursor(found)
+        elif self._search_mode == "filter" and len(self.listing.entries) <= 20_000:
+            self.set_filter(event.value)  # live while cheap; big folders filter on Enter
+
+    @on(SearchBox.Step)
+    def _search_step(self, event: SearchBox.Step) -> None:
+        text = self.query_one(SearchBox).value
+        if self._search_mode == "search" and text:
+            start = self.file_list.cursor + event.step
+            found = self.listing.find(text, start, event.step)
+            if found is not None:
+                self.file_list.move_cursor(found)
+
+    @on(Input.Submitted, "SearchBox")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._search_mode == "filter":
+            self.set_filter(event.value)
+        self._close_search()
+
+    @on(SearchBox.Closed)
+    def _search_closed(self, event: SearchBox.Closed) -> None:
+        if self._search_mode == "filter" and not event.keep:
+            self.set_filter("")
+        self._close_search()

@@ -1,0 +1,193 @@
+"""TransferPanel: every job of this session with progress bars, speed, ETA and state.
+
+It draws from the engine's ``ProgressSnapshot`` values the screen hands down (``update``);
+its keys post ``Command`` messages up and the screen talks to the engine.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from core.transfer import JobState, ProgressSnapshot
+from tui.format import Clock, fmt_eta, fmt_size, fmt_speed, safe_name, system_clock
+
+#: Lines per job: title and state, then the bars.
+JOB_LINES = 2
+
+
+def state_text(snap: ProgressSnapshot, now: datetime) -> str:
+    if snap.state is JobState.THROTTLED and snap.throttled_until is not None:
+        left = max((snap.throttled_until - now).total_seconds(), 0.0)
+        return f"throttled {left:.0f}s"
+    if snap.state is JobState.FAILED or (snap.state.finished and snap.items_failed):
+        return f"failed ({snap.items_failed})" if snap.items_failed else "failed"
+    return str(snap.state)
+
+
+def bar(fraction: float, width: int) -> tuple[str, str]:
+    """The done and the remaining part of a bar ``width`` cells long."""
+    width = max(width, 0)
+    done = round(fraction * width)
+    return "━" * done, "━" * (width - done)
+
+
+class TransferPanel(ScrollView, can_focus=True):
+    """Docked under the panes; toggled with ctrl+t, shown when a job starts."""
+
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Previous job", show=False, id="transfers-up"),
+        Binding("down", "move(1)", "Next job", show=False, id="transfers-down"),
+        Binding("p", "command('pause')", "Pause/resume job", id="transfer-pause"),
+        Binding("c", "command('cancel')", "Cancel job", id="transfer-cancel"),
+        Binding("r", "command('retry')", "Retry failed items", id="transfer-retry"),
+        Binding("d", "command('clear')", "Clear finished jobs", id="transfer-clear"),
+        Binding("escape", "command('hide')", "Back to panes", show=False, id="transfers-hide"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transfer-panel--title",
+        "transfer-panel--cursor",
+        "transfer-panel--bar-done",
+        "transfer-panel--bar-todo",
+        "transfer-panel--failed",
+        "transfer-panel--throttled",
+        "transfer-panel--done",
+    }
+
+    class Command(Message):
+        """``pause`` (toggles), ``cancel``, ``retry``, ``clear`` or ``hide`` for ``job_id``."""
+
+        def __init__(self, command: str, job_id: str | None) -> None:
+            super().__init__()
+            self.command = command
+            self.job_id = job_id
+
+    def __init__(self, *, clock: Clock = system_clock, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.jobs: dict[str, ProgressSnapshot] = {}
+        self.titles: dict[str, str] = {}
+        self.cursor = 0
+
+    # -- data in -----------------------------------------------------------------
+
+    def update_job(self, title: str, snap: ProgressSnapshot) -> None:
+        self.titles[snap.job_id] = title
+        self.jobs[snap.job_id] = snap
+        self._resize()
+        self.refresh()
+
+    def remove_finished(self) -> None:
+        for job_id in [j for j, s in self.jobs.items() if s.state.finished]:
+            del self.jobs[job_id]
+            del self.titles[job_id]
+        self.cursor = min(self.cursor, max(len(self.jobs) - 1, 0))
+        self._resize()
+        self.refresh()
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.size.width, max(len(self.jobs), 1) * JOB_LINES)
+
+    @property
+    def selected(self) -> str | None:
+        ids = list(self.jobs)
+        return ids[self.cursor] if 0 <= self.cursor < len(ids) else None
+
+    # -- keys --------------------------------------------------------------------
+
+    def action_move(self, step: int) -> None:
+        if self.jobs:
+            self.cursor = max(0, min(self.cursor + step, len(self.jobs) - 1))
+            self.scroll_to(y=self.cursor * JOB_LINES, animate=False)
+            self.refresh()
+
+    def action_command(self, command: str) -> None:
+        self.post_message(self.Command(command, self.selected))
+
+    # -- drawing -----------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line = y + self.scroll_offset.y
+        ids = list(self.jobs)
+        index, part = divmod(line, JOB_LINES)
+        base = self.rich_style
+        if not ids:
+            text = (
+                " No transfers. F5 copies, F6 moves, or drag files to the other pane."
+                if line == 0
+                else ""
+            )
+            return Strip([Segment(text, base)]).adjust_cell_length(width, base)
+        if index >= len(ids):
+            return Strip.blank(width, base)
+        snap = self.jobs[ids[index]]
+        selected = index == self.cursor and self.has_focus
+        style = base + self.get_component_rich_style("transfer-panel--cursor") if selected else base
+        if part == 0:
+            return self._title_line(ids[index], snap, width, style)
+        return self._bar_line(snap, width, style)
+
+    def _state_style(self, snap: ProgressSnapshot) -> Style:
+        name = {
+            JobState.THROTTLED: "transfer-panel--throttled",
+            JobState.FAILED: "transfer-panel--failed",
+            JobState.CANCELLED: "transfer-panel--failed",
+            JobState.DONE: "transfer-panel--done",
+        }.get(snap.state)
+        if snap.state is JobState.DONE and snap.items_failed:
+            name = "transfer-panel--failed"
+        return self.get_component_rich_style(name) if name else Style()
+
+    def _title_line(self, job_id: str, snap: ProgressSnapshot, width: int, style: Style) -> Strip:
+        state = state_text(snap, self.clock())
+        title = safe_name(self.titles.get(job_id, job_id))
+        room = width - cell_len(state) - 3
+        if cell_len(title) > room:
+            title = title[: max(room - 1, 0)] + "…"
+        gap = max(width - cell_len(title) - cell_len(state) - 2, 1)
+        title_style = style + self.get_component_rich_style("transfer-panel--title")
+        segments = [
+            Segment(" " + title, title_style),
+            Segment(" " * gap, style),
+            Segment(state + " ", style + self._state_style(snap)),
+        ]
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _bar_line(self, snap: ProgressSnapshot, width: int, style: Style) -> Strip:
+        items = f"{snap.items_done + snap.items_skipped}/{snap.items_total} items"
+        sizes = f"{fmt_size(snap.bytes_done)}/{fmt_size(snap.bytes_total)}"
+        tail = f" {snap.fraction * 100:3.0f}% {sizes} {items}"
+        if not snap.state.finished:
+            tail += f" {fmt_speed(snap.rate)} ETA {fmt_eta(snap.eta)}"
+        current = snap.current_file
+        if current and width - cell_len(tail) > 50:
+            tail += f"  {safe_name(current.rsplit('/', 1)[-1])}"
+        bar_width = max(width - cell_len(tail) - 3, 8)
+        done, todo = bar(snap.fraction, bar_width)
+        segments = [
+            Segment("  ", style),
+            Segment(done, style + self.get_component_rich_style("transfer-panel--bar-done")),
+            Segment(todo, style + self.get_component_rich_style("transfer-panel--bar-todo")),
+            Segment(tail, style),
+        ]
+        return Strip(segments).crop(0, width).adjust_cell_length(width, style)
+
+    def on_resize(self) -> None:
+        self._resize()
