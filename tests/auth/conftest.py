@@ -12,8 +12,8 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
-from core.emulator.emulator import Emulator
-from core.emulator.server import RunningServer, start_server
+from core.emulator import RunningServer, start_server
+from tests.emulator_fixtures import make_emulator
 
 CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
 
@@ -52,18 +52,19 @@ Serve = Callable[..., RunningServer]
 
 @pytest.fixture
 def serve() -> Iterator[Serve]:
-    """Start a TLS emulator: ``serve(device_code_interval=0, ...)`` (EmulatorConfig fields)."""
+    """Start a TLS emulator: ``serve(flavour="business", access_token_lifetime=300, ...)``
+    (EmulatorConfig fields; device-code polling is instant unless an interval is given)."""
     running: list[RunningServer] = []
 
-    def start(**config: Any) -> RunningServer:
-        config.setdefault("device_code_interval", 0)
-        server = start_server(Emulator(**config))
+    def start(flavour: str = "personal", **config: Any) -> RunningServer:
+        server = start_server(make_emulator(flavour, **config))
         running.append(server)
         return server
 
     yield start
     for server in running:
         server.stop()
+        server.emulator.close()
 
 
 @pytest.fixture
