@@ -18,6 +18,7 @@ from .faults import Faults, RequestLog
 from .identity import PERSONAL_TENANT, Identity
 from .model import Drive, Item, User
 from .names import fold
+from .search import DeltaCursor
 from .store import Store
 from .uploads import UploadSession
 
@@ -45,9 +46,20 @@ class Emulator:
         self.secret = secrets.token_bytes(32)
         self.upload_sessions: dict[str, UploadSession] = {}
         self.copy_jobs: dict[str, CopyJob] = {}
-        self.delta_cursors: dict[str, Any] = {}
+        self.delta_cursors: dict[str, DeltaCursor] = {}
+        #: Delta tokens carry this; changing it makes every old token answer 410.
+        self.delta_epoch = secrets.token_hex(4)
+        self.tenant_id = (
+            PERSONAL_TENANT if config.flavour == "personal" else self.store.random_guid()
+        )
         self.me = self._make_user("Alice", "alice")
         self.drive: Drive = self._make_personal_drive(self.me)
+        if config.flavour == "business":
+            from .sites import create_site
+
+            create_site(self.store, "", "Communication site")
+            create_site(self.store, "marketing", "Marketing")
+            create_site(self.store, "engineering", "Engineering")
         if config.seed not in ("empty", ""):
             from .seeds import apply_seed
 
@@ -60,9 +72,11 @@ class Emulator:
             uid = f"00000000-0000-0000-{store.rng.getrandbits(16):04x}-{store.rng.getrandbits(48):012x}"
             user = User(uid, f"{first} Example", f"{login}@outlook.com", PERSONAL_TENANT)
         else:
-            tenant = str(_guid_from(store, "tenant"))
             user = User(
-                store.random_guid(), f"{first} Smith", f"{login}@contoso.onmicrosoft.com", tenant
+                store.random_guid(),
+                f"{first} Smith",
+                f"{login}@contoso.onmicrosoft.com",
+                self.tenant_id,
             )
         return store.add_user(user)
 
@@ -184,9 +198,20 @@ class Emulator:
             parent = self.mkdir(parent_path, drive)
             blob = self.blobs.from_bytes(content, self.config.flavour == "personal")
             ms = int(modified.timestamp() * 1000) if modified is not None else None
-            item, _ = self.store.write_file(
-                parent, name, blob, "replace", parent.drive.owner.id, fs_modified_ms=ms
+            item, created = self.store.write_file(
+                parent,
+                name,
+                blob,
+                "replace",
+                parent.drive.owner.id,
+                fs_modified_ms=ms,
+                fs_created_ms=ms,
             )
+            if ms is not None and item.versions:
+                # Fixtures look as if they were uploaded then, so listings are reproducible.
+                item.versions[-1].modified_ms = item.modified_ms = ms
+                if created:
+                    item.created_ms = item.fs_created_ms = ms
             return item
 
     def read(self, path: str, drive: Drive | None = None) -> bytes:
@@ -218,6 +243,19 @@ class Emulator:
             self.store.add_files_bulk(parent, [name.format(i) for i in range(count)], data)
             return parent
 
+    def reset_delta_tokens(self) -> None:
+        """Make every delta token issued so far answer 410 resyncRequired."""
+        with self.lock:
+            self.delta_epoch = secrets.token_hex(4)
+            self.delta_cursors.clear()
+
+    def share_with_me(self, item: Item) -> None:
+        """Share another user's ``item`` with "me" (it appears in sharedWithMe)."""
+        from .sharing import share_with
+
+        with self.lock:
+            share_with(self.store, item, self.me)
+
     def drop_upload_sessions(self) -> None:
         """Forget every upload session (their URLs answer 404 from now on)."""
         from .uploads import discard_session
@@ -229,7 +267,3 @@ class Emulator:
     def close(self) -> None:
         """Release temporary files."""
         self.blobs.close()
-
-
-def _guid_from(store: Store, label: str) -> str:
-    return store.random_guid()

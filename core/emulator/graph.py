@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from . import copying, items, uploads
+from . import copying, items, search, sharing, sites, uploads, versions
 from .auth import authenticate
 from .context import Ctx, Handler, json_response
 from .errors import GraphError, bad_request, error_response
@@ -18,6 +18,22 @@ from .routing import Target, parse
 
 if TYPE_CHECKING:
     from .emulator import Emulator
+
+
+async def _permissions(ctx: Ctx) -> Response:
+    depth = len(ctx.target.action)
+    if depth == 1 and ctx.method == "GET":
+        return await sharing.list_permissions(ctx)
+    if depth == 2 and ctx.method == "GET":
+        return await sharing.get_permission(ctx)
+    if depth == 2 and ctx.method == "DELETE":
+        return await sharing.delete_permission(ctx)
+    raise GraphError(405, "invalidRequest", f"{ctx.method} is not supported here")
+
+
+async def _empty_list(ctx: Ctx) -> Response:
+    return json_response({"value": []})
+
 
 #: (method, first action segment) → handler, for targets that are items.
 ITEM_ROUTES: dict[tuple[str, str], Handler] = {
@@ -32,6 +48,15 @@ ITEM_ROUTES: dict[tuple[str, str], Handler] = {
     ("PUT", ""): uploads.commit_from_source,
     ("POST", "createUploadSession"): uploads.create_upload_session,
     ("POST", "copy"): copying.copy_item,
+    ("POST", "createLink"): sharing.create_link,
+    ("GET", "permissions"): _permissions,
+    ("DELETE", "permissions"): _permissions,
+    ("GET", "versions"): versions.versions_dispatch,
+    ("POST", "versions"): versions.versions_dispatch,
+    ("DELETE", "versions"): versions.versions_dispatch,
+    ("GET", "search"): search.search,
+    ("GET", "delta"): search.delta,
+    ("GET", "thumbnails"): _empty_list,
 }
 
 #: (method, first action segment) → handler, for targets that are drives.
@@ -68,8 +93,13 @@ async def list_drives(ctx: Ctx) -> Response:
 
 
 DRIVE_ROUTES[("GET", "")] = get_drive
+DRIVE_ROUTES[("GET", "sharedWithMe")] = sharing.shared_with_me
+DRIVE_ROUTES[("GET", "search")] = search.search
+DRIVE_ROUTES[("GET", "recent")] = _empty_list
 OTHER_ROUTES[("GET", "me")] = get_me
 OTHER_ROUTES[("GET", "drives")] = list_drives
+OTHER_ROUTES[("GET", "sites")] = sites.search_sites
+OTHER_ROUTES[("GET", "site")] = sites.get_site
 
 
 def _choose(target: Target, method: str) -> Handler:
