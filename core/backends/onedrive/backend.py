@@ -1,0 +1,406 @@
+"""``OneDriveBackend``: OneDrive Personal, OneDrive for Business and SharePoint libraries.
+
+Paths are POSIX, ``/`` being the drive root (or the ``root_folder_id`` folder). Names are
+encoded per segment (``names.py``) on the way out and decoded on the way in. The mandatory
+operations live here; share links, versions and search are in ``features.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import quote, unquote
+
+import httpx
+
+from core import errors
+from core.backend import (
+    BackendContext,
+    ByteSource,
+    Capabilities,
+    Option,
+    WriteProgress,
+    WriteRequest,
+)
+from core.backends.onedrive import names
+from core.backends.onedrive.clouds import graph_base
+from core.backends.onedrive.download import read_stream
+from core.backends.onedrive.features import FeaturesMixin
+from core.backends.onedrive.graph import GraphClient
+from core.backends.onedrive.items import Addressing, Converter, file_system_info, is_folder
+from core.backends.onedrive.options import OPTIONS
+from core.backends.onedrive.pacer import Pacer
+from core.backends.onedrive.settings import Settings
+from core.backends.onedrive.tokens import TokenProvider
+from core.backends.onedrive.upload import SIMPLE_LIMIT, Uploader
+from core.model import Entry, Quota
+from core.paths import normalize, parent
+
+#: Longest a server-side copy may take before we stop polling its monitor.
+COPY_TIMEOUT = 3600.0
+
+
+class OneDriveBackend(FeaturesMixin):
+    """A drive reached through Microsoft Graph."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = OPTIONS
+
+    def __init__(
+        self,
+        remote: str,
+        options: Mapping[str, Any],
+        tokens: TokenProvider,
+        *,
+        http: httpx.AsyncClient | None = None,
+        pacer: Pacer | None = None,
+        context: BackendContext | None = None,
+    ) -> None:
+        self.remote = remote
+        self.settings = s = Settings.from_options(options)
+        self.tokens = tokens
+        self.graph = GraphClient(
+            graph_base(s.region, s.graph_url),
+            tokens,
+            remote=remote,
+            http=http,
+            ca_bundle=s.ca_bundle,
+            user_agent=s.user_agent,
+            pacer=pacer,
+            on_auth_required=context.on_auth_required if context else None,
+        )
+        drive = f"drives/{quote(s.drive_id, safe='!')}" if s.drive_id else "me/drive"
+        self.addressing = Addressing(drive, s.root_folder_id, china=s.region == "cn")
+        self.convert = Converter(s.encoding, s.hash_type)
+        self.uploader = Uploader(self.graph, s.chunk_size, s.hash_type)
+        self._drive_type: str | None = s.drive_type
+        self._drive_id: str | None = s.drive_id
+        #: Length of the root folder's own path when ``root_folder_id`` is set.
+        self._prefix: str | None = None if s.root_folder_id else ""
+        self.capabilities = Capabilities(
+            case_insensitive=True,
+            hash_algorithms=() if s.hash_type == "none" else (s.hash_type,),
+            mtime_precision=1.0,
+            max_file_size=names.MAX_FILE_SIZE,
+            max_path_length=names.MAX_PATH,
+            seekable_read=True,
+        )
+
+    @classmethod
+    def from_config(
+        cls, remote: str, options: Mapping[str, Any], context: BackendContext
+    ) -> OneDriveBackend:
+        """Open the remote ``remote`` configured with ``options``; tokens come from sign-in."""
+        from core.backends.onedrive.auth import token_provider_for
+
+        tokens = token_provider_for(remote, options, context.secrets)
+        return cls(remote, options, tokens, context=context)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def business(self) -> bool:
+        return self._drive_type in ("business", "documentLibrary")
+
+    @property
+    def personal(self) -> bool:
+        return self._drive_type == "personal"
+
+    def _stored(self, path: str) -> str:
+        return "/".join(self.convert.stored(p) for p in path.split("/") if p)
+
+    async def _drive_info(self) -> None:
+        if self._drive_type is None or self._drive_id is None:
+            drive = await self.graph.get_json(self.addressing.drive)
+            self._drive_type = self._drive_type or drive.get("driveType")
+            self._drive_id = self._drive_id or drive.get("id")
+
+    async def _get(self, path: str) -> dict[str, Any]:
+        address = self.addressing.by_path(self._stored(path))
+        return await self.graph.get_json(address.url, params=address.params, path=path)
+
+    async def _root_prefix(self) -> str:
+        """The root folder's path in the drive (``""`` for the drive root)."""
+        if self._prefix is None:
+            root = await self._get("/")
+            ref = root.get("parentReference") or {}
+            above = str(ref.get("path", "")).partition(":")[2].strip("/")
+            self._prefix = "/".join(p for p in (unquote(above), root.get("name", "")) if p)
+        return self._prefix
+
+    def check_path(self, path: str, size: int | None = None) -> None:
+        """Refuse, before any request, what OneDrive cannot store."""
+        self._check(normalize(path), size)
+
+    def _check(self, path: str, size: int | None) -> str:
+        return names.check_path(
+            path,
+            size,
+            encoding=self.settings.encoding,
+            business=self._drive_type != "personal",
+            prefix_length=len(self._prefix or ""),
+        )
+
+    def _entry(self, item: dict[str, Any], path: str) -> Entry:
+        return self.convert.entry(item, parent(path), path=path)
+
+    def _visible(self, item: dict[str, Any]) -> bool:
+        if "deleted" in item and item["deleted"] is not None:
+            return False
+        return not ("package" in item and not self.settings.expose_onenote_files)
+
+    # ------------------------------------------------------------------ reading
+    async def list(self, path: str) -> AsyncIterator[list[Entry]]:
+        """Pages of ``$top=list_chunk`` children, following ``@odata.nextLink`` verbatim."""
+        folder = normalize(path)
+        address = self.addressing.by_path(self._stored(folder), "children")
+        params = {**address.params, "$top": str(self.settings.list_chunk)}
+        entry = self.convert.entry
+        async for values in self.graph.pages(address.url, params=params, path=folder):
+            page = [entry(v, folder) for v in values if self._visible(v)]
+            if page:
+                yield page
+
+    async def stat(self, path: str) -> Entry:
+        p = normalize(path)
+        return self._entry(await self._get(p), p)
+
+    async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        p = normalize(path)
+        item = await self._get(p)
+        if is_folder(item):
+            raise errors.IsADirectory("is a folder", path=p)
+        if "file" not in item:
+            raise errors.Unsupported("OneNote notebooks cannot be downloaded as files", path=p)
+        entry = self._entry(item, p)
+        stream = read_stream(
+            self.graph,
+            self.addressing.by_id(str(item["id"]), "content"),
+            path=p,
+            size=entry.size,
+            offset=offset,
+            expected=entry.hashes.get(self.settings.hash_type),
+            hash_type=self.settings.hash_type,
+        )
+        async with contextlib.aclosing(stream):
+            async for chunk in stream:
+                yield chunk
+
+    # ------------------------------------------------------------------ writing
+    async def write(
+        self,
+        path: str,
+        source: ByteSource,
+        request: WriteRequest,
+        progress: WriteProgress | None = None,
+    ) -> Entry:
+        p = normalize(path)
+        await self._drive_info()
+        await self._root_prefix()
+        stored = self._check(p, request.size)
+        modified = request.modified
+        if request.modified_ns is not None:
+            modified = datetime.fromtimestamp(request.modified_ns / 1e9, UTC)
+        fsi = file_system_info(modified) if modified is not None else None
+        simple = request.resume is None and (
+            request.size == 0
+            or (request.size <= SIMPLE_LIMIT and (not self.business or fsi is None))
+        )
+        if simple:
+            address = self.addressing.by_path(stored, "content")
+            item, computed = await self.uploader.simple(address, source, request, p, progress)
+            if fsi is not None:
+                patched = await self.graph.send_json(
+                    "PATCH", self.addressing.by_id(str(item["id"])).url, {"fileSystemInfo": fsi}
+                )
+                item = patched or item
+        else:
+            address = self.addressing.by_path(stored, "createUploadSession")
+            got, computed = await self.uploader.session(address, source, request, p, progress, fsi)
+            item = got if got is not None else await self._get(p)
+        entry = self._entry(item, p)
+        self._verify_written(entry, request.size, computed)
+        if self.settings.no_versions and self.business:
+            await self._trim_versions(str(item["id"]))
+        return entry
+
+    def _verify_written(self, entry: Entry, size: int, computed: str | None) -> None:
+        if entry.size != size:
+            raise errors.IntegrityError(
+                "OneDrive stored a different size",
+                path=entry.path,
+                detail=f"{entry.size} != {size}",
+            )
+        stored = entry.hashes.get(self.settings.hash_type)
+        if computed is not None and stored is not None and stored != computed:
+            raise errors.IntegrityError(
+                "OneDrive's hash of the upload differs from the bytes sent",
+                path=entry.path,
+                detail=f"{self.settings.hash_type} sent {computed}, stored {stored}",
+            )
+
+    async def discard_write(self, path: str, state: Mapping[str, Any]) -> None:
+        """Cancel the upload session a checkpoint describes (the engine gave up on it)."""
+        url = state.get("upload_url")
+        await self.uploader.discard(url if isinstance(url, str) else None)
+
+    async def mkdir(self, path: str, *, parents: bool = False) -> Entry:
+        p = normalize(path)
+        if p == "/":
+            if parents:
+                return await self.stat(p)
+            raise errors.AlreadyExists("the root folder exists", path=p)
+        await self._root_prefix()
+        stored = self._check(p, None)
+        head, _, name = stored.rpartition("/")
+        address = self.addressing.by_path(head, "children")
+        body = {"name": name, "folder": {}, "@microsoft.graph.conflictBehavior": "fail"}
+        try:
+            item = await self.graph.send_json(
+                "POST", address.url, body, params=address.params, path=p
+            )
+        except errors.AlreadyExists:
+            if not parents:
+                raise
+            existing = await self.stat(p)
+            if not existing.is_dir:
+                raise
+            return existing
+        except errors.NotFound:
+            if not parents:
+                raise
+            await self.mkdir(parent(p), parents=True)
+            return await self.mkdir(p, parents=True)
+        return self._entry(item, p)
+
+    async def _delete(self, item_id: str, path: str, *, permanent: bool) -> None:
+        if permanent:
+            url = self.addressing.by_id(item_id, "permanentDelete").url
+            await self.graph.request("POST", url, path=path)
+        else:
+            await self.graph.request("DELETE", self.addressing.by_id(item_id).url, path=path)
+
+    async def remove(self, path: str, *, recursive: bool = False) -> None:
+        """Delete for good (``permanentDelete``); a folder only when empty unless ``recursive``."""
+        p = normalize(path)
+        if p == "/":
+            raise errors.PermissionDenied("refusing to delete the root folder", path=p)
+        item = await self._get(p)
+        if is_folder(item) and not recursive and (item.get("folder") or {}).get("childCount"):
+            raise errors.DirectoryNotEmpty("folder not empty", path=p)
+        await self._delete(str(item["id"]), p, permanent=True)
+
+    async def trash(self, path: str) -> None:
+        """To the recycle bin (permanently with the ``hard_delete`` option)."""
+        p = normalize(path)
+        if p == "/":
+            raise errors.PermissionDenied("refusing to delete the root folder", path=p)
+        item = await self._get(p)
+        await self._delete(str(item["id"]), p, permanent=self.settings.hard_delete)
+
+    async def _free_destination(self, dst: str, moving_id: str | None = None) -> None:
+        with contextlib.suppress(errors.NotFound):
+            existing = await self._get(dst)
+            if existing.get("id") != moving_id:
+                raise errors.AlreadyExists("destination exists", path=dst)
+
+    async def _parent_id(self, path: str) -> str:
+        folder = await self._get(parent(path))
+        if not is_folder(folder):
+            raise errors.NotADirectory("not a folder", path=parent(path))
+        return str(folder["id"])
+
+    async def move(self, src: str, dst: str) -> Entry:
+        s, d = normalize(src), normalize(dst)
+        await self._root_prefix()
+        stored = self._check(d, None)
+        item = await self._get(s)
+        await self._free_destination(d, item.get("id"))
+        body: dict[str, Any] = {"name": stored.rpartition("/")[2]}
+        if parent(s) != parent(d):
+            body["parentReference"] = {"id": await self._parent_id(d)}
+        fsi = item.get("fileSystemInfo")
+        if isinstance(fsi, dict):  # moves may reset these otherwise (rclone re-sends them)
+            body["fileSystemInfo"] = {
+                k: v for k, v in fsi.items() if k in ("createdDateTime", "lastModifiedDateTime")
+            }
+        moved = await self.graph.send_json(
+            "PATCH", self.addressing.by_id(str(item["id"])).url, body, path=s
+        )
+        return self._entry(moved, d)
+
+    async def set_modified(self, path: str, modified: datetime) -> Entry:
+        p = normalize(path)
+        address = self.addressing.by_path(self._stored(p))
+        item = await self.graph.send_json(
+            "PATCH",
+            address.url,
+            {"fileSystemInfo": file_system_info(modified)},
+            params=address.params,
+            path=p,
+        )
+        await self._drive_info()
+        if self.settings.no_versions and self.business and not is_folder(item):
+            await self._trim_versions(str(item["id"]))
+        return self._entry(item, p)
+
+    async def copy(self, src: str, dst: str) -> Entry:
+        """Server-side copy: ``POST /copy``, then poll the monitor (no bearer) with back-off."""
+        s, d = normalize(src), normalize(dst)
+        await self._root_prefix()
+        stored = self._check(d, None)
+        item = await self._get(s)
+        await self._free_destination(d)
+        drive_id = (item.get("parentReference") or {}).get("driveId")
+        reference: dict[str, Any] = {"id": await self._parent_id(d)}
+        if drive_id:
+            reference["driveId"] = drive_id
+        response = await self.graph.request(
+            "POST",
+            self.addressing.by_id(str(item["id"]), "copy").url,
+            json={"parentReference": reference, "name": stored.rpartition("/")[2]},
+            headers={"Prefer": "respond-async"},
+            path=s,
+        )
+        monitor = response.headers.get("Location")
+        if response.status_code != 202 or not monitor:
+            raise errors.TransientError("OneDrive did not start the copy", path=s)
+        new_id = await self._wait_for_copy(monitor, d)
+        copied = await self.graph.get_json(self.addressing.by_id(new_id).url, path=d)
+        modified = self.convert.entry(item, parent(s)).modified
+        if modified is not None and not is_folder(item):  # copies do not keep mtime
+            return await self.set_modified(d, modified)
+        return self._entry(copied, d)
+
+    async def _wait_for_copy(self, monitor: str, path: str) -> str:
+        pacer = self.graph.pacer
+        delay, waited = 0.05, 0.0
+        while waited < COPY_TIMEOUT:
+            response = await self.graph.request(
+                "GET", monitor, auth=False, accept=(303,), path=path
+            )
+            body = response.json() if response.content else {}
+            status = str(body.get("status", ""))
+            if body.get("resourceId") and status in ("completed", ""):
+                return str(body["resourceId"])
+            if status in ("failed", "cancelled", "deleteFailed"):
+                raise errors.SkypaneError(
+                    "OneDrive could not copy the item",
+                    path=path,
+                    detail=f"{status}: {body.get('errorCode') or body.get('error') or ''}",
+                )
+            await pacer.pause(delay)
+            waited += delay
+            delay = min(delay * 2, 1.0)
+        raise errors.TransientError("the copy did not finish in time", path=path)
+
+    async def about(self) -> Quota:
+        from core.backends.onedrive.drives import quota_from_json
+
+        return quota_from_json(await self.graph.get_json(self.addressing.drive))
+
+    async def close(self) -> None:
+        await self.graph.aclose()
+        closer = getattr(self.tokens, "close", None)
+        if callable(closer):
+            closer()
