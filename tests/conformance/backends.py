@@ -14,6 +14,7 @@ from typing import Any
 
 from core.backend import Backend
 from core.backends.local import LocalBackend
+from tests.onedrive.world import conformance_factory
 
 Factory = Callable[[Path, Any], contextlib.AbstractAsyncContextManager[tuple[Backend, str]]]
 
@@ -30,3 +31,4 @@ async def local_factory(tmp_path: Path, request: Any) -> AsyncIterator[tuple[Bac
 
 
 FACTORIES: dict[str, Factory] = {"local": local_factory}
+FACTORIES.update({f"onedrive-{f}": conformance_factory(f) for f in ("personal", "business")})
