@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from core import __version__
 from core.errors import ConfigError, SkypaneError
 
-COMMAND_MODULES = ("tui.cli.files", "tui.cli.emulator", "tui.cli.transfer")
+COMMAND_MODULES = ("tui.cli.files", "tui.cli.emulator", "tui.cli.auth", "tui.cli.transfer")
 
 
 def build_parser() -> argparse.ArgumentParser:

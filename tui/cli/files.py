@@ -55,9 +55,10 @@ def cmd_remotes(args: argparse.Namespace) -> int:
     if not remotes:
         print("no remotes configured (add one with `skypane login NAME`)", file=sys.stderr)
         return 0
+    from tui.cli.auth import describe_remote
+
     for r in remotes.values():
-        detail = r.get("account") or r.get("drive_id") or ""
-        print(f"{r.name}:\t{r.type}\t{detail}".rstrip())
+        print(f"{r.name}:\t{r.type}\t{describe_remote(r)}".rstrip())
     return 0
 
 
