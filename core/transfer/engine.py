@@ -341,12 +341,15 @@ class TransferEngine:
                 return
 
     def _poll_pacers(self) -> None:
-        """Backends with a pacer (OneDrive) tell us when they are throttled."""
+        """Backends with a pacer (OneDrive's ``graph.pacer``) say when the drive throttles."""
         for b in self._backends.values():
-            pacer = getattr(b, "throttled_for", None)
+            pacer = getattr(b, "pacer", None) or getattr(getattr(b, "graph", None), "pacer", None)
+            if pacer is None:
+                continue
             try:
-                left = float(pacer()) if callable(pacer) else float(pacer or 0.0)
-            except (TypeError, ValueError):
+                until = pacer.state.throttled_until
+                left = float(until) - float(pacer.clock()) if until is not None else 0.0
+            except (AttributeError, TypeError, ValueError):
                 continue
             if left > 0:
                 self.limiter.note_pacer(left)

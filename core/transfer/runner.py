@@ -84,7 +84,10 @@ def _is_office(path: str) -> bool:
 
 
 def _is_document_library(backend: Backend) -> bool:
-    return getattr(backend, "drive_type", None) == "documentLibrary"
+    kind = getattr(backend, "drive_type", None)
+    if kind is None:  # the OneDrive backend keeps it in its settings
+        kind = getattr(getattr(backend, "settings", None), "drive_type", None)
+    return kind == "documentLibrary"
 
 
 async def _exists(backend: Backend, path: str) -> bool:
@@ -290,10 +293,12 @@ class ItemRunner:
 
     async def _stream(self, run: JobRun, item: Item, src_b: Backend, dst_b: Backend) -> str | None:
         known = item.src_hashes.get(QUICKXOR)
+        # A destination that stores its own QuickXorHash (OneDrive) hashes what it sends and
+        # checks it against the server's (the write contract), so hashing here too would only
+        # double the CPU; elsewhere (local disk) we hash the source as it streams.
+        compute = known is None and QUICKXOR not in dst_b.capabilities.hash_algorithms
         source = HashingSource(
-            lambda offset: src_b.open_read(item.src_path, offset),
-            item.size,
-            compute_hash=known is None,
+            lambda offset: src_b.open_read(item.src_path, offset), item.size, compute_hash=compute
         )
         modified = (
             datetime.fromtimestamp(item.src_modified_ns / 1e9, UTC)

@@ -23,6 +23,10 @@ from core.model import Entry
 from core.transfer import Journal, ProgressSnapshot, TransferEngine
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "large: moves hundreds of MiB (runs by default, ~10 s)")
+
+
 def write_tree(root: Path, spec: dict[str, Any]) -> None:
     """``{"a.txt": b"..", "sub": {"b": b".."}}`` → files and folders under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
