@@ -1,0 +1,295 @@
+"""The engine against OneDrive on the TLS Graph emulator: uploads and downloads under injected
+faults, server-side copy and move, SharePoint's Office rewrites."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from core.backends.local import LocalBackend
+from core.emulator import Emulator, EmulatorConfig, RequestRecord, RunningServer, start_server
+from core.hashing import hash_file
+from core.model import QUICKXOR
+from core.paths import Location
+from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
+from tests.engine.conftest import leftovers, read_tree, write_tree
+from tests.engine.od import od_backend, od_options, token_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
+    with start_server(em) as running:
+        yield running
+    em.close()
+
+
+@pytest.fixture
+async def od_engine(
+    server: RunningServer, journal_path: Path
+) -> AsyncIterator[Callable[..., TransferEngine]]:
+    """``od_engine(**kwargs)``: remote "od" is the emulator's drive, ``None`` the local disk."""
+    made: list[TransferEngine] = []
+    opts, token = od_options(server), token_for(server)
+
+    def factory(**kwargs: object) -> TransferEngine:
+        backends = {"od": od_backend(opts, token), "local": LocalBackend()}
+        kwargs.setdefault("retry_backoff", 0.0)
+        eng = TransferEngine(
+            lambda r: backends["local" if r is None else r],
+            Journal(journal_path),
+            **kwargs,  # type: ignore[arg-type]
+        )
+        made.append(eng)
+        return eng
+
+    yield factory
+    for eng in made:
+        await eng.close()
+        assert eng.journal is not None
+        eng.journal.close()
+
+
+def od(path: str) -> Location:
+    return Location("od", path)
+
+
+def local(p: Path) -> Location:
+    return Location(None, str(p))
+
+
+def random_tree(root: Path, files: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    for i in range(files):
+        folder = root / f"d{i % 7}" / f"e{i % 3}"
+        folder.mkdir(parents=True, exist_ok=True)
+        size = rng.choice([0, 1, 100, 4000, 70_000, 330_000])
+        (folder / f"f{i:03}.bin").write_bytes(rng.randbytes(size))
+    # A few files large enough for upload sessions with several fragments.
+    for i in range(3):
+        (root / f"large{i}.bin").write_bytes(rng.randbytes(5 * 1024 * 1024 + i))
+
+
+async def test_300_files_up_and_down_through_10_percent_faults_all_verified(
+    tmp_path: Path, server: RunningServer, od_engine
+):
+    random_tree(tmp_path / "up", 297)
+    faults = server.emulator.faults
+    faults.retry_after = 0
+    faults.throttle_rate, faults.error_rate, faults.drop_rate = 0.03, 0.04, 0.03
+    eng = od_engine(workers=4)
+    up = await eng.submit(JobKind.COPY, [local(tmp_path / "up")], od("/"))
+    await eng.wait(up.id)
+    assert up.state is JobState.DONE, [i.error for i in up.failed_items()]
+    files = [i for i in up.items if i.kind.value == "file"]
+    assert len(files) == 300
+    log = server.emulator.requests
+    injected = [r for r in log if r.fault]
+    assert len(injected) >= 30  # faults really happened
+    # Every file on the drive has the local file's size and QuickXorHash.
+    remote = {}
+    for folder in {
+        f"/up/{p.parent.relative_to(tmp_path / 'up')}" for p in (tmp_path / "up").rglob("*.bin")
+    }:
+        async for page in eng.backend("od").list(folder.replace("/.", "")):
+            remote.update({e.path: e for e in page if not e.is_dir})
+    for p in (tmp_path / "up").rglob("*.bin"):
+        entry = remote[f"/up/{p.relative_to(tmp_path / 'up')}"]
+        assert (entry.size, entry.hash(QUICKXOR)) == (p.stat().st_size, hash_file(p)), p
+    down = await eng.submit(JobKind.COPY, [od("/up")], local(tmp_path / "down"))
+    await eng.wait(down.id)
+    assert down.state is JobState.DONE, [i.error for i in down.failed_items()]
+    assert read_tree(tmp_path / "down") == read_tree(tmp_path / "up")
+    assert leftovers(tmp_path) == []
+
+
+async def test_upload_and_download_keep_mtimes_to_the_second(tmp_path, od_engine):
+    write_tree(tmp_path / "src", {"a.txt": b"a" * 10, "big.bin": os.urandom(5_000_000)})
+    for p in (tmp_path / "src").iterdir():
+        os.utime(p, ns=(1_500_000_000_700_000_000, 1_500_000_000_700_000_000))
+    eng = od_engine()
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/src"))
+    await eng.wait(job.id)
+    for name in ("a.txt", "big.bin"):
+        entry = await eng.backend("od").stat(f"/src/{name}")
+        assert entry.modified is not None and int(entry.modified.timestamp()) == 1_500_000_000
+    back = await eng.submit(JobKind.COPY, [od("/src")], local(tmp_path / "back"))
+    await eng.wait(back.id)
+    for name in ("a.txt", "big.bin"):
+        assert int((tmp_path / "back" / name).stat().st_mtime) == 1_500_000_000
+
+
+async def test_same_drive_copy_and_move_send_no_bytes_through_the_client(
+    tmp_path: Path, server: RunningServer, od_engine
+):
+    em = server.emulator
+    em.put_file("tree/a.txt", b"alpha")
+    em.put_file("tree/sub/b.bin", os.urandom(100_000))
+    eng = od_engine()
+    plan = await eng.submit(JobKind.COPY, [od("/tree")], od("/copy"), dry_run=True)
+    assert plan.plan is not None and plan.plan.method == "server"
+    em.requests.clear()
+    job = await eng.submit(JobKind.COPY, [od("/tree")], od("/copy"))
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE, [i.error for i in job.failed_items()]
+    assert em.read("copy/sub/b.bin") == em.read("tree/sub/b.bin")
+    job = await eng.submit(JobKind.MOVE, [od("/copy")], od("/moved"))
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE
+    assert em.read("moved/a.txt") == b"alpha"
+    paths = [r.path for r in em.requests]
+    assert not [p for p in paths if "/up/" in p or "/dl/" in p or p.endswith("/content")]
+    assert [r for r in em.requests if r.method == "POST" and r.path.endswith("/copy")]
+    with pytest.raises(Exception):  # noqa: B017 - gone from its old place
+        em.item("copy")
+
+
+async def test_move_up_deletes_local_sources_only_after_verified_upload(tmp_path, od_engine):
+    write_tree(tmp_path / "src", {"a.txt": b"a", "sub": {"b.txt": b"b" * 5000}})
+    eng = od_engine()
+    job = await eng.submit(JobKind.MOVE, [local(tmp_path / "src")], od("/moved"))
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE
+    assert not (tmp_path / "src").exists()
+    entry = await eng.backend("od").stat("/moved/sub/b.txt")
+    assert entry.size == 5000
+
+
+async def test_throttled_drive_slows_the_engine_and_everything_finishes(
+    tmp_path: Path, server: RunningServer, od_engine
+):
+    write_tree(tmp_path / "src", {f"f{i:02}.txt": os.urandom(2000) for i in range(30)})
+    faults = server.emulator.faults
+    faults.retry_after = 0
+    faults.fail_next(8, 429, retry_after=0, method="PUT")
+    eng = od_engine(workers=4)
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/t"))
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE
+    throttled = server.emulator.requests.matching("PUT", status=429)
+    assert len(throttled) == 8
+
+
+@pytest.fixture
+def library() -> Iterator[RunningServer]:
+    em = Emulator(EmulatorConfig(flavour="business", device_code_interval=0))
+    with start_server(em) as running:
+        yield running
+    em.close()
+
+
+async def test_office_file_rewritten_by_sharepoint_is_reported_not_failed(
+    tmp_path: Path, library: RunningServer, journal_path: Path, monkeypatch
+):
+    """A documentLibrary that changes .docx files on upload (as SharePoint merges metadata)."""
+    write_tree(tmp_path / "src", {"report.docx": os.urandom(50_000), "data.bin": b"d" * 100})
+    backend = od_backend(od_options(library), token_for(library), drive_type="documentLibrary")
+    real_write = backend.write
+
+    async def rewriting_write(path, source, request, progress=None):  # type: ignore[no-untyped-def]
+        entry = await real_write(path, source, request, progress)
+        if path.endswith(".docx"):
+            from dataclasses import replace
+
+            return replace(entry, size=entry.size + 1234, hashes={QUICKXOR: "rewritten="})
+        return entry
+
+    monkeypatch.setattr(backend, "write", rewriting_write)
+    eng = TransferEngine(
+        lambda r: backend if r == "od" else LocalBackend(), Journal(journal_path), retry_backoff=0
+    )
+    try:
+        job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/lib"))
+        await eng.wait(job.id)
+    finally:
+        await eng.close()
+    assert job.state is JobState.DONE
+    docx = next(i for i in job.items if i.dst_path.endswith(".docx"))
+    assert docx.state is ItemState.DONE and "rewritten by SharePoint" in (docx.note or "")
+    assert all(i.note is None for i in job.items if i is not docx)
+
+
+CHUNK = 10 * 1024 * 1024
+
+
+@pytest.mark.large
+async def test_kill_9_mid_200_mib_upload_then_resume_resends_at_most_one_fragment(
+    tmp_path: Path, server: RunningServer, journal_path: Path
+):
+    size = 200 * 1024 * 1024
+    src = tmp_path / "big.bin"
+    with open(src, "wb") as f:
+        for _ in range(size // CHUNK):
+            f.write(os.urandom(CHUNK))
+    em = server.emulator
+    fragments_seen = threading.Event()
+    real_append = em.requests.append
+
+    def append(record: RequestRecord) -> None:  # a switch, not a sleep: kill after 5 fragments
+        real_append(record)
+        done = [r for r in em.requests if r.method == "PUT" and "/up/" in r.path]
+        if sum(r.status == 202 for r in done) >= 5:
+            fragments_seen.set()
+
+    em.requests.append = append  # type: ignore[method-assign]
+    opts, token = od_options(server), token_for(server)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.engine.upload_child",
+            json.dumps(opts),
+            token,
+            str(src),
+            "/big.bin",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SKYPANE_STATE_DIR": str(journal_path.parent)},
+    )
+    try:
+        assert child.stdout is not None
+        job_id = (await asyncio.to_thread(child.stdout.readline)).strip()
+        assert await asyncio.to_thread(fragments_seen.wait, 120)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        await asyncio.to_thread(child.wait, 30)
+    em.requests.append = real_append  # type: ignore[method-assign]
+    before = len(em.requests)
+
+    backend = od_backend(opts, token)
+    eng = TransferEngine(lambda r: backend if r == "od" else LocalBackend(), Journal(journal_path))
+    try:
+        [job] = await eng.resume_unfinished()
+        assert job.id == job_id
+        await eng.wait(job.id)
+    finally:
+        await eng.close()
+    assert job.state is JobState.DONE, job.error
+    assert em.item("big.bin").current.blob.size == size  # type: ignore[union-attr]
+    check = od_backend(opts, token)
+    try:
+        entry = await check.stat("/big.bin")
+    finally:
+        await check.close()
+    assert entry.hash(QUICKXOR) == hash_file(src)
+    puts = [r for r in em.requests if r.method == "PUT" and "/up/" in r.path]
+    accepted = [r for r in puts if r.status in (200, 201, 202)]
+    fragments = size // CHUNK
+    assert len(accepted) == fragments  # no fragment stored twice
+    assert len(puts) <= fragments + 1  # at most the one cut by the kill is sent again
+    after = list(em.requests)[before:]
+    assert not [r for r in after if r.method == "POST" and "createUploadSession" in r.path]
