@@ -8,6 +8,7 @@ through real files, the real local write path and the real SQLite journal.
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import subprocess
 from collections.abc import AsyncIterator, Callable
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import core.backends.local as local_mod
 from core import errors
 from core.backend import ByteSource, WriteProgress, WriteRequest
 from core.backends.local import LocalBackend
@@ -253,3 +255,25 @@ def immutable(path: Path) -> bool:
 
 def mutable(path: Path) -> None:
     subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+@pytest.fixture
+def disk_full_after(monkeypatch: pytest.MonkeyPatch):
+    """The local backend's writes hit ENOSPC once a file passes ``limit`` bytes.
+
+    No small filesystem can be mounted here (no loop devices, no tmpfs size we control), so
+    the write syscall wrapper of the real local backend is made to fail the way write(2)
+    does on a full disk; everything above it (error mapping, part file removal, engine) is
+    the real code.
+    """
+    real = local_mod._write_all
+
+    def install(limit: int) -> None:
+        def full(fd: int, data: bytes, path: str) -> None:
+            if os.fstat(fd).st_size + len(data) > limit:
+                local_mod.raise_mapped(OSError(errno.ENOSPC, "No space left on device"), path)
+            real(fd, data, path)
+
+        monkeypatch.setattr(local_mod, "_write_all", full)
+
+    return install

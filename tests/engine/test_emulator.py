@@ -293,3 +293,80 @@ async def test_kill_9_mid_200_mib_upload_then_resume_resends_at_most_one_fragmen
     assert len(puts) <= fragments + 1  # at most the one cut by the kill is sent again
     after = list(em.requests)[before:]
     assert not [r for r in after if r.method == "POST" and "createUploadSession" in r.path]
+
+
+async def test_full_disk_on_download_fails_clearly_and_leaves_no_partial_file(
+    tmp_path: Path, server: RunningServer, od_engine, disk_full_after
+):
+    server.emulator.put_file("dl/big.bin", os.urandom(3_000_000))
+    server.emulator.put_file("dl/small.txt", b"small")
+    disk_full_after(1_000_000)
+    eng = od_engine(workers=1)
+    job = await eng.submit(JobKind.COPY, [od("/dl")], local(tmp_path / "down"))
+    await eng.wait(job.id)
+    assert job.state is JobState.FAILED
+    assert "destination is full" in (job.error or "") and "no space left" in (job.error or "")
+    assert leftovers(tmp_path) == [] and not (tmp_path / "down" / "big.bin").exists()
+
+
+async def test_permission_denied_by_the_drive_fails_that_item_without_retries(
+    tmp_path: Path, server: RunningServer, od_engine
+):
+    write_tree(tmp_path / "src", {"locked.txt": b"l", "open.txt": b"o"})
+    server.emulator.faults.fail_next(1, 403, retry_after=None, path="locked.txt")
+    eng = od_engine()
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/p"))
+    await eng.wait(job.id)
+    assert job.state is JobState.FAILED
+    [failed] = job.failed_items()
+    assert failed.dst_path.endswith("locked.txt") and failed.attempts == 1
+    assert "denied" in (failed.error or "").lower()
+    assert server.emulator.read("p/open.txt") == b"o"
+
+
+@pytest.mark.parametrize(
+    ("policy", "replaced"),
+    [
+        ("overwrite", {"differ.txt", "bigger.txt", "same.txt"}),
+        ("skip", set()),
+        ("size_differs", {"bigger.txt"}),
+        ("same_hash_skip", {"differ.txt", "bigger.txt"}),
+        ("newer", {"differ.txt", "bigger.txt", "same.txt"}),
+    ],
+)
+async def test_conflict_policies_against_the_drive(
+    tmp_path: Path, server: RunningServer, od_engine, policy, replaced
+):
+    old = {"same.txt": b"same", "differ.txt": b"BBBB", "bigger.txt": b"short"}
+    new = {"same.txt": b"same", "differ.txt": b"AAAA", "bigger.txt": b"longer content"}
+    from datetime import UTC, datetime
+
+    for name, data in old.items():
+        server.emulator.put_file(f"c/{name}", data, modified=datetime(2001, 1, 1, tzinfo=UTC))
+    write_tree(tmp_path / "c", new)  # local files are newer (now)
+    eng = od_engine()
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "c")], od("/"), policy=policy)
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE
+    changed = {n for n in old if server.emulator.read(f"c/{n}") == new[n] and new[n] != old[n]}
+    assert changed == replaced - {"same.txt"}
+    skipped = {Path(i.dst_path).name for i in job.items if i.state is ItemState.SKIPPED}
+    assert skipped == set(old) - replaced
+
+
+async def test_symlink_loops_in_an_upload_do_not_hang(tmp_path: Path, od_engine):
+    write_tree(tmp_path / "s", {"a.txt": b"a", "sub": {"b.txt": b"b"}})
+    os.symlink(tmp_path / "s", tmp_path / "s" / "sub" / "loop")
+    os.symlink("x", tmp_path / "s" / "y")
+    os.symlink("y", tmp_path / "s" / "x")
+    eng = od_engine()
+    job = await asyncio.wait_for(
+        eng.submit(JobKind.COPY, [local(tmp_path / "s")], od("/s")), timeout=10
+    )
+    await asyncio.wait_for(eng.wait(job.id), timeout=20)
+    assert job.state is JobState.DONE
+    assert job.plan is not None and len(job.plan.problems) == 3
+    names = set()
+    async for page in eng.backend("od").list("/s"):
+        names |= {e.name for e in page}
+    assert names == {"a.txt", "sub"}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 
 import pytest
 
-import core.backends.local as local_mod
 from core.paths import Location
 from core.transfer import ItemState, JobKind, JobState
 from tests.engine.conftest import (
@@ -59,28 +57,6 @@ async def test_persistent_corruption_fails_with_a_clear_reason_and_keeps_the_sou
     assert (tmp_path / "dst" / "fine.txt").read_bytes() == b"ok"
     assert not (tmp_path / "src" / "fine.txt").exists()  # the good one was moved
     assert leftovers(tmp_path) == []
-
-
-@pytest.fixture
-def disk_full_after(monkeypatch: pytest.MonkeyPatch):
-    """The local backend's writes hit ENOSPC once a file passes ``limit`` bytes.
-
-    No small filesystem can be mounted here (no loop devices, no tmpfs size we control), so
-    the write syscall wrapper of the real local backend is made to fail the way write(2)
-    does on a full disk; everything above it (error mapping, part file removal, engine) is
-    the real code.
-    """
-    real = local_mod._write_all
-
-    def install(limit: int) -> None:
-        def full(fd: int, data: bytes, path: str) -> None:
-            if os.fstat(fd).st_size + len(data) > limit:
-                local_mod.raise_mapped(OSError(errno.ENOSPC, "No space left on device"), path)
-            real(fd, data, path)
-
-        monkeypatch.setattr(local_mod, "_write_all", full)
-
-    return install
 
 
 async def test_full_disk_fails_clearly_and_leaves_no_partial_file(
