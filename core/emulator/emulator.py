@@ -18,6 +18,7 @@ from .faults import Faults, RequestLog
 from .identity import PERSONAL_TENANT, Identity
 from .model import Drive, Item, User
 from .names import fold
+from .persist import StateFile
 from .search import DeltaCursor
 from .store import Store
 from .uploads import UploadSession
@@ -49,11 +50,20 @@ class Emulator:
         self.delta_cursors: dict[str, DeltaCursor] = {}
         #: Delta tokens carry this; changing it makes every old token answer 410.
         self.delta_epoch = secrets.token_hex(4)
+        self.tenant_id: str
+        self.me: User
+        self.drive: Drive
+        self.state_file: StateFile | None = None
+        if config.state_dir is not None:
+            self.state_file = StateFile(config.state_dir)
+            self.store.tracking = True
+            if self.state_file.load(self):
+                return
         self.tenant_id = (
             PERSONAL_TENANT if config.flavour == "personal" else self.store.random_guid()
         )
         self.me = self._make_user("Alice", "alice")
-        self.drive: Drive = self._make_personal_drive(self.me)
+        self.drive = self._make_personal_drive(self.me)
         if config.flavour == "business":
             from .sites import create_site
 
@@ -64,6 +74,7 @@ class Emulator:
             from .seeds import apply_seed
 
             apply_seed(self, config.seed)
+        self.save()
 
     # ------------------------------------------------------------------ set-up
     def _make_user(self, first: str, login: str) -> User:
@@ -108,10 +119,14 @@ class Emulator:
         return self.drive
 
     def after_change(self) -> None:
-        """Called after every mutating request (folder-backed state saves here)."""
+        """Called after every mutating request: folder-backed state is saved."""
+        self.save()
 
     def save(self) -> None:
-        """Write folder-backed state to disk (no-op in memory)."""
+        """Write what changed to the state folder (no-op in memory)."""
+        if self.state_file is not None:
+            with self.lock:
+                self.state_file.save(self)
 
     @property
     def drive_id(self) -> str:
@@ -265,5 +280,9 @@ class Emulator:
                 discard_session(self, session)
 
     def close(self) -> None:
-        """Release temporary files."""
+        """Save folder-backed state and release temporary files."""
+        self.save()
+        if self.state_file is not None:
+            self.state_file.close()
+            self.state_file = None
         self.blobs.close()

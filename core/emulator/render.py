@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from urllib.parse import quote
 
@@ -14,6 +15,7 @@ from .store import Store
 _SEGMENT_SAFE = "!$&'()*+,;=@"
 
 
+@functools.lru_cache(maxsize=65536)
 def iso(ms: int) -> str:
     """ISO-8601 UTC with ``Z``; milliseconds only when there are some."""
     seconds, millis = divmod(ms, 1000)
@@ -45,16 +47,22 @@ class Renderer:
     me_drive: Drive
     signer: object  # the Emulator (for download URL signatures)
     url_lifetime: int
+    #: Per-request caches: a page of 1,000 children shares one parent and a few users.
+    _parents: dict[tuple[int, bool], dict[str, object]] = field(default_factory=dict)
+    _folder_urls: dict[int, str] = field(default_factory=dict)
+    _identities: dict[str, dict[str, object]] = field(default_factory=dict)
 
     @property
     def flavour(self) -> str:
         return self.store.flavour
 
     def identity(self, user_id: str) -> dict[str, object]:
-        user = self.store.users.get(user_id)
-        if user is None:
-            return {"user": {"displayName": "System Account"}}
-        return user.identity()
+        found = self._identities.get(user_id)
+        if found is None:
+            user = self.store.users.get(user_id)
+            found = user.identity() if user else {"user": {"displayName": "System Account"}}
+            self._identities[user_id] = found
+        return found
 
     def drive(self, drive: Drive) -> dict[str, object]:
         remaining = max(0, drive.quota_total - drive.used)
@@ -95,6 +103,13 @@ class Renderer:
         return "/drive/root:" if drive is self.me_drive else f"/drives/{drive.id}/root:"
 
     def parent_reference(self, item: Item, *, with_path: bool = True) -> dict[str, object]:
+        key = (id(item.parent) if item.parent is not None else -id(item.drive), with_path)
+        found = self._parents.get(key)
+        if found is None:
+            found = self._parents[key] = self._parent_reference(item, with_path=with_path)
+        return found
+
+    def _parent_reference(self, item: Item, *, with_path: bool) -> dict[str, object]:
         drive = item.drive
         reference: dict[str, object] = {"driveId": drive.id, "driveType": drive.drive_type}
         parent = item.parent
@@ -121,14 +136,18 @@ class Renderer:
     def web_url(self, item: Item) -> str:
         if item.parent is None:
             return item.drive.web_url
-        return f"{item.drive.web_url.rstrip('/')}/{encode_path(item.path())}"
+        folder = self._folder_urls.get(id(item.parent))
+        if folder is None:
+            folder = self._folder_urls[id(item.parent)] = self.web_url(item.parent)
+        return f"{folder.rstrip('/')}/{quote(item.name, safe=_SEGMENT_SAFE)}"
 
     def download_url(self, item: Item, version: Version) -> str:
         expires = int(self.store.clock.now()) + self.url_lifetime
         parts = (item.drive.id, item.id, version.blob.id, str(expires))
         signature = self.signer.sign(*parts)  # type: ignore[attr-defined]
         return (
-            f"{self.base}/dl/{quote(item.drive.id, safe='')}/{quote(item.id, safe='')}/"
+            # Our ids only hold URL-safe characters (letters, digits, "!", "-", "_").
+            f"{self.base}/dl/{item.drive.id}/{item.id}/"
             f"{version.blob.id}?exp={expires}&tempauth={signature}"
         )
 

@@ -38,6 +38,12 @@ class Store:
         #: Items whose persisted record is out of date (folder-backed state).
         self.dirty: set[Item] = set()
         self.removed: set[tuple[str, str]] = set()
+        #: Whether changes are recorded in ``dirty``/``removed`` (folder-backed state only).
+        self.tracking = False
+
+    def _mark(self, item: Item) -> None:
+        if self.tracking:
+            self.dirty.add(item)
 
     # ----------------------------------------------------------------- ids and lookups
     def random_guid(self) -> str:
@@ -144,13 +150,13 @@ class Store:
         item.etag_n += 1
         if content:
             item.ctag_n += 1
-        self.dirty.add(item)
+        self._mark(item)
         now = self.clock.now_ms()
         for ancestor in item.ancestors():
             ancestor.seq = self.seq
             ancestor.ctag_n += 1
             ancestor.size += size_delta
-            self.dirty.add(ancestor)
+            self._mark(ancestor)
         if item.parent is not None:
             item.parent.modified_ms = now
 
@@ -345,12 +351,13 @@ class Store:
         total = blob.size * len(created)
         drive.used += total
         drive.file_count += len(created)
-        self.dirty.update(created)
+        if self.tracking:
+            self.dirty.update(created)
         for ancestor in [parent, *parent.ancestors()]:
             ancestor.seq = self.seq
             ancestor.ctag_n += 1
             ancestor.size += total
-            self.dirty.add(ancestor)
+            self._mark(ancestor)
         parent.modified_ms = now
         return created
 
@@ -416,7 +423,7 @@ class Store:
         for node in self.walk(item):
             node.trashed = True
             drive.tombstones[node.id] = (self.seq, node)
-            self.dirty.add(node)
+            self._mark(node)
             if node.kind == "file":
                 drive.file_count -= 1
 
@@ -430,8 +437,9 @@ class Store:
             for version in list(node.versions or ()):
                 self._drop_version(node, version)
             drive.items.pop(node.id, None)
-            self.dirty.discard(node)
-            self.removed.add((drive.id, node.id))
+            self.dirty.discard(node) if self.tracking else None
+            if self.tracking:
+                self.removed.add((drive.id, node.id))
 
     def empty_recycle_bin(self, drive: Drive) -> None:
         for item in [i for i in drive.items.values() if i.trashed]:
