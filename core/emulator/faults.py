@@ -244,6 +244,10 @@ class FaultMiddleware:
             return
         method: str = scope["method"]
         path: str = scope["path"]
+        if "//" in path and not path.startswith(("/v1.0/", "/beta/")):
+            # msal turns an authority with a trailing slash into /common//v2.0/…
+            path = re.sub("/{2,}", "/", path)
+            scope = {**scope, "path": path, "raw_path": path.encode()}
         headers = dict(scope["headers"])
         record = RequestRecord(
             method=method,

@@ -150,8 +150,8 @@ async def graph_endpoint(request: Request) -> Response:
     except GraphError as error:
         response = error_response(error, client_request_id)
     except ClientDisconnect:
-        emulator.after_change()
-        raise
+        # The client went away mid-body; nobody reads this answer (499 as nginx logs it).
+        return Response(status_code=499)
     if request.method in _MUTATING:
         emulator.after_change()
     response.headers.setdefault("request-id", str(uuid.uuid4()))

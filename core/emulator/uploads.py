@@ -172,6 +172,9 @@ async def upload_session_endpoint(request: Request) -> Response:
         return await _put_fragment(emulator, session, request)
     except GraphError as error:
         return error_response(error, request.headers.get("client-request-id"))
+    except ClientDisconnect:
+        # The fragment was rolled back; nobody reads this answer (499 as nginx logs it).
+        return Response(status_code=499)
 
 
 async def _put_fragment(emulator: Emulator, session: UploadSession, request: Request) -> Response:

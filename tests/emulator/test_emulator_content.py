@@ -210,3 +210,22 @@ async def test_large_contents_spill_to_disk(emulator: Emulator) -> None:
     blob = item.versions[-1].blob if item.versions else None
     assert blob is not None and blob.data is None and blob.path is not None
     assert blob.path.exists()
+
+
+async def test_head_on_a_download_url_gives_the_length(
+    emulator: Emulator, emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    emulator.put_file("a.txt", DIGITS)
+    location = (await emulator_client.get("/me/drive/root:/a.txt:/content")).headers["location"]
+    response = await emulator_anon.head(location)
+    assert response.status_code == 200 and response.headers["content-length"] == "1000"
+    assert response.headers["accept-ranges"] == "bytes"
+
+
+async def test_download_of_a_deleted_file_is_404(
+    emulator: Emulator, emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    item = emulator.put_file("a.txt", b"x")
+    location = (await emulator_client.get("/me/drive/root:/a.txt:/content")).headers["location"]
+    await emulator_client.delete(f"/me/drive/items/{item.id}")
+    assert (await emulator_anon.get(location)).status_code == 404

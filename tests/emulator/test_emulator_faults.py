@@ -166,3 +166,25 @@ async def test_request_log_records_method_path_status_auth_and_faults(
     assert records[0].timestamp <= records[2].timestamp
     assert len(emulator.requests.matching(status=429)) == 1
     assert len(emulator.requests.matching(method="get", path="drive$")) == 2
+
+
+async def test_transient_404_on_an_upload_session_then_it_works(
+    emulator: Emulator, emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    url = (await emulator_client.post("/me/drive/root:/a.bin:/createUploadSession")).json()[
+        "uploadUrl"
+    ]
+    emulator.faults.fail_next(status=404, retry_after=None, path="^/up/", method="PUT")
+    headers = {"Content-Range": "bytes 0-0/1"}
+    assert (await emulator_anon.put(url, content=b"x", headers=headers)).status_code == 404
+    assert (await emulator_anon.put(url, content=b"x", headers=headers)).status_code == 201
+
+
+async def test_fail_next_with_507_is_insufficient_storage(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    emulator.faults.fail_next(status=507, retry_after=None)
+    response = await emulator_client.get("/me/drive")
+    assert response.status_code == 507
+    assert response.json()["error"]["code"] == "quotaLimitReached"
+    assert "retry-after" not in response.headers

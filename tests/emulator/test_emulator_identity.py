@@ -259,3 +259,10 @@ async def test_verification_page_rejects_an_unknown_code(
     page = await emulator_anon.post("/devicelogin", data={"code": "ZZZZ9999", "action": "approve"})
     assert page.status_code == 400
     assert "recognised" in page.text
+
+
+async def test_doubled_slashes_from_a_trailing_slash_authority_are_tolerated(
+    emulator_anon: httpx.AsyncClient,
+) -> None:
+    response = await emulator_anon.get("/common//v2.0/.well-known/openid-configuration")
+    assert response.status_code == 200

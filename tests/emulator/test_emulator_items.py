@@ -395,3 +395,33 @@ async def test_folder_reports_child_count_and_subtree_size(
     emulator.put_file("d/e/b.txt", b"4567")
     body = (await emulator_client.get("/me/drive/root:/d")).json()
     assert body["folder"]["childCount"] == 2 and body["size"] == 7
+
+
+async def test_parent_reference_path_is_percent_encoded(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    emulator.put_file("My Folder/a b.txt", b"x")
+    body = (await emulator_client.get("/me/drive/root:/My%20Folder/a%20b.txt")).json()
+    assert body["parentReference"]["path"] == "/drive/root:/My%20Folder"
+    assert body["parentReference"]["name"] == "My Folder"
+
+
+async def test_select_drops_the_download_url(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    emulator.put_file("a.txt", b"x")
+    full = (await emulator_client.get("/me/drive/root:/a.txt")).json()
+    assert "@microsoft.graph.downloadUrl" in full
+    selected = await emulator_client.get(
+        "/me/drive/root:/a.txt?$select=id,@microsoft.graph.downloadUrl"
+    )
+    assert selected.json() == {"id": full["id"]}
+
+
+async def test_items_of_another_drive_show_their_drive_in_the_path(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    _, other = emulator.add_user("Bob", "bob")
+    emulator.put_file("x/y.txt", b"1", drive=other)
+    body = (await emulator_client.get(f"/drives/{other.id}/root:/x/y.txt")).json()
+    assert body["parentReference"]["path"] == f"/drives/{other.id}/root:/x"

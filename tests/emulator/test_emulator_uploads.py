@@ -300,3 +300,8 @@ async def test_empty_file_by_session(
     url = await _session(emulator_client, path="one.bin")
     response = await emulator_anon.put(url, content=b"z", headers={"Content-Range": "bytes 0-0/1"})
     assert response.status_code == 201 and response.json()["size"] == 1
+
+
+async def test_session_into_a_missing_folder_is_404(emulator_client: httpx.AsyncClient) -> None:
+    response = await emulator_client.post("/me/drive/root:/no/such/f.bin:/createUploadSession")
+    assert response.status_code == 404
