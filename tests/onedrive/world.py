@@ -11,13 +11,14 @@ import contextlib
 import ssl
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
 from core.backends.onedrive.backend import OneDriveBackend
+from core.backends.onedrive.graph import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
 
@@ -40,6 +41,63 @@ def shared_server(flavour: str, config: pytest.Config) -> RunningServer:
 
         config.add_cleanup(stop)
     return _SHARED[flavour]
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Real TLS to the emulator, keeping every request (headers too) and able to corrupt bytes.
+
+    ``corrupt_upload`` flips a byte in the next fragment sent to an upload URL;
+    ``corrupt_download`` flips one in the next body read from a download URL.
+    """
+
+    def __init__(self, server: RunningServer) -> None:
+        ctx = ssl.create_default_context(cafile=str(server.ca_bundle))
+        self.inner = httpx.AsyncHTTPTransport(verify=ctx)
+        self.requests: list[httpx.Request] = []
+        self.corrupt_upload = False
+        self.corrupt_download = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.corrupt_upload and request.method == "PUT" and "/up/" in request.url.path:
+            self.corrupt_upload = False
+            body = bytearray(await request.aread())
+            body[len(body) // 2] ^= 0xFF
+            request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=bytes(body)
+            )
+        self.requests.append(request)
+        response = await self.inner.handle_async_request(request)
+        if self.corrupt_download and request.method == "GET" and "/dl/" in request.url.path:
+            self.corrupt_download = False
+            return httpx.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=_Flipped(response.stream),
+                extensions=response.extensions,
+            )
+        return response
+
+    def sent(self, method: str, fragment: str) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == method and fragment in str(r.url)]
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _Flipped(httpx.AsyncByteStream):
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.done = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            if chunk and not self.done:
+                self.done = True
+                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 class EmulatorTokens:
@@ -85,14 +143,21 @@ class World:
     tokens: EmulatorTokens
     root: str
     flavour: str
+    transport: Any
+    extra: list[OneDriveBackend] = field(default_factory=list)
 
     @property
     def emulator(self) -> Emulator:
         return self.server.emulator
 
-    def drive_path(self, path: str) -> str:
-        """The emulator's path for a backend path (names as stored)."""
-        return path.strip("/")
+    async def reopen(self, **options: Any) -> OneDriveBackend:
+        """Another backend on the same drive (a new process, say); closed with the world.
+
+        It shares the world's recording transport unless ``transport`` is given."""
+        options.setdefault("transport", self.transport)
+        backend = make_backend(self.server, self.flavour, tokens=self.tokens, **options)
+        self.extra.append(backend)
+        return backend
 
 
 def make_backend(
@@ -101,6 +166,7 @@ def make_backend(
     *,
     tokens: EmulatorTokens | None = None,
     pacer: Pacer | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     **options: Any,
 ) -> OneDriveBackend:
     emulator = server.emulator
@@ -118,23 +184,35 @@ def make_backend(
         opts,
         tokens or EmulatorTokens(server),
         pacer=pacer or Pacer(min_sleep=0.0),
+        http=make_http_client(transport=transport) if transport is not None else None,
     )
 
 
 @contextlib.asynccontextmanager
 async def world(
-    config: pytest.Config, flavour: str, *, pacer: Pacer | None = None, **options: Any
+    config: pytest.Config,
+    flavour: str,
+    *,
+    pacer: Pacer | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **options: Any,
 ) -> AsyncIterator[World]:
     server = shared_server(flavour, config)
     tokens = EmulatorTokens(server)
-    backend = make_backend(server, flavour, tokens=tokens, pacer=pacer, **options)
+    transport = transport or RecordingTransport(server)
+    backend = make_backend(
+        server, flavour, tokens=tokens, pacer=pacer, transport=transport, **options
+    )
     root = f"/t-{uuid.uuid4().hex[:12]}"
     await backend.mkdir(root)
     try:
-        yield World(server, backend, tokens, root, flavour)
+        w = World(server, backend, tokens, root, flavour, transport)
+        yield w
     finally:
         server.emulator.faults.reset()
         await backend.close()
+        for other in w.extra:
+            await other.close()
 
 
 def conformance_factory(flavour: str) -> Any:

@@ -204,7 +204,10 @@ class OneDriveBackend(FeaturesMixin):
         fsi = file_system_info(modified) if modified is not None else None
         simple = request.resume is None and (
             request.size == 0
-            or (request.size <= SIMPLE_LIMIT and (not self.business or fsi is None))
+            or (
+                request.size <= min(SIMPLE_LIMIT, self.settings.chunk_size)
+                and (not self.business or fsi is None)
+            )
         )
         if simple:
             address = self.addressing.by_path(stored, "content")

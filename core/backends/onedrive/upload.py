@@ -286,6 +286,9 @@ class Uploader:
                 else:
                     self._check_expected(request, reader.value(), path)
                 item = await self._put_fragment(url, frag, size, path)
+                # httpx keeps each response in a reference cycle with its request until the
+                # garbage collector runs; let go of the bytes now so memory stays bounded.
+                frag.pieces = []
                 reader.sent = frag.end
                 if progress is not None:
                     progress.advance(frag.length)
