@@ -115,9 +115,7 @@ class SkypaneApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # "q" is a letter a dialog may want; quitting from a dialog is Escape, then q.
-        if action == "quit" and self.screen.is_modal:
-            return False
-        return True
+        return not (action == "quit" and self.screen.is_modal)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

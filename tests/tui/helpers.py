@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -82,13 +83,13 @@ async def settle(pilot: Any) -> None:
     app = pilot.app
     for _ in range(50):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=20)
         screen = app.screen_stack[1] if len(app.screen_stack) > 1 else app.screen
         transfers = getattr(screen, "transfers", None)
         if transfers is not None:
             for job in transfers.engine.jobs():
                 if not job.state.finished and job.state != "paused":
-                    await transfers.engine.wait(job.id)
+                    await asyncio.wait_for(transfers.engine.wait(job.id), timeout=20)
         await pilot.pause()
         if not any(w.is_running for w in app.workers) and not _busy(app):
             return

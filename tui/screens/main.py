@@ -8,6 +8,7 @@ engine through ``Transfers`` (tui/transfers.py).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from typing import ClassVar
@@ -88,6 +89,8 @@ class MainScreen(FileOperations):
         self._quota: dict[str, str] = {}
         self._drop_target: Pane | None = None
         self.transfers = Transfers(self, journal, workers)
+        #: Seconds to wait for running transfers to stop when the app quits.
+        self.close_timeout = 5.0
 
     # -- layout --------------------------------------------------------------------
 
@@ -118,8 +121,11 @@ class MainScreen(FileOperations):
             self._offer_resume()
 
     async def on_unmount(self) -> None:
-        # Running items stop at a chunk boundary and keep their resume state in the journal.
-        await self.transfers.close()
+        # Running items stop at a chunk boundary and keep their resume state in the journal;
+        # a write stuck on the network must not keep the terminal hostage, so the wait is
+        # bounded (the journal still says "running" and the next start resumes it).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.transfers.close(), timeout=self.close_timeout)
         for backend in self.backends.values():
             with contextlib.suppress(Exception):  # one failing close must not stop the rest
                 await backend.close()

@@ -237,7 +237,11 @@ class FileOperations(Screen[None]):
         pane.file_list.marks_changed()
 
     def action_toggle_transfers(self) -> None:
+        # Shown but not focused (it appears by itself when a job starts): take the focus.
         panel = self.query_one(TransferPanel)
+        if panel.display and not panel.has_focus:
+            panel.focus()
+            return
         panel.display = not panel.display
         if panel.display:
             panel.focus()

@@ -60,7 +60,7 @@ class InfoPanel(VerticalScroll):
         if backend is None or entry is None or entry is PARENT:
             body.update("")
             return
-        self._render(entry, where)
+        self._draw(entry, where)
         self.run_worker(
             self._details(backend, entry, where),
             group=f"info-{self.id}",
@@ -68,7 +68,7 @@ class InfoPanel(VerticalScroll):
             exit_on_error=False,
         )
 
-    def _render(self, entry: Entry, where: str, note: str = "") -> None:
+    def _draw(self, entry: Entry, where: str, note: str = "") -> None:
         lines = [f"[b]{name:<10}[/b] {escape(value)}" for name, value in info_lines(entry, where)]
         if note:
             lines.append(f"[dim]{escape(note)}[/dim]")
@@ -79,7 +79,7 @@ class InfoPanel(VerticalScroll):
         try:
             fresh = await backend.stat(entry.path)
         except SkypaneError as exc:
-            self._render(entry, where, str(exc))
+            self._draw(entry, where, str(exc))
             return
         if self.entry is not entry:
             return
@@ -89,14 +89,14 @@ class InfoPanel(VerticalScroll):
             and backend.remote == "local"
             and fresh.size <= HASH_LIMIT
         ):
-            self._render(fresh, where, "computing QuickXorHash…")
+            self._draw(fresh, where, "computing QuickXorHash…")
             try:
                 value = await asyncio.to_thread(hash_file, fresh.path)
             except OSError as exc:
-                self._render(fresh, where, str(exc))
+                self._draw(fresh, where, str(exc))
                 return
             from dataclasses import replace
 
             fresh = replace(fresh, hashes={**fresh.hashes, QUICKXOR: value})
         if self.entry is entry:
-            self._render(fresh, where)
+            self._draw(fresh, where)

@@ -39,6 +39,14 @@ class PathBar(Widget):
     class Clicked(Message):
         """The user clicked the path: offer another location."""
 
+        def __init__(self, path_bar: PathBar) -> None:
+            super().__init__()
+            self.path_bar = path_bar
+
+        @property
+        def control(self) -> PathBar:
+            return self.path_bar
+
     def render(self) -> Text:
         width = self.size.width
         left = location_text(self.location)
@@ -54,4 +62,4 @@ class PathBar(Widget):
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
-        self.post_message(self.Clicked())
+        self.post_message(self.Clicked(self))

@@ -1,0 +1,228 @@
+"""Transfers in the background: conflicts asked in a dialog, the panel's keys, resume at start."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from core.backend import ByteSource, WriteProgress, WriteRequest
+from core.backends.local import LocalBackend
+from core.config import RemoteConfig, load_config
+from core.errors import PermissionDenied
+from core.model import Entry
+from core.paths import Location
+from core.transfer import JobState, Journal, ProgressSnapshot
+from tests.tui.helpers import NOW, main_screen, make_app, settle
+
+SIZE = (120, 36)
+
+
+class GatedLocal(LocalBackend):
+    """The local disk, but every write waits for ``gate`` (and may be told to fail)."""
+
+    def __init__(self, remote: str = "gated") -> None:
+        super().__init__(remote)
+        self.gate = asyncio.Event()
+        self.fail: Exception | None = None
+        self.waiting = asyncio.Event()
+
+    async def write(
+        self,
+        path: str,
+        source: ByteSource,
+        request: WriteRequest,
+        progress: WriteProgress | None = None,
+    ) -> Entry:
+        self.waiting.set()
+        await self.gate.wait()
+        if self.fail is not None:
+            raise self.fail
+        return await super().write(path, source, request, progress)
+
+
+def gated_app(sample: Path, target: Path, **kwargs: Any) -> tuple[Any, GatedLocal]:
+    """An app whose right pane is the configured remote "gated" (the local disk, gated)."""
+    config = load_config()
+    config.set_remote(RemoteConfig("gated", "local", {"root": "/"}))
+    config.save()
+    app = make_app(sample, Location("gated", str(target)), config=load_config(), **kwargs)
+    return app, GatedLocal()
+
+
+async def until(event: asyncio.Event) -> None:
+    await asyncio.wait_for(event.wait(), timeout=10)
+
+
+async def start(pilot: Any, gated: GatedLocal, target: Path) -> Any:
+    screen = main_screen(pilot.app)
+    screen.backends["gated"] = gated
+    screen.show_location(screen.pane("right"), Location("gated", str(target)))
+    await settle(pilot)
+    return screen
+
+
+async def copy_by_key(pilot: Any, name: str) -> None:
+    fl = main_screen(pilot.app).pane("left").file_list
+    fl.move_cursor(fl.listing.index_of(name))
+    await pilot.press("f5", "enter")
+
+
+async def test_conflict_dialog_overwrite(sample: Path, target: Path) -> None:
+    (target / "notes.txt").write_text("old")
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await copy_by_key(pilot, "notes.txt")
+        for _ in range(50):
+            await pilot.pause()
+            if type(app.screen).__name__ == "ConflictDialog":
+                break
+        dialog = app.screen
+        assert "already exists" in str(dialog.query_one("#dialog-message").render())
+        await pilot.press("o")
+        await settle(pilot)
+        assert (target / "notes.txt").read_bytes() == (sample / "notes.txt").read_bytes()
+
+
+async def test_conflict_dialog_keep_both_applied_to_all(sample: Path, target: Path) -> None:
+    for name in ("photo-001.jpg", "photo-002.jpg"):
+        (target / name).write_text("old")
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        left.listing.mark_pattern("photo-*")
+        await pilot.press("f5", "enter")
+        for _ in range(50):
+            await pilot.pause()
+            if type(app.screen).__name__ == "ConflictDialog":
+                break
+        await pilot.press("a", "r")  # apply to all, keep both
+        await settle(pilot)
+        assert type(app.screen).__name__ == "MainScreen"  # asked once only
+        assert sorted(p.name for p in target.iterdir()) == [
+            "photo-001 (1).jpg",
+            "photo-001.jpg",
+            "photo-002 (1).jpg",
+            "photo-002.jpg",
+        ]
+        assert (target / "photo-001.jpg").read_text() == "old"
+
+
+async def test_panel_pause_and_resume(sample: Path, target: Path) -> None:
+    app, gated = gated_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(pilot, gated, target)
+        await copy_by_key(pilot, "notes.txt")
+        await until(gated.waiting)
+        await pilot.press("ctrl+t")  # focus the panel
+        panel = screen.query_one("TransferPanel")
+        assert app.focused is panel
+        await pilot.press("p")
+        job = screen.transfers.engine.jobs()[0]
+        assert job.state is JobState.PAUSED
+        gated.gate.set()
+        await pilot.pause()
+        assert not (target / "notes.txt").exists()
+        await pilot.press("p")
+        await screen.transfers.engine.wait(job.id)
+        await settle(pilot)
+        assert (target / "notes.txt").exists()
+        assert panel.jobs[job.id].state is JobState.DONE
+
+
+async def test_panel_cancel(sample: Path, target: Path) -> None:
+    app, gated = gated_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(pilot, gated, target)
+        await copy_by_key(pilot, "notes.txt")
+        await until(gated.waiting)
+        await pilot.press("ctrl+t", "c")
+        gated.gate.set()
+        job = screen.transfers.engine.jobs()[0]
+        await screen.transfers.engine.wait(job.id)
+        await settle(pilot)
+        assert job.state is JobState.CANCELLED
+        assert not (target / "notes.txt").exists()
+        assert any("cancelled" in (n.title or "") for n in app._notifications)
+
+
+async def test_panel_retry_failed_items(sample: Path, target: Path) -> None:
+    app, gated = gated_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(pilot, gated, target)
+        gated.fail = PermissionDenied("refused by test", path="/x")
+        gated.gate.set()
+        await copy_by_key(pilot, "notes.txt")
+        await settle(pilot)
+        job = screen.transfers.engine.jobs()[0]
+        assert job.failed_items()
+        assert app.error_log[-1].summary == "copy failed"
+        panel = screen.query_one("TransferPanel")
+        assert "failed" in panel.render_line(0).text
+        gated.fail = None
+        await pilot.press("ctrl+t", "r")
+        await settle(pilot)
+        assert job.state is JobState.DONE and not job.failed_items()
+        assert (target / "notes.txt").exists()
+
+
+async def test_panel_shows_throttling_with_seconds_left(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        snap = ProgressSnapshot(
+            job_id="j1",
+            kind="copy",  # type: ignore[arg-type]
+            state=JobState.THROTTLED,
+            bytes_done=1024 * 1024,
+            bytes_total=4 * 1024 * 1024,
+            items_done=1,
+            items_total=4,
+            items_failed=0,
+            items_skipped=0,
+            rate=512 * 1024,
+            eta=6.0,
+            throttled_until=NOW + timedelta(seconds=12),
+        )
+        panel = screen.query_one("TransferPanel")
+        panel.display = True
+        panel.update_job("copy big → work:/", snap)
+        await pilot.pause()
+        assert panel.render_line(0).text.rstrip().endswith("throttled 12s")
+        bars = panel.render_line(1).text
+        assert "25%" in bars and "1/4 items" in bars and "ETA 6s" in bars and "512.0 KiB/s" in bars
+
+
+async def test_unfinished_jobs_are_offered_for_resume_at_start(
+    sample: Path, target: Path, isolated_dirs: Path
+) -> None:
+    journal_path = isolated_dirs / "journal.sqlite"
+    app, gated = gated_app(sample, target, journal=Journal(journal_path))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(pilot, gated, target)
+        screen.backends[None] = GatedLocal("local")  # writes to the left pane wait too
+        # Copy from right to left so the local side (re-opened next start) is the writer.
+        (target / "back.txt").write_text("coming back")
+        screen.pane("right").reload()
+        await settle(pilot)
+        await pilot.press("tab")
+        fl = screen.pane("right").file_list
+        fl.move_cursor(fl.listing.index_of("back.txt"))
+        await pilot.press("f5", "enter")
+        await until(screen.backends[None].waiting)
+        screen.close_timeout = 0.2  # the gated write never ends: quit without waiting for it
+    # The app quit mid-transfer; the next start offers to finish it.
+    app2 = make_app(sample, target, journal=Journal(journal_path))
+    async with app2.run_test(size=SIZE) as pilot:
+        for _ in range(50):
+            await pilot.pause()
+            if type(app2.screen).__name__ == "ConfirmDialog":
+                break
+        assert "did not finish" in str(app2.screen.query_one("#dialog-message").render())
+        await pilot.press("y")
+        await settle(pilot)
+        assert (sample / "back.txt").read_text() == "coming back"
