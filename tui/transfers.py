@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from core.errors import SkypaneError
-from core.paths import Location, parent
+from core.paths import Location, basename, parent
 from core.transfer import (
     ConflictAction,
     ConflictDecision,
@@ -28,6 +28,7 @@ from core.transfer import (
 )
 from tui.dialogs.conflict import ConflictDialog
 from tui.screens.log import report_error
+from tui.widgets.path_bar import location_text
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -56,6 +57,35 @@ def affected_folders(job: Job) -> set[Location]:
         for src in job.sources:
             out.add(Location(src.remote, parent(src.path)))
     return out
+
+
+def throttled_seconds(backend: object) -> float:
+    """Seconds until a throttled drive takes requests again (0 when it is not throttled).
+
+    Backends with a pacer (OneDrive's ``graph.pacer``) expose it as the engine reads it;
+    this lets the status bar show throttling met by listings too, not only by transfers.
+    """
+    pacer = getattr(backend, "pacer", None) or getattr(
+        getattr(backend, "graph", None), "pacer", None
+    )
+    if pacer is None:
+        return 0.0
+    try:
+        until = pacer.state.throttled_until
+        return max(float(until) - float(pacer.clock()), 0.0) if until is not None else 0.0
+    except (AttributeError, TypeError, ValueError):
+        return 0.0
+
+
+def job_title(job: Job) -> str:
+    """``copy a.txt, b.txt (+3) → work:/Backup``: names, not full paths, fit a panel line."""
+    names = [basename(s.path) or str(s) for s in job.sources[:2]]
+    text = ", ".join(names)
+    if len(job.sources) > 2:
+        text += f" (+{len(job.sources) - 2})"
+    if job.dest is None or job.kind is JobKind.DELETE:
+        return f"{job.kind} {text}"
+    return f"{job.kind} {text} → {location_text(job.dest)}"
 
 
 class Transfers:

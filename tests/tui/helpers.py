@@ -117,3 +117,47 @@ def main_screen(app: Any) -> Any:
 
 def names(pane: Any) -> list[str]:
     return [e.name for e in pane.listing.rows]
+
+
+#: What the emulated OneDrive holds at the start of a TUI test: path → (content, age).
+REMOTE_FILES: dict[str, tuple[bytes, timedelta]] = {
+    "/Documents/plan.docx": (b"plan" * 900, timedelta(days=3)),
+    "/Documents/minutes.txt": (b"minutes of the meeting\n" * 20, timedelta(hours=2)),
+    "/Pictures/beach.jpg": (bytes(range(256)) * 800, timedelta(days=60)),
+    "/Pictures/forest.jpg": (bytes(range(255, -1, -1)) * 600, timedelta(days=61)),
+    "/todo.md": (b"- buy milk\n- sync photos\n", timedelta(minutes=20)),
+    "/budget.xlsx": (b"\x00budget" * 500, timedelta(days=12)),
+}
+CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
+
+
+def seed_remote(server: Any) -> None:
+    emulator = server.emulator
+    emulator.mkdir("/Backup")
+    for path, (content, age) in REMOTE_FILES.items():
+        emulator.put_file(path, content, modified=NOW - age)
+
+
+def login(server: Any, name: str) -> None:
+    """``skypane login NAME`` against the emulator, as a user runs it (auto-approved)."""
+    import contextlib
+    import io
+
+    from tui.cli import main
+
+    args = [
+        "login",
+        name,
+        "--client-id",
+        CLIENT_ID,
+        "--authority",
+        server.authority,
+        "--graph-url",
+        server.graph_url,
+        "--ca-bundle",
+        str(server.ca_bundle),
+    ]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(args)
+    assert code == 0, out.getvalue()

@@ -50,7 +50,10 @@ class ConflictDialog(ModalScreen[ConflictDecision]):
             yield Label(
                 _side("Existing", q.existing) + _newer(q.existing.modified, q.source.modified)
             )
-            yield Label(f"Keep both writes {safe_name(q.renamed_path)}", classes="dim")
+            if q.renamed_path != q.dest_path:
+                yield Label(f"Keep both writes {safe_name(q.renamed_path)}", classes="dim")
+            else:
+                yield Label("Keep both gives the new copy a numbered name.", classes="dim")
             more = f" ({q.remaining} more)" if q.remaining else ""
             yield Checkbox(f"Apply to all conflicts of this job{more}", id="all")
             with Horizontal(id="dialog-buttons"):

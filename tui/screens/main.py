@@ -33,7 +33,7 @@ from tui.dialogs.text_input import InputDialog
 from tui.format import Clock, system_clock
 from tui.screens.log import LogScreen, report_error
 from tui.screens.operations import FileOperations
-from tui.transfers import Transfers
+from tui.transfers import Transfers, job_title, throttled_seconds
 from tui.widgets.file_list import FileList
 from tui.widgets.info_panel import InfoPanel
 from tui.widgets.listing import PARENT
@@ -119,6 +119,18 @@ class MainScreen(FileOperations):
         self.query_one(TransferPanel).display = False
         if self.transfers.unfinished():
             self._offer_resume()
+        self.set_interval(1.0, self._poll_throttling)
+
+    def _poll_throttling(self) -> None:
+        """Show throttling met by any open remote (listings too), counting down each second."""
+        left = max((throttled_seconds(b) for b in self.backends.values()), default=0.0)
+        panel = self.query_one(TransferPanel)
+        for snap in panel.jobs.values():
+            if snap.throttled_until is not None and not snap.state.finished:
+                left = max(left, (snap.throttled_until - self.clock()).total_seconds())
+        bar = self.query_one(StatusBar)
+        bar.throttled = max(left, 0.0)
+        bar.set_class(bar.throttled > 0, "-throttled")
 
     async def on_unmount(self) -> None:
         # Running items stop at a chunk boundary and keep their resume state in the journal;
@@ -133,7 +145,7 @@ class MainScreen(FileOperations):
     @work(group="resume-offer")
     async def _offer_resume(self) -> None:
         jobs = self.transfers.unfinished()
-        lines = "\n".join(f"• {job.title}" for job in jobs[:5])
+        lines = "\n".join(f"• {job_title(job)}" for job in jobs[:5])
         more = f"\n… and {len(jobs) - 5} more" if len(jobs) > 5 else ""
         ok = await self.app.push_screen_wait(
             ConfirmDialog(

@@ -23,7 +23,13 @@ from tui.dialogs.text_input import InputDialog
 from tui.format import Clock, fmt_count, fmt_size_long
 from tui.screens.log import report_error
 from tui.screens.viewer import ViewerScreen
-from tui.transfers import TransferDone, TransferProgress, Transfers, affected_folders
+from tui.transfers import (
+    TransferDone,
+    TransferProgress,
+    Transfers,
+    affected_folders,
+    job_title,
+)
 from tui.widgets.listing import PARENT
 from tui.widgets.pane import Pane
 from tui.widgets.path_bar import location_text
@@ -252,7 +258,7 @@ class FileOperations(Screen[None]):
     def _transfer_progress(self, event: TransferProgress) -> None:
         panel = self.query_one(TransferPanel)
         new = event.job.id not in panel.jobs
-        panel.update_job(event.job.title, event.snapshot)
+        panel.update_job(job_title(event.job), event.snapshot)
         if new:
             panel.display = True  # show that something started, without taking the focus
         until = event.snapshot.throttled_until
@@ -266,7 +272,7 @@ class FileOperations(Screen[None]):
         job = event.job
         panel = self.query_one(TransferPanel)
         if job.last_snapshot is not None:
-            panel.update_job(job.title, job.last_snapshot)
+            panel.update_job(job_title(job), job.last_snapshot)
         self.query_one(StatusBar).throttled = 0.0
         self.query_one(StatusBar).remove_class("-throttled")
         self._report_job(job)
@@ -281,10 +287,12 @@ class FileOperations(Screen[None]):
         failed = job.failed_items()
         if job.state is JobState.DONE and not failed:
             done = sum(1 for i in job.items if i.state == "done")
-            self.app.notify(f"{job.title}: {done} item(s) done", title=f"{job.kind} finished")
+            skipped = sum(1 for i in job.items if i.state == "skipped")
+            counts = f"{done} done" + (f", {skipped} skipped" if skipped else "")
+            self.app.notify(f"{job_title(job)}: {counts}", title=f"{job.kind} finished")
             return
         if job.state is JobState.CANCELLED:
-            self.app.notify(job.title, title=f"{job.kind} cancelled", severity="warning")
+            self.app.notify(job_title(job), title=f"{job.kind} cancelled", severity="warning")
             return
         details = "; ".join(f"{i.src_path}: {i.error}" for i in failed[:20])
         from core.errors import SkypaneError as _Err
