@@ -92,3 +92,12 @@ async def test_reserved_name_is_refused_clearly(od: World) -> None:
 
     with pytest.raises(errors.InvalidName, match="reserved"):
         od.backend.check_path(join(od.root, "CON"))
+
+
+async def test_listing_a_file_is_not_a_directory(od: World) -> None:
+    from core import errors
+
+    path = join(od.root, "file")
+    await od.backend.write(path, source_of(b"f"), WriteRequest(1))
+    with pytest.raises(errors.NotADirectory):
+        await listing(od.backend, path)

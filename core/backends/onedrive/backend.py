@@ -156,10 +156,16 @@ class OneDriveBackend(FeaturesMixin):
         address = self.addressing.by_path(self._stored(folder), "children")
         params = {**address.params, "$top": str(self.settings.list_chunk)}
         entry = self.convert.entry
-        async for values in self.graph.pages(address.url, params=params, path=folder):
-            page = [entry(v, folder) for v in values if self._visible(v)]
-            if page:
-                yield page
+        try:
+            async for values in self.graph.pages(address.url, params=params, path=folder):
+                page = [entry(v, folder) for v in values if self._visible(v)]
+                if page:
+                    yield page
+        except errors.SkypaneError as exc:
+            # Graph answers a plain 400 for the children of a file: say what it means.
+            if type(exc) is errors.SkypaneError and not (await self.stat(folder)).is_dir:
+                raise errors.NotADirectory("not a folder", path=folder) from exc
+            raise
 
     async def stat(self, path: str) -> Entry:
         p = normalize(path)

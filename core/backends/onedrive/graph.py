@@ -275,17 +275,29 @@ class GraphClient:
     async def pages(
         self, url: str, *, params: Mapping[str, str] | None = None, path: str | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """The ``value`` of each page of a collection, following ``@odata.nextLink`` verbatim."""
-        next_url: str | None = url
-        next_params = params
-        while next_url:
-            page = await self.get_json(next_url, params=next_params, path=path)
-            values = page.get("value") or []
-            if not values:
-                return
-            yield values
-            next_url = page.get("@odata.nextLink")
-            next_params = None
+        """The ``value`` of each page of a collection, following ``@odata.nextLink`` verbatim.
+
+        The next page is requested as soon as this one is parsed, so the service prepares it
+        while the caller works through the current one.
+        """
+        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(
+            self.get_json(url, params=params, path=path)
+        )
+        try:
+            while pending is not None:
+                page = await pending
+                pending = None
+                values = page.get("value") or []
+                if not values:
+                    return
+                next_url = page.get("@odata.nextLink")
+                if isinstance(next_url, str) and next_url:
+                    pending = asyncio.ensure_future(self.get_json(next_url, path=path))
+                yield values
+        finally:
+            if pending is not None:
+                pending.cancel()
+                await asyncio.wait([pending])  # collected, and our own cancellation still counts
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -304,8 +304,7 @@ class Uploader:
         finally:
             if pending is not None:
                 pending.cancel()
-                with contextlib.suppress(BaseException):
-                    await pending
+                await asyncio.wait([pending])  # collected, and our own cancellation still counts
 
     async def _put_fragment(
         self, url: str, frag: Fragment, total: int, path: str
