@@ -1,4 +1,6 @@
-"""Ready-made drive contents: "empty" and "sample" (a small realistic tree)."""
+"""Ready-made drive contents: "empty", "sample" (a small realistic tree) and "demo"
+(the sample plus what ``skypane --demo`` shows off: more photos, Office files with
+several versions, and a folder of 20,000 files)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,10 @@ from .model import Item
 if TYPE_CHECKING:
     from .emulator import Emulator
 
-SEEDS = ("empty", "sample")
+SEEDS = ("empty", "sample", "demo")
+
+#: Files in the demo seed's big folder.
+DEMO_BIG_FOLDER = 20_000
 
 _BASE_TIME = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
 
@@ -86,10 +91,50 @@ def apply_seed(emulator: Emulator, name: str) -> None:
     """Fill the emulator's drives with the named seed."""
     if name == "empty":
         return
-    if name != "sample":
+    if name not in SEEDS:
         raise ValueError(f"unknown seed {name!r}; choose one of {', '.join(SEEDS)}")
     with emulator.lock:
         _sample(emulator)
+        if name == "demo":
+            _demo(emulator)
+
+
+def _demo(emulator: Emulator) -> None:
+    put = emulator.put_file
+    colours = {
+        "harbour": (20, 90, 160),
+        "forest": (30, 120, 60),
+        "desert": (220, 170, 90),
+        "aurora": (90, 220, 170),
+        "city-at-night": (40, 30, 80),
+        "snow": (235, 240, 250),
+    }
+    for day, (name, rgb) in enumerate(colours.items()):
+        put(f"Pictures/Trips/2024/{name}.png", png(160, 120, rgb), modified=_at(40 + day))
+    put("Pictures/Screenshots/terminal.png", png(320, 200, (12, 12, 12)), modified=_at(47))
+    drafts = (
+        "Proposal\nOutline only",
+        "Proposal\nOutline and budget",
+        "Proposal\nBudget revised after review",
+        "Proposal\nFinal, sent to the client",
+    )
+    for number, text in enumerate(drafts):
+        put("Documents/Proposal.docx", docx(text), modified=_at(50 + number))
+    for number in range(1, 4):
+        rows = "".join(f"month {m},{m * 100 * number}\n" for m in range(1, 13))
+        put(
+            "Documents/Budget 2024.csv", f"month,amount\n{rows}".encode(), modified=_at(60 + number)
+        )
+    put(
+        "Documents/Reading list.md",
+        b"# Reading list\n\n* The Art of Unix Programming\n* Designing Data-Intensive Applications\n",
+        modified=_at(64),
+    )
+    put("Music/playlist.m3u", b"#EXTM3U\nsong-one.mp3\nsong-two.mp3\n", modified=_at(65))
+    log_line = b"2024-05-01T12:00:00Z INFO service started\n" * 12
+    emulator.add_files(
+        "Archive/Sensor logs", DEMO_BIG_FOLDER, content=log_line, name="reading-{:05d}.log"
+    )
 
 
 def _sample(emulator: Emulator) -> None:
