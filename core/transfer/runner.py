@@ -161,8 +161,7 @@ class ItemRunner:
                 ConflictAction(item.action) if item.action != "write" else ConflictAction.OVERWRITE
             )
         if item.existing is None:
-            item.action = "write"
-            self.env.save_item(run, item)
+            item.action = "write"  # not journaled: a resumed item finds the same answer
             return ConflictAction.OVERWRITE
         src_b, dst_b = self.env.backend(item.src_remote), self.env.backend(item.dst_remote)
         precision = max(src_b.capabilities.mtime_precision, dst_b.capabilities.mtime_precision)

@@ -6,10 +6,19 @@ import asyncio
 import os
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.paths import Location
-from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
+from core.transfer import (
+    ConflictPolicy,
+    ItemState,
+    Job,
+    JobKind,
+    JobState,
+    Journal,
+    TransferEngine,
+)
 from tests.engine.conftest import Corrupting, Gated, Recorder, leftovers, read_tree, write_tree
 
 BIG = 5 * 1024 * 1024
@@ -85,6 +94,9 @@ async def test_retry_failed_runs_only_the_failed_items_again(tmp_path: Path, mak
 def test_journal_file_is_private_and_in_wal_mode(tmp_path: Path):
     j = Journal()
     try:
+        j.save_job(Job("j1", JobKind.COPY, (), None, ConflictPolicy.SKIP, datetime.now(UTC)))
+        for side in ("-wal", "-shm"):  # SQLite creates these with the database's mode
+            assert stat.S_IMODE(os.stat(str(j.path) + side).st_mode) == 0o600
         assert str(j.path).startswith(os.environ["SKYPANE_STATE_DIR"])
         assert stat.S_IMODE(j.path.stat().st_mode) == 0o600
         assert stat.S_IMODE(j.path.parent.stat().st_mode) == 0o700
@@ -149,3 +161,26 @@ async def test_after_a_crash_the_next_engine_resumes_from_the_part_file(
         assert leftovers(tmp_path) == []
     finally:
         await second.close()
+
+
+async def test_memory_stays_bounded_whatever_the_file_sizes(tmp_path: Path, make_engine):
+    """Four workers copying 4 × 32 MiB hold a few 1 MiB chunks each, never whole files."""
+    import tracemalloc
+
+    for i in range(4):
+        with open(tmp_path / f"f{i}.bin", "wb") as f:
+            for _ in range(32):
+                f.write(os.urandom(1024 * 1024))
+    (tmp_path / "dst").mkdir()
+    eng = make_engine(workers=4)
+    tracemalloc.start()
+    try:
+        job = await eng.submit(
+            JobKind.COPY, [loc(tmp_path / f"f{i}.bin") for i in range(4)], loc(tmp_path / "dst")
+        )
+        await eng.wait(job.id)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert job.state is JobState.DONE
+    assert peak < 16 * 1024 * 1024, peak  # 128 MiB moved

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -370,3 +371,66 @@ async def test_symlink_loops_in_an_upload_do_not_hang(tmp_path: Path, od_engine)
     async for page in eng.backend("od").list("/s"):
         names |= {e.name for e in page}
     assert names == {"a.txt", "sub"}
+
+
+class CountingReads:
+    """Delegates to a backend; counts what ``open_read`` yields and can stall after ``stall_after``."""
+
+    def __init__(self, inner: Any, stall_after: int | None = None) -> None:
+        self._inner = inner
+        self.stall_after = stall_after
+        self.stalled = asyncio.Event()
+        self.bytes_read = 0
+        self.offsets: list[int] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        self.offsets.append(offset)
+        pos = offset
+        async for chunk in self._inner.open_read(path, offset):
+            if self.stall_after is not None and pos >= self.stall_after:
+                self.stalled.set()
+                await asyncio.Event().wait()  # the "process" hangs here until it is killed
+            pos += len(chunk)
+            self.bytes_read += len(chunk)
+            yield chunk
+
+
+async def test_download_interrupted_by_a_crash_resumes_from_the_part_file(
+    tmp_path: Path, server: RunningServer, journal_path: Path
+):
+    data = os.urandom(12 * 1024 * 1024)
+    server.emulator.put_file("dl/big.bin", data)
+    opts, token = od_options(server), token_for(server)
+    stalling = CountingReads(od_backend(opts, token), stall_after=5 * 1024 * 1024)
+    first = TransferEngine(
+        lambda r: stalling if r == "od" else LocalBackend(), Journal(journal_path)
+    )
+    job = await first.submit(JobKind.COPY, [od("/dl/big.bin")], local(tmp_path / "big.bin"))
+    await stalling.stalled.wait()
+    for run in first._runs.values():  # the process dies: no clean-up of any kind
+        for task in [*run.running.values(), run.task]:
+            if task is not None:
+                task.cancel()
+    assert first._ticker is not None
+    first._ticker.cancel()
+    [part] = leftovers(tmp_path)
+    kept = Path(part).stat().st_size
+    assert kept >= 5 * 1024 * 1024
+
+    counting = CountingReads(od_backend(opts, token))
+    second = TransferEngine(
+        lambda r: counting if r == "od" else LocalBackend(), Journal(journal_path)
+    )
+    try:
+        [again] = await second.resume_unfinished()
+        await second.wait(again.id)
+    finally:
+        await second.close()
+        await stalling.close()
+    assert again.id == job.id and again.state is JobState.DONE
+    assert (tmp_path / "big.bin").read_bytes() == data
+    assert counting.offsets == [kept] and counting.bytes_read == len(data) - kept
+    assert leftovers(tmp_path) == []
