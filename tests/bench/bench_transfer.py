@@ -108,9 +108,7 @@ def client(info_json: str, src: str, dst: str, transfers: int) -> None:
     async def run() -> str:
         od = OneDriveBackend("od", options, StaticTokens(info["token"]))
         local = LocalBackend()
-        engine = TransferEngine(
-            lambda r: od if r == "od" else local, Journal(), workers=transfers
-        )
+        engine = TransferEngine(lambda r: od if r == "od" else local, Journal(), workers=transfers)
         job = await engine.submit("copy", [loc(src)], loc(dst), policy="overwrite")
         await engine.wait(job.id)
         await engine.close()
@@ -150,9 +148,7 @@ class ConnectProxy:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0)
-        )
+        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -186,7 +182,9 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, flo
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    out = (proc.stdout.read() if proc.stdout else b"") + (proc.stderr.read() if proc.stderr else b"")
+    out = (proc.stdout.read() if proc.stdout else b"") + (
+        proc.stderr.read() if proc.stderr else b""
+    )
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{argv[:4]} failed: {out.decode(errors='replace')[-2000:]}")
     return {
@@ -228,9 +226,7 @@ def main() -> None:
     me = str(Path(__file__).resolve())
     # Like an installed package: byte-code cached (this environment sets
     # PYTHONDONTWRITEBYTECODE, which would charge ~1 s of compiling to every client run).
-    env = {
-        k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"
-    } | {
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
         "SKYPANE_STATE_DIR": str(work / "state"),
         "PYTHONPATH": str(ROOT),
         "PYTHONPYCACHEPREFIX": str(work / "pycache"),
@@ -257,18 +253,37 @@ def main() -> None:
             (small / f"f{i:05}.bin").write_bytes(os.urandom(args.file_kib * 1024))
         nbig, nsmall = args.size_mib * MIB, args.files * args.file_kib * 1024
         (work / "warm.txt").write_bytes(b"warm")  # fills the byte-code cache
-        measure([py, me, "client", json.dumps(info), str(work / "warm.txt"), "od:/warm.txt", "1"], env)
+        measure(
+            [py, me, "client", json.dumps(info), str(work / "warm.txt"), "od:/warm.txt", "1"], env
+        )
         sky = [py, me, "client", json.dumps(info)]
         t = str(args.transfers)
         rows: dict[str, dict[str, Any]] = {}
         plan = [
-            ("upload_1_file", nbig, [str(big), "od:/s-big.bin"], ["copyto", str(big), "em:/r-big.bin"]),
-            ("download_1_file", nbig, ["od:/s-big.bin", str(work / "s-big.bin")],
-             ["copyto", "em:/r-big.bin", str(work / "r-big.bin")]),
-            ("upload_small_files", nsmall, [str(small), "od:/s-small"],
-             ["copy", str(small), "em:/r-small"]),
-            ("download_small_files", nsmall, ["od:/s-small", str(work / "s-small")],
-             ["copy", "em:/r-small", str(work / "r-small")]),
+            (
+                "upload_1_file",
+                nbig,
+                [str(big), "od:/s-big.bin"],
+                ["copyto", str(big), "em:/r-big.bin"],
+            ),
+            (
+                "download_1_file",
+                nbig,
+                ["od:/s-big.bin", str(work / "s-big.bin")],
+                ["copyto", "em:/r-big.bin", str(work / "r-big.bin")],
+            ),
+            (
+                "upload_small_files",
+                nsmall,
+                [str(small), "od:/s-small"],
+                ["copy", str(small), "em:/r-small"],
+            ),
+            (
+                "download_small_files",
+                nsmall,
+                ["od:/s-small", str(work / "s-small")],
+                ["copy", "em:/r-small", str(work / "r-small")],
+            ),
         ]
         with ConnectProxy(info["port"]) as proxy:
             conf = work / "rclone.conf"
@@ -301,8 +316,9 @@ def main() -> None:
                     "files": args.files,
                     "file_kib": args.file_kib,
                     "transfers": args.transfers,
-                    "rclone": subprocess.run([rclone, "version"], capture_output=True, text=True)
-                    .stdout.splitlines()[0]
+                    "rclone": subprocess.run(
+                        [rclone, "version"], capture_output=True, text=True
+                    ).stdout.splitlines()[0]
                     if rclone
                     else "not installed",
                     "rows": rows,
