@@ -101,3 +101,16 @@ async def test_listing_a_file_is_not_a_directory(od: World) -> None:
     await od.backend.write(path, source_of(b"f"), WriteRequest(1))
     with pytest.raises(errors.NotADirectory):
         await listing(od.backend, path)
+
+
+async def test_stopping_after_the_first_page_cancels_the_prefetch(od: World) -> None:
+    import contextlib
+
+    od.emulator.add_files(join(od.root, "early").strip("/"), 30)
+    backend = await od.reopen(list_chunk=10)
+    stream = backend.list(join(od.root, "early"))
+    async with contextlib.aclosing(stream):
+        async for page in stream:
+            assert len(page) == 10
+            break
+    assert len(await listing(backend, join(od.root, "early"))) == 30

@@ -99,6 +99,11 @@ class OneDriveBackend(FeaturesMixin):
 
     # ------------------------------------------------------------------ helpers
     @property
+    def pacer(self) -> Pacer:
+        """The drive's pacer: ``state.throttled_until`` (``pacer.clock`` time), retries."""
+        return self.graph.pacer
+
+    @property
     def business(self) -> bool:
         return self._drive_type in ("business", "documentLibrary")
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from core import __version__, errors
-from core.backends.onedrive.pacer import Pacer
+from core.backends.onedrive.pacer import Pacer, settle
 from core.backends.onedrive.tokens import TokenProvider
 
 USER_AGENT = f"ISV|skypane|skypane/{__version__}"
@@ -296,8 +296,7 @@ class GraphClient:
                 yield values
         finally:
             if pending is not None:
-                pending.cancel()
-                await asyncio.wait([pending])  # collected, and our own cancellation still counts
+                await settle(pending)
 
     async def aclose(self) -> None:
         await self.http.aclose()

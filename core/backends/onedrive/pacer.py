@@ -15,6 +15,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 MIN_SLEEP = 0.01
 MAX_SLEEP = 2.0
@@ -117,3 +118,12 @@ class Pacer:
     async def pause(self, seconds: float) -> None:
         """Sleep through the pacer's sleep function (for polling loops)."""
         await self._sleep_fn(seconds)
+
+
+async def settle(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait for it, consuming its outcome (our own cancellation still
+    propagates: ``asyncio.wait`` does not swallow it)."""
+    task.cancel()
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # mark retrieved: the caller is already failing or done

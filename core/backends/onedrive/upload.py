@@ -24,6 +24,7 @@ from core import errors
 from core.backend import ByteSource, WriteProgress, WriteRequest
 from core.backends.onedrive.graph import GraphClient
 from core.backends.onedrive.items import Address
+from core.backends.onedrive.pacer import settle
 from core.hashing import Hasher, new_hasher
 
 SIMPLE_LIMIT = 4 * 1024 * 1024
@@ -303,8 +304,7 @@ class Uploader:
             raise AssertionError("unreachable")
         finally:
             if pending is not None:
-                pending.cancel()
-                await asyncio.wait([pending])  # collected, and our own cancellation still counts
+                await settle(pending)
 
     async def _put_fragment(
         self, url: str, frag: Fragment, total: int, path: str
