@@ -23,7 +23,7 @@ from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
 from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
-from tests.engine.conftest import leftovers, read_tree, write_tree
+from tests.engine.conftest import Recorder, leftovers, read_tree, write_tree
 from tests.engine.od import od_backend, od_options, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,14 +173,18 @@ async def test_throttled_drive_slows_the_engine_and_everything_finishes(
 ):
     write_tree(tmp_path / "src", {f"f{i:02}.txt": os.urandom(2000) for i in range(30)})
     faults = server.emulator.faults
-    faults.retry_after = 0
-    faults.fail_next(8, 429, retry_after=0, method="PUT")
-    eng = od_engine(workers=4)
+    faults.fail_next(1, 429, retry_after=1, method="PUT")  # the drive says: wait a second
+    faults.fail_next(6, 429, retry_after=0, method="PUT")
+    rec = Recorder()
+    eng = od_engine(workers=4, on_progress=rec, progress_interval=0.02)
     job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/t"))
     await eng.wait(job.id)
     assert job.state is JobState.DONE
-    throttled = server.emulator.requests.matching("PUT", status=429)
-    assert len(throttled) == 8
+    assert len(server.emulator.requests.matching("PUT", status=429)) == 7
+    # The backend's pacer closed its gate; the engine showed it and lowered concurrency.
+    throttled = [s for s in rec.snapshots if s.state is JobState.THROTTLED]
+    assert throttled and throttled[0].throttled_until is not None
+    assert min(s.concurrency for s in throttled) < 4
 
 
 @pytest.fixture
