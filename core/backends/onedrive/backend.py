@@ -213,12 +213,13 @@ class OneDriveBackend(FeaturesMixin):
         if request.modified_ns is not None:
             modified = datetime.fromtimestamp(request.modified_ns / 1e9, UTC)
         fsi = file_system_info(modified) if modified is not None else None
-        simple = request.resume is None and (
-            request.size == 0
-            or (
-                request.size <= min(SIMPLE_LIMIT, self.settings.chunk_size)
-                and (not self.business or fsi is None)
-            )
+        resuming = bool(request.resume and request.resume.get("upload_url"))
+        # One PUT for what fits in one fragment and 4 MiB, except where the mtime PATCH after
+        # it would cost a version (Business): there the session request carries the mtime.
+        simple = request.size == 0 or (
+            not resuming
+            and request.size <= min(SIMPLE_LIMIT, self.settings.chunk_size)
+            and (not self.business or fsi is None)
         )
         if simple:
             address = self.addressing.by_path(stored, "content")

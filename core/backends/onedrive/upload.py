@@ -127,11 +127,16 @@ class FragmentReader:
         frag.pieces = await self._take(wanted)
         frag.length = wanted
         self.pos += wanted
-        if self.pos >= self.size and await self._pull():
+        if self.pos >= self.size:
+            await self.check_end()
+        return frag
+
+    async def check_end(self) -> None:
+        """``IntegrityError`` if the source has bytes beyond the announced size."""
+        if await self._pull():
             raise errors.IntegrityError(
                 "the source is longer than announced", detail=f"expected {self.size:,} bytes"
             )
-        return frag
 
     def value(self) -> str | None:
         return self.hasher.value() if self.hasher is not None else None
@@ -182,9 +187,11 @@ class Uploader:
         """``PUT /content`` with the whole (small) file; returns the item and our hash."""
         reader = FragmentReader(source, request.size, 0, max(request.size, 1), self._hasher())
         try:
-            frag = await reader.next() if request.size else Fragment(0)
-            if not request.size and await reader._pull():
-                raise errors.IntegrityError("the source is longer than announced", path=path)
+            if request.size:
+                frag = await reader.next()
+            else:
+                frag = Fragment(0)
+                await reader.check_end()
         finally:
             await reader.aclose()
         computed = reader.value()
