@@ -11,12 +11,13 @@ import sys
 import threading
 from pathlib import Path
 
+import keyring
 import pytest
 
 from core.config import default_path, load_config
 from core.dirs import data_dir
 from core.emulator import RunningServer
-from tests.auth.conftest import CLIENT_ID, Serve, decide
+from tests.auth.conftest import CLIENT_ID, MemoryKeyring, Serve, decide
 from tui.cli import main
 from tui.cli.auth import qr_text
 
@@ -192,3 +193,18 @@ def test_ctrl_c_cancels_cleanly(serve: Serve) -> None:
     assert proc.returncode == 130, err
     assert "sign-in cancelled; nothing was changed" in err
     assert not default_path().exists() and not token_file().exists()
+
+
+def test_with_a_secure_keyring_no_token_file_and_no_warning(serve: Serve, capsys: Capture) -> None:
+    memory = MemoryKeyring()
+    keyring.set_keyring(memory)
+    server = serve(auto_approve_after=0)
+    assert main(login_args(server, "demo", "--no-qr")) == 0
+    out, err = capsys.readouterr()
+    assert "Tokens: system keyring (tests.auth.conftest.MemoryKeyring)" in out
+    assert "warning" not in err
+    assert not token_file().exists()
+    assert json.loads(memory.values[("skypane", "token-cache:demo")])["RefreshToken"]
+    assert main(["ls", "demo:"]) == 0
+    assert main(["logout", "demo"]) == 0
+    assert memory.values == {}
