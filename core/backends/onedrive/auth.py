@@ -372,10 +372,13 @@ class RemoteAuth:
         with self._lock:
             if not force_refresh and (token := self.cached_token()):
                 return token
+            # Another process (or the sign-in dialog) may have signed in meanwhile: its
+            # tokens win over what this object holds in memory.
+            self._load()
             try:
                 return self._acquire(force_refresh)
             except AuthenticationRequired:
-                # Another process (or a sign-in dialog) may have signed in meanwhile.
+                self._memo = None  # the remembered token is dead too: never hand it out again
                 if self._load():
                     return self._acquire(force_refresh)
                 raise
