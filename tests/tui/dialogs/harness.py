@@ -1,0 +1,91 @@
+"""A tiny App that shows one dialog and records what it returns, plus shared test helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from textual.app import App
+from textual.screen import Screen
+
+from core.emulator import RunningServer
+
+CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
+NOW = datetime(2025, 6, 15, 12, 0, 0, tzinfo=UTC)
+SIZE = (120, 36)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+class Harness(App[None]):
+    """Pushes ``make_screen()`` (if given) at start; its results land in ``results``."""
+
+    TITLE = "skypane"
+    CSS = "Screen { background: $background; }"
+
+    def __init__(self, make_screen: Callable[[], Screen[Any]] | None = None) -> None:
+        super().__init__()
+        self._make_screen = make_screen
+        self.results: list[Any] = []
+        self.dialog: Screen[Any] | None = None
+
+    def on_mount(self) -> None:
+        if self._make_screen is None:
+            return
+        self.dialog = self._make_screen()
+        self.push_screen(self.dialog, self.results.append)
+
+
+async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Let the app run until ``condition()`` holds (workers, threads and timers included)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.01)
+
+
+def sign_in_with_cli(server: RunningServer, name: str) -> None:
+    """``skypane login NAME`` against the emulator, as a user runs it (auto-approved)."""
+    from tui.cli import main
+
+    args = [
+        "login", name, "--client-id", CLIENT_ID, "--authority", server.authority,
+        "--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle),
+    ]  # fmt: skip
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        code = main(args)
+    assert code == 0, out.getvalue()
+
+
+#: /Docs/report.docx has 4 versions, /Docs/notes.txt 2, /Docs/old/plan.txt 3, /single.txt 1.
+VERSIONED: dict[str, list[bytes]] = {
+    "/Docs/report.docx": [b"r" * 1000, b"r" * 2000, b"r" * 3000, b"r" * 4000],
+    "/Docs/notes.txt": [b"first notes", b"second notes!"],
+    "/Docs/old/plan.txt": [b"p" * 100, b"p" * 200, b"p" * 300],
+    "/single.txt": [b"just one"],
+}
+
+
+def seed_versions(server: RunningServer) -> None:
+    em = server.emulator
+    for path, contents in VERSIONED.items():
+        for i, content in enumerate(contents):
+            em.put_file(path, content, modified=NOW - timedelta(days=30 * (len(contents) - i)))
+
+
+def emulator_options(server: RunningServer) -> dict[str, Any]:
+    return {
+        "client_id": CLIENT_ID,
+        "authority": server.authority,
+        "graph_url": server.graph_url,
+        "ca_bundle": str(server.ca_bundle),
+    }

@@ -1,0 +1,70 @@
+"""Small pieces the skypane dialogs share: their frame's CSS and safe closing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+
+#: The frame every dialog of this package uses (ids differ from app.tcss's ``#dialog-box`` so
+#: these rules, being DEFAULT_CSS, are not overridden by it).
+FRAME_CSS = """
+    {screen} {
+        align: center middle;
+        background: $background 60%;
+    }
+    {screen} > .sky-box {
+        width: {width};
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        background: $surface;
+        padding: 0 1;
+    }
+    {screen} .sky-buttons {
+        height: auto;
+        align: center middle;
+        margin-top: 1;
+    }
+    {screen} .sky-buttons Button {
+        margin: 0 1;
+        min-width: 10;
+    }
+    {screen} .sky-error {
+        color: $text-error;
+        height: auto;
+    }
+    {screen} .sky-ok {
+        color: $text-success;
+        height: auto;
+    }
+    {screen} .sky-muted {
+        color: $text-muted;
+        height: auto;
+    }
+    {screen} .sky-title {
+        text-style: bold;
+        color: $text-accent;
+        margin-top: 1;
+    }
+"""
+
+
+def frame_css(screen: str, width: str) -> str:
+    """The shared frame rules for the dialog type ``screen`` with a box ``width``."""
+    return FRAME_CSS.replace("{screen}", screen).replace("{width}", width)
+
+
+def dismiss_if_active(screen: Screen[Any], result: Any) -> bool:
+    """Dismiss ``screen`` only when it is on top (``dismiss`` pops whatever is on top).
+
+    Returns False when another screen covers it; the caller may try again later.
+    """
+    if not screen.is_active:
+        return False
+    screen.dismiss(result)
+    return True

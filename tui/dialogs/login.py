@@ -1,0 +1,377 @@
+"""DeviceLoginDialog: sign in with a code typed on any device — and the hook that opens it
+when a token dies in the middle of a session.
+
+The dialog drives ``core.backends.onedrive.auth``'s device-code flow: msal blocks, so the
+start and the polling run in threads (``asyncio.to_thread`` inside a worker); the poller
+waits on an event this dialog owns, so Cancel stops it at once and "check now" (or the
+countdown reaching zero) wakes it early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from threading import Event
+from typing import Any, ClassVar, Protocol
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label
+
+from core.backends.onedrive.auth import (
+    Cancelled,
+    Declined,
+    DeviceFlow,
+    Expired,
+    Failed,
+    LoginOutcome,
+    SignedIn,
+)
+from core.config import Config, RemoteConfig
+from core.errors import SkypaneError
+from tui.dialogs.common import dismiss_if_active, frame_css
+from tui.format import Clock, system_clock
+from tui.widgets.big_text import BigText
+from tui.widgets.qr_code import QrCode
+
+
+class DeviceFlowStarter(Protocol):
+    """What the dialog needs from a remote's sign-in (``RemoteAuth`` is one)."""
+
+    def start_device_flow(self, waiter: Callable[[float], bool] | None = None) -> DeviceFlow: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """How the dialog ended: signed in, or the last failure / cancellation."""
+
+    outcome: LoginOutcome
+
+    @property
+    def signed_in(self) -> bool:
+        return isinstance(self.outcome, SignedIn)
+
+    @property
+    def account(self) -> str | None:
+        return self.outcome.account if isinstance(self.outcome, SignedIn) else None
+
+
+def fmt_countdown(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class DeviceLoginDialog(ModalScreen[LoginResult]):
+    """Shows the code, the URL and its QR code; polls until the sign-in ends."""
+
+    DEFAULT_CSS = (
+        frame_css("DeviceLoginDialog", "96")
+        + """
+    DeviceLoginDialog #login-main { height: auto; }
+    DeviceLoginDialog #login-left { width: 1fr; height: auto; padding-right: 1; }
+    DeviceLoginDialog #login-url { text-style: bold underline; color: $text-accent; }
+    DeviceLoginDialog #login-code { margin: 1 0 0 2; color: $text-warning; }
+    DeviceLoginDialog #login-code-plain { margin: 0 0 1 2; color: $text-muted; }
+    DeviceLoginDialog #login-status { margin-top: 1; height: auto; }
+    DeviceLoginDialog #login-qr { margin: 0 0 0 1; }
+    DeviceLoginDialog.-no-qr #login-qr { display: none; }
+    DeviceLoginDialog.-waiting #retry { display: none; }
+    DeviceLoginDialog.-failed #copy-code, DeviceLoginDialog.-failed #check { display: none; }
+    DeviceLoginDialog.-starting #copy-code, DeviceLoginDialog.-starting #check,
+    DeviceLoginDialog.-starting #retry { display: none; }
+    DeviceLoginDialog.-done #check, DeviceLoginDialog.-done #retry,
+    DeviceLoginDialog.-done #copy-code { display: none; }
+    """
+    )
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel sign-in", id="login-cancel"),
+        Binding("c", "copy_code", "Copy code", id="login-copy-code"),
+        Binding("u", "copy_url", "Copy URL", id="login-copy-url"),
+        Binding("n", "check_now", "Check now", id="login-check-now"),
+        Binding("r", "retry", "New code", id="login-retry"),
+        Binding("g", "toggle_qr", "QR code", show=False, id="login-toggle-qr"),
+    ]
+
+    def __init__(
+        self,
+        auth: DeviceFlowStarter,
+        *,
+        remote: str = "",
+        reason: str | None = None,
+        clock: Clock = system_clock,
+        close_after: float = 1.5,
+        min_poll: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self._auth = auth
+        self._remote = remote
+        self._reason = reason
+        self._clock = clock
+        self._close_after = close_after
+        self._min_poll = min_poll
+        self._flow: DeviceFlow | None = None
+        self._outcome: LoginOutcome | None = None
+        #: Set when the dialog goes away: the poller's waiter returns "cancelled".
+        self._halt = Event()
+        self._wake = Event()
+
+    # -- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="sky-box") as box:
+            box.border_title = f"Sign in{' to ' + self._remote if self._remote else ''}"
+            box.border_subtitle = "c copy code · u copy URL · n check now · Esc cancel"
+            if self._reason:
+                yield Label(self._reason, id="login-reason", classes="sky-error")
+            with Horizontal(id="login-main"):
+                with Vertical(id="login-left"):
+                    yield Label("On any device (phone, laptop), open:", classes="sky-muted")
+                    yield Label("…", id="login-url")
+                    yield Label("and enter the code:", classes="sky-muted")
+                    yield BigText("", id="login-code")
+                    yield Label("", id="login-code-plain")
+                    yield Label("", id="login-countdown", classes="sky-muted")
+                    yield Label("Asking for a code…", id="login-status")
+                yield QrCode("", id="login-qr")
+            with Horizontal(classes="sky-buttons"):
+                yield Button("Copy code", id="copy-code", variant="primary")
+                yield Button("Check now", id="check")
+                yield Button("New code", id="retry", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        self._start()
+
+    def on_unmount(self) -> None:
+        self._stop_polling()
+
+    # -- the flow ------------------------------------------------------------------------
+
+    def _set_state(self, state: str) -> None:
+        for name in ("starting", "waiting", "failed", "done"):
+            self.set_class(name == state, f"-{name}")
+
+    def _start(self) -> None:
+        self._halt.clear()
+        self._wake.clear()
+        self._outcome = None
+        self._set_state("starting")
+        self.query_one("#login-status", Label).update("Asking for a code…")
+        self.query_one("#login-status", Label).set_classes("")
+        self._sign_in()
+
+    def _wait(self, seconds: float) -> bool:
+        """The poller's pause between polls (in its thread); True means stop."""
+        self._wake.wait(max(seconds, self._min_poll))
+        self._wake.clear()
+        return self._halt.is_set()
+
+    def _stop_polling(self) -> None:
+        self._halt.set()
+        if self._flow is not None:
+            self._flow.cancel()
+        self._wake.set()
+
+    @work(exclusive=True, group="device-login")
+    async def _sign_in(self) -> None:
+        try:
+            flow = await asyncio.to_thread(self._auth.start_device_flow, self._wait)
+        except SkypaneError as exc:
+            self._finished(Failed(str(exc)))
+            return
+        if self._halt.is_set():
+            flow.cancel()
+            return
+        self._flow = flow
+        self._show_flow(flow)
+        try:
+            outcome = await asyncio.to_thread(flow.poll)
+        except asyncio.CancelledError:
+            flow.cancel()
+            raise
+        self._finished(outcome)
+
+    def _show_flow(self, flow: DeviceFlow) -> None:
+        self._set_state("waiting")
+        self.query_one("#login-url", Label).update(flow.verification_uri)
+        self.query_one("#login-code", BigText).set_text(flow.user_code)
+        self.query_one("#login-code-plain", Label).update(
+            f"{flow.user_code}   (press c to copy it)"
+        )
+        self.query_one("#login-qr", QrCode).set_data(flow.verification_uri)
+        self.query_one("#login-status", Label).update("Waiting for you to sign in…")
+        self._tick()
+        self.query_one("#copy-code", Button).focus()
+
+    def _tick(self) -> None:
+        flow = self._flow
+        label = self.query_one("#login-countdown", Label)
+        if flow is None or self._outcome is not None:
+            label.update("")
+            return
+        left = (flow.expires_at - self._clock()).total_seconds()
+        label.update(f"The code expires in {fmt_countdown(left)}")
+        if left <= 0:
+            self._wake.set()  # let the poller notice and say "expired"
+
+    def _finished(self, outcome: LoginOutcome) -> None:
+        self._outcome = outcome
+        self._tick()
+        status = self.query_one("#login-status", Label)
+        if isinstance(outcome, SignedIn):
+            self._set_state("done")
+            status.update(f"✓ Signed in as {outcome.account}")
+            status.set_classes("sky-ok")
+            self.query_one("#cancel", Button).label = "Close"
+            if self._close_after <= 0:
+                self._close()
+            else:
+                self.set_timer(self._close_after, self._close)
+            return
+        if isinstance(outcome, Cancelled):
+            self._close()
+            return
+        self._set_state("failed")
+        if isinstance(outcome, Declined):
+            text = "✗ The sign-in was declined on the verification page."
+        elif isinstance(outcome, Expired):
+            text = "✗ The code expired before the sign-in was approved."
+        else:
+            text = f"✗ Sign-in failed: {outcome.message}"
+        status.update(f"{text}\nPress r for a new code, or Esc to give up.")
+        status.set_classes("sky-error")
+        self.query_one("#retry", Button).focus()
+
+    def _close(self) -> None:
+        outcome = self._outcome or Cancelled()
+        if not dismiss_if_active(self, LoginResult(outcome)):
+            self.set_timer(0.5, self._close)  # another dialog covers this one; wait
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = {
+            "copy-code": self.action_copy_code,
+            "check": self.action_check_now,
+            "retry": self.action_retry,
+            "cancel": self.action_cancel,
+        }.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    def action_cancel(self) -> None:
+        self._stop_polling()
+        if self._outcome is None:
+            self._outcome = Cancelled()
+        self._close()
+
+    def action_copy_code(self) -> None:
+        if self._flow is not None:
+            self.app.copy_to_clipboard(self._flow.user_code)
+            self.notify(f"Code {self._flow.user_code} copied to the clipboard", timeout=3)
+
+    def action_copy_url(self) -> None:
+        if self._flow is not None:
+            self.app.copy_to_clipboard(self._flow.verification_uri)
+            self.notify("Sign-in page address copied to the clipboard", timeout=3)
+
+    def action_check_now(self) -> None:
+        self._wake.set()
+
+    def action_retry(self) -> None:
+        if self._outcome is None or isinstance(self._outcome, SignedIn | Cancelled):
+            return
+        self._flow = None
+        self.query_one("#login-code", BigText).set_text("")
+        self.query_one("#login-code-plain", Label).update("")
+        self._start()
+
+    def action_toggle_qr(self) -> None:
+        self.toggle_class("-no-qr")
+
+
+# -- the token died mid-session -----------------------------------------------------------------
+
+
+class SignInAgain:
+    """``BackendContext.on_auth_required`` for the TUI.
+
+    A backend whose refresh token stopped working (revoked, idle 90 days, MFA change) awaits
+    this instead of failing: it opens the login dialog for that remote, writes the new
+    tokens where the backend reads them, and answers True so the waiting request (and the
+    transfers queued behind it) goes on. Requests that fail together share one dialog.
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        config: Config,
+        secrets: Any = None,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.app = app
+        self.config = config
+        self.secrets = secrets
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._rounds: dict[str, int] = {}
+        self._answers: dict[str, bool] = {}
+
+    async def __call__(self, remote: str) -> bool:
+        lock = self._locks.setdefault(remote, asyncio.Lock())
+        seen = self._rounds.get(remote, 0)
+        async with lock:
+            if self._rounds.get(remote, 0) != seen:
+                return self._answers.get(remote, False)  # answered while we waited
+            answer = await self._ask(remote)
+            self._rounds[remote] = seen + 1
+            self._answers[remote] = answer
+            return answer
+
+    async def _ask(self, remote: str) -> bool:
+        from core.backends.onedrive.auth import remote_auth
+
+        try:
+            rc = self.config.remote(remote)
+            auth = remote_auth(remote, rc.options, self.secrets)
+        except SkypaneError:
+            return False
+        future: asyncio.Future[LoginResult | None] = asyncio.get_running_loop().create_future()
+
+        def done(result: LoginResult | None) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        reason = (
+            f"The sign-in of {remote} is no longer valid (expired, revoked or changed). "
+            "Sign in again: waiting transfers go on afterwards."
+        )
+        self.app.push_screen(
+            DeviceLoginDialog(auth, remote=remote, reason=reason, clock=self.clock), done
+        )
+        try:
+            result = await future
+        finally:
+            with contextlib.suppress(Exception):
+                auth.close()
+        if result is None or not result.signed_in:
+            return False
+        if result.account and result.account != rc.get("account"):
+            self._remember_account(rc, result.account)
+        return True
+
+    def _remember_account(self, rc: RemoteConfig, account: str) -> None:
+        with contextlib.suppress(SkypaneError, OSError):
+            self.config.set_remote(
+                RemoteConfig(rc.name, rc.type, {**rc.options, "account": account})
+            )
+            self.config.save()
