@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core import errors
 from core.backend import Backend, Versions
 from core.model import Version
 from core.paths import normalize
+from core.when import parse_cutoff as parse_cutoff  # the cut-off forms policies take
 
 #: Version listings (and deletes) in flight at once; Graph throttles well before 8.
 DEFAULT_CONCURRENCY = 4
@@ -104,27 +104,6 @@ def _older_versions(versions: Sequence[Version]) -> list[Version]:
 
 def _sort_key(version: Version) -> float:
     return version.modified.timestamp() if version.modified is not None else float("-inf")
-
-
-_AGE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE)
-_AGE_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
-
-
-def parse_cutoff(text: str, now: datetime) -> datetime:
-    """``90d``, ``12w``, ``6m``, ``1y`` (before ``now``) or a date ``2025-01-31`` (local midnight
-    in ``now``'s time zone) or an ISO date-time; ``ConfigError`` for anything else."""
-    match = _AGE.match(text)
-    if match:
-        return now - timedelta(days=int(match.group(1)) * _AGE_DAYS[match.group(2).lower()])
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise errors.ConfigError(
-            f"{text!r} is neither an age (90d, 12w, 6m, 1y) nor a date (2025-01-31)"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=now.tzinfo)
-    return when
 
 
 # -- scanning -------------------------------------------------------------------------------

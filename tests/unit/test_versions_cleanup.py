@@ -197,3 +197,16 @@ async def test_personal_refuses_before_deleting_anything(personal: World) -> Non
     with pytest.raises(errors.Unsupported, match="does not allow deleting versions"):
         await run_cleanup(backend, plan)
     assert len(await backend.list_versions(f"{personal.root}/a.txt")) == 3
+
+
+def test_parse_expiry_reads_ages_and_whole_days_and_refuses_the_past() -> None:
+    from core.when import parse_expiry
+
+    now = datetime(2025, 6, 15, 12, tzinfo=UTC)
+    assert parse_expiry("7d", now) == now + timedelta(days=7)
+    assert parse_expiry("12h", now) == now + timedelta(hours=12)
+    assert parse_expiry("2025-07-01", now) == datetime(2025, 7, 1, 23, 59, 59, tzinfo=UTC)
+    with pytest.raises(errors.ConfigError, match="not in the future"):
+        parse_expiry("2025-01-01", now)
+    with pytest.raises(errors.ConfigError, match="neither an age"):
+        parse_expiry("soon", now)
