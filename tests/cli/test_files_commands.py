@@ -117,3 +117,12 @@ def test_console_script_runs_in_a_real_process(tree: Path) -> None:
         check=True,
     )
     assert out.stdout.split()[0] == "aCgDG9jwBgAAAAAABQAAAAAAAAA="
+
+
+def test_emulator_subcommand_takes_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(["emulator", "--port", "0", "--flavour", "nope"])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    assert code == 2
+    assert "invalid choice: 'nope'" in capsys.readouterr().err

@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        # The emulator has a parser of its own; hand it every word after the sub-command
+        # (argparse's REMAINDER would stop at the first option).
+        from core.emulator.cli import main as emulator_main
+
+        return int(emulator_main(argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

@@ -12,6 +12,8 @@ def register(sub: Any) -> None:
         help="serve a local Microsoft Graph + sign-in emulator over TLS",
         add_help=False,
     )
+    # Listed here for `skypane --help`; main() hands `skypane emulator ...` to the
+    # emulator's own parser before this one sees it.
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(handler=_run)
 
