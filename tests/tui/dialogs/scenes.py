@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.tui.dialogs.fakes import FixedCodeAuth
-from tests.tui.dialogs.harness import until
+from tests.tui.dialogs.fakes import FixedCodeAuth, SampleDrive
+from tests.tui.dialogs.harness import fixed_clock, until
+from tui.dialogs.links import LinkDialog
 from tui.dialogs.login import DeviceLoginDialog
 
 Scene = tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]
@@ -26,6 +27,22 @@ def _login() -> Scene:
     return make, ready
 
 
+def _links() -> Scene:
+    def make() -> LinkDialog:
+        return LinkDialog(SampleDrive(), "/Docs/report.docx", clock=fixed_clock)
+
+    async def ready(pilot: Any) -> None:
+        dialog = pilot.app.screen
+        await until(pilot, lambda: len(dialog.links) == 2)
+        dialog.query_one("#expiry").value = "2025-07-15"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(dialog.links) == 3)
+        dialog.query_one("#link-type").focus()
+
+    return make, ready
+
+
 SCENES: dict[str, Scene] = {
     "dialog-login": _login(),
+    "dialog-link": _links(),
 }
