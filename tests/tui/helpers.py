@@ -161,3 +161,22 @@ def login(server: Any, name: str) -> None:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         code = main(args)
     assert code == 0, out.getvalue()
+
+
+def make_backup_folder(root: Path) -> Path:
+    """A second fixed folder for the other pane of snapshots and screenshots."""
+    root.mkdir(parents=True, exist_ok=True)
+    files = {
+        "2024-taxes.pdf": (812_345, timedelta(days=200)),
+        "holiday.mov": (734_003_200, timedelta(days=33)),
+        "photos-2023.zip": (1_503_238_553, timedelta(days=500)),
+        "thesis-final-FINAL-v3-really-final.docx": (2_201_002, timedelta(days=14)),
+    }
+    for name, (size, age) in files.items():
+        path = root / name
+        with path.open("wb") as f:
+            f.truncate(size)
+        set_mtime(path, NOW - age)
+    (root / "Old projects").mkdir(exist_ok=True)
+    set_mtime(root / "Old projects", NOW - timedelta(days=700))
+    return root

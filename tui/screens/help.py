@@ -16,9 +16,9 @@ MOUSE_HELP = (
     ("Click", "move the cursor (Ctrl+click: select)"),
     ("Double click", "open"),
     ("Wheel", "scroll"),
-    ("Drag to the other pane", "copy there (onto a folder row: into it)"),
+    ("Drag to other pane", "copy there (onto a folder row: into it)"),
     ("Click the path", "choose another location"),
-    ("Click a column title", "sort by it (again: reverse)"),
+    ("Click column title", "sort by it (again: reverse)"),
 )
 
 
@@ -34,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Label(" Keys", id="screen-title")
-        yield RichLog(id="help-text", markup=True, wrap=False, highlight=False)
+        yield RichLog(id="help-text", markup=True, wrap=True, highlight=False, auto_scroll=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -46,14 +46,16 @@ class HelpScreen(ModalScreen[None]):
                 log.write("")
                 log.write(f"[b]{escape(section)}[/b]")
             keys = display_keys(info.keys(self._keymap))
-            log.write(escape(f"  {keys:<22} {info.binding.description}"))
+            text = escape(f"  {keys:<18} {info.binding.description:<26}")
+            log.write(f"{text} [dim]{escape(info.id)}[/dim]")
         log.write("")
         log.write("[b]Mouse[/b]")
         for what, does in MOUSE_HELP:
-            log.write(escape(f"  {what:<22} {does}"))
+            log.write(escape(f"  {what:<18} {does}"))
         log.write("")
-        log.write(escape('Remap keys in the config file\'s [keys] table, e.g.  copy = "f5,c"'))
-        log.write(escape("Ids: " + ", ".join(sorted({i.id for i in self._actions}))))
+        log.write(escape("Remap keys in the config file's [keys] table by the ids on the right,"))
+        log.write(escape('e.g.  copy = "f5,c"  (several keys separated by commas).'))
+        log.scroll_home(animate=False)
         log.focus()
 
     def action_close(self) -> None:

@@ -102,7 +102,7 @@ class MainScreen(FileOperations):
             yield InfoPanel(id="info-right")
         yield TransferPanel(clock=self.clock)
         yield StatusBar()
-        yield Footer(show_command_palette=False)
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         left, right = self._start

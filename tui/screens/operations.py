@@ -182,9 +182,8 @@ class FileOperations(Screen[None]):
         entries = pane.file_list.chosen_entries()
         if not entries:
             return
+        # As the user would type it (~ for home); _destination expands it back.
         target = location_text(self.other.location)
-        if self.other.location.remote is None:
-            target = self.other.location.path
 
         def answered(text: str | None) -> None:
             if text:

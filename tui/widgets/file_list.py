@@ -52,6 +52,23 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, max(width - 1, 0)) + ("~" if width else "")
 
 
+def text_only(style: Style) -> Style:
+    """``style`` minus its background, so it can be laid over a cursor or highlight.
+
+    Component styles come resolved against the widget (alpha colours blended), background
+    included; for text layers only the foreground and attributes are wanted.
+    """
+    return Style(
+        color=style.color,
+        bold=style.bold,
+        dim=style.dim,
+        italic=style.italic,
+        underline=style.underline,
+        reverse=style.reverse,
+        strike=style.strike,
+    )
+
+
 class FileList(ScrollView, can_focus=True):
     """One folder's rows with a cursor and marks."""
 
@@ -333,6 +350,10 @@ class FileList(ScrollView, can_focus=True):
             self._cache[key] = strip
         return strip
 
+    def _text_style(self, component: str) -> Style:
+        """A component's colour and text attributes without its background."""
+        return text_only(self.get_component_rich_style(component))
+
     def _render_row(
         self,
         entry: Entry,
@@ -342,28 +363,29 @@ class FileList(ScrollView, can_focus=True):
         marked: bool,
         drop: bool,
     ) -> Strip:
-        style = self.get_component_rich_style
         base = self.rich_style
         name_style = base
         if entry.is_dir:
-            name_style += style("file-list--folder")
+            name_style += self._text_style("file-list--folder")
         if entry.is_hidden:
-            name_style += style("file-list--hidden")
+            name_style += self._text_style("file-list--hidden")
         if entry.is_link:
-            name_style += style("file-list--link")
-        detail_style = base + style("file-list--detail")
-        overlay: Style | None = None
-        if marked:
-            overlay = style("file-list--marked")
+            name_style += self._text_style("file-list--link")
+        detail_style = base + self._text_style("file-list--detail")
+        # Layers in order: a cursor or drop highlight brings its background, and a mark's
+        # colour stays visible on top of the cursor (as in mc).
+        layers: list[Style] = []
         if blurred_cursor:
-            overlay = (overlay or Style()) + style("file-list--cursor-blurred")
+            layers.append(self.get_component_rich_style("file-list--cursor-blurred"))
         if cursor:
-            overlay = (overlay or Style()) + style("file-list--cursor")
+            layers.append(self.get_component_rich_style("file-list--cursor"))
         if drop:
-            overlay = (overlay or Style()) + style("file-list--drop-target")
-        if overlay is not None:
-            name_style += overlay
-            detail_style += overlay
+            layers.append(self.get_component_rich_style("file-list--drop-target"))
+        if marked:
+            layers.append(self._text_style("file-list--marked"))
+        for layer in layers:
+            name_style += layer
+            detail_style += layer
 
         name_w, size_w, time_w = column_widths(width)
         mark = "*" if marked else ("/" if entry.is_dir and entry is not PARENT else " ")

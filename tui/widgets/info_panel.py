@@ -69,7 +69,7 @@ class InfoPanel(VerticalScroll):
         )
 
     def _draw(self, entry: Entry, where: str, note: str = "") -> None:
-        lines = [f"[b]{name:<10}[/b] {escape(value)}" for name, value in info_lines(entry, where)]
+        lines = [f"[b]{name:<13}[/b] {escape(value)}" for name, value in info_lines(entry, where)]
         if note:
             lines.append(f"[dim]{escape(note)}[/dim]")
         self.query_one("#info-body", Static).update("\n".join(lines))

@@ -338,6 +338,10 @@ class Pane(Vertical):
         if self._show_hidden:
             parts.append("hidden shown")
         count = len(listing.entries)
+        if self._search_mode == "search":
+            parts.insert(0, "quick search: ↑↓ next, Esc ends")
+        elif self._search_mode == "filter":
+            parts.insert(0, "filter: Enter keeps, Esc clears")
         noun = "item" if count == 1 else "items"
         parts.append(f"{fmt_count(count)}…" if self.loading else f"{fmt_count(count)} {noun}")
         self.query_one(PathBar).state = " · ".join(parts)
@@ -406,12 +410,14 @@ class Pane(Vertical):
         box.remove_class("-hidden")
         self.query_one(EntryLine).add_class("-hidden")
         box.focus()
+        self._update_state()
 
     def _close_search(self) -> None:
         self._search_mode = None
         self.query_one(SearchBox).add_class("-hidden")
         self.query_one(EntryLine).remove_class("-hidden")
         self.file_list.focus()
+        self._update_state()
 
     @on(Input.Changed, "SearchBox")
     def _search_changed(self, event: Input.Changed) -> None:

@@ -47,7 +47,7 @@ class StatusBar(Widget):
     def render(self) -> Text:
         width = self.size.width
         left = " " + self.selection_text()
-        middle = f"⏳ throttled, {self.throttled:.0f}s" if self.throttled > 0 else ""
+        middle = f"throttled: waiting {self.throttled:.0f}s" if self.throttled > 0 else ""
         right = self.quota + " "
         text = Text(left, no_wrap=True, overflow="crop")
         gap = width - cell_len(left) - cell_len(middle) - cell_len(right)

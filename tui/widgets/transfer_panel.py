@@ -20,9 +20,12 @@ from textual.strip import Strip
 
 from core.transfer import JobState, ProgressSnapshot
 from tui.format import Clock, fmt_eta, fmt_size, fmt_speed, safe_name, system_clock
+from tui.widgets.file_list import text_only
 
 #: Lines per job: title and state, then the bars.
 JOB_LINES = 2
+#: Width of the items bar (shown when the panel is at least 100 cells wide).
+ITEM_BAR = 12
 
 
 def state_text(snap: ProgressSnapshot, now: datetime) -> str:
@@ -153,7 +156,7 @@ class TransferPanel(ScrollView, can_focus=True):
         }.get(snap.state)
         if snap.state is JobState.DONE and snap.items_failed:
             name = "transfer-panel--failed"
-        return self.get_component_rich_style(name) if name else Style()
+        return text_only(self.get_component_rich_style(name)) if name else Style()
 
     def _title_line(self, job_id: str, snap: ProgressSnapshot, width: int, style: Style) -> Strip:
         state = state_text(snap, self.clock())
@@ -162,7 +165,7 @@ class TransferPanel(ScrollView, can_focus=True):
         if cell_len(title) > room:
             title = title[: max(room - 1, 0)] + "…"
         gap = max(width - cell_len(title) - cell_len(state) - 2, 1)
-        title_style = style + self.get_component_rich_style("transfer-panel--title")
+        title_style = style + text_only(self.get_component_rich_style("transfer-panel--title"))
         segments = [
             Segment(" " + title, title_style),
             Segment(" " * gap, style),
@@ -171,22 +174,44 @@ class TransferPanel(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, style)
 
     def _bar_line(self, snap: ProgressSnapshot, width: int, style: Style) -> Strip:
-        items = f"{snap.items_done + snap.items_skipped}/{snap.items_total} items"
-        sizes = f"{fmt_size(snap.bytes_done)}/{fmt_size(snap.bytes_total)}"
-        tail = f" {snap.fraction * 100:3.0f}% {sizes} {items}"
-        if not snap.state.finished:
-            tail += f" {fmt_speed(snap.rate)} ETA {fmt_eta(snap.eta)}"
+        done_style = style + text_only(self.get_component_rich_style("transfer-panel--bar-done"))
+        todo_style = style + text_only(self.get_component_rich_style("transfer-panel--bar-todo"))
+        # Fixed-width columns so the bars of every job line up.
+        done_size, total_size = fmt_size(snap.bytes_done), fmt_size(snap.bytes_total)
+        sizes = f" {snap.fraction * 100:3.0f}% {done_size:>6}/{total_size:<6}"
+        moved = snap.items_done + snap.items_skipped
+        items = f" {moved}/{snap.items_total} items".ljust(16)
+        speed = "" if snap.state.finished else f"{fmt_speed(snap.rate):>12} ETA {fmt_eta(snap.eta)}"
+        rate = speed.ljust(23)
+        # A second, short bar for items where there is room: bytes and items both matter
+        # (a thousand small files move slowly while the byte bar hardly moves).
+        item_bar = ITEM_BAR if width >= 100 else 0
+        tail_width = (
+            cell_len(sizes) + cell_len(items) + cell_len(rate) + (item_bar + 1 if item_bar else 0)
+        )
         current = snap.current_file
-        if current and width - cell_len(tail) > 50:
-            tail += f"  {safe_name(current.rsplit('/', 1)[-1])}"
-        bar_width = max(width - cell_len(tail) - 3, 8)
+        name = f"  {safe_name(current.rsplit('/', 1)[-1])}" if current else ""
+        bar_width = max(
+            width - tail_width - 3 - (cell_len(name) if width - tail_width > 70 else 0), 8
+        )
         done, todo = bar(snap.fraction, bar_width)
         segments = [
             Segment("  ", style),
-            Segment(done, style + self.get_component_rich_style("transfer-panel--bar-done")),
-            Segment(todo, style + self.get_component_rich_style("transfer-panel--bar-todo")),
-            Segment(tail, style),
+            Segment(done, done_style),
+            Segment(todo, todo_style),
+            Segment(sizes, style),
         ]
+        if item_bar:
+            fraction = moved / snap.items_total if snap.items_total else snap.fraction
+            idone, itodo = bar(fraction, item_bar)
+            segments += [
+                Segment(" ", style),
+                Segment(idone, done_style),
+                Segment(itodo, todo_style),
+            ]
+        segments.append(Segment(items + rate, style))
+        if width - tail_width > 70:
+            segments.append(Segment(name, style))
         return Strip(segments).crop(0, width).adjust_cell_length(width, style)
 
     def on_resize(self) -> None:
