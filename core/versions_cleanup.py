@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core import errors
-from core.backend import Backend, Versions
-from core.model import Version
-from core.paths import normalize
+from core.backend import Backend, Versions, WriteProgress, WriteRequest
+from core.model import Entry, Version
+from core.paths import join, normalize
 from core.when import parse_cutoff as parse_cutoff  # the cut-off forms policies take
 
 #: Version listings (and deletes) in flight at once; Graph throttles well before 8.
@@ -104,6 +104,52 @@ def _older_versions(versions: Sequence[Version]) -> list[Version]:
 
 def _sort_key(version: Version) -> float:
     return version.modified.timestamp() if version.modified is not None else float("-inf")
+
+
+# -- one version as a file ----------------------------------------------------------------
+
+
+def version_file_name(name: str, version: Version) -> str:
+    """``report.docx`` → ``report (version 3.0, 2025-05-01).docx`` (what a saved copy is called)."""
+    stem, dot, ext = name.rpartition(".")
+    if not stem or not dot:
+        stem, ext = name, ""
+    when = f", {version.modified:%Y-%m-%d}" if version.modified is not None else ""
+    label = "".join(c if c not in '/\\:*?"<>|' else "-" for c in version.id)
+    return f"{stem} (version {label}{when}){'.' + ext if ext else ''}"
+
+
+async def free_path(dest: Backend, folder: str, name: str) -> str:
+    """``folder/name``, or ``folder/name 2`` … when that is taken (never overwrite)."""
+    stem, dot, ext = name.rpartition(".")
+    if not stem or not dot:
+        stem, ext = name, ""
+    for n in range(1, 1000):
+        candidate = name if n == 1 else f"{stem} {n}{'.' + ext if ext else ''}"
+        path = join(folder, candidate)
+        try:
+            await dest.stat(path)
+        except errors.NotFound:
+            return path
+    raise errors.AlreadyExists("no free name", path=join(folder, name))
+
+
+async def save_version(
+    backend: Versions,
+    path: str,
+    version: Version,
+    dest: Backend,
+    dest_path: str,
+    progress: WriteProgress | None = None,
+) -> Entry:
+    """Write ``version`` of the file at ``path`` to ``dest_path`` on ``dest`` (any backend),
+    with the version's size and modification time."""
+
+    def source(offset: int) -> AsyncIterator[bytes]:
+        return backend.open_version(path, version.id, offset)
+
+    request = WriteRequest(size=version.size, modified=version.modified)
+    return await dest.write(dest_path, source, request, progress)
 
 
 # -- scanning -------------------------------------------------------------------------------

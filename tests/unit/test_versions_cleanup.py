@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -210,3 +211,29 @@ def test_parse_expiry_reads_ages_and_whole_days_and_refuses_the_past() -> None:
         parse_expiry("2025-01-01", now)
     with pytest.raises(errors.ConfigError, match="neither an age"):
         parse_expiry("soon", now)
+
+
+def test_a_saved_version_is_named_after_the_file_and_the_version() -> None:
+    from core.versions_cleanup import version_file_name
+
+    v = Version("3.0", datetime(2025, 5, 1, tzinfo=UTC), 3)
+    assert version_file_name("report.docx", v) == "report (version 3.0, 2025-05-01).docx"
+    assert version_file_name(".bashrc", Version("1/2", None, 1)) == ".bashrc (version 1-2)"
+
+
+async def test_save_version_writes_an_old_version_to_another_backend_without_overwriting(
+    business: World, tmp_path: Any
+) -> None:
+    from core.backends.local import LocalBackend
+    from core.versions_cleanup import free_path, save_version
+
+    seed(business)
+    path = f"{business.root}/a.txt"
+    oldest = (await business.backend.list_versions(path))[-1]
+    local = LocalBackend()
+    (tmp_path / "a.txt").write_bytes(b"taken")
+    target = await free_path(local, str(tmp_path), "a.txt")
+    assert target == f"{tmp_path}/a 2.txt"
+    entry = await save_version(business.backend, path, oldest, local, target)
+    assert (tmp_path / "a 2.txt").read_bytes() == b"one" and entry.size == 3
+    assert entry.modified is not None and entry.modified.date() == T0.date()
