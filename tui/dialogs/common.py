@@ -25,6 +25,9 @@ FRAME_CSS = """
         background: $surface;
         padding: 0 1;
     }
+    {screen} Vertical > Label {
+        width: 100%;
+    }
     {screen} .sky-buttons {
         height: auto;
         align: center middle;

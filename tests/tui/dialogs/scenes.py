@@ -9,8 +9,10 @@ from typing import Any
 
 from tests.tui.dialogs.fakes import FixedCodeAuth, SampleDrive
 from tests.tui.dialogs.harness import fixed_clock, until
+from tui.dialogs.cleanup import VersionCleanupDialog
 from tui.dialogs.links import LinkDialog
 from tui.dialogs.login import DeviceLoginDialog
+from tui.dialogs.versions import Destination, VersionsDialog
 
 Scene = tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]
 
@@ -42,7 +44,42 @@ def _links() -> Scene:
     return make, ready
 
 
+def _versions(personal: bool) -> Scene:
+    def make() -> VersionsDialog:
+        dest = Destination(SampleDrive(), "/Backup", "~/target")
+        return VersionsDialog(SampleDrive(personal), "/Docs/report.docx", destination=dest)
+
+    async def ready(pilot: Any) -> None:
+        dialog = pilot.app.screen
+        await until(pilot, lambda: bool(dialog.versions))
+        await pilot.press("down", "down")
+
+    return make, ready
+
+
+def _cleanup(personal: bool, run: bool) -> Scene:
+    def make() -> VersionCleanupDialog:
+        return VersionCleanupDialog(SampleDrive(personal), "/Docs", clock=fixed_clock)
+
+    async def ready(pilot: Any) -> None:
+        dialog = pilot.app.screen
+        await until(pilot, lambda: dialog.has_class("-ready"))
+        await pilot.click("#policy-all-but-current")
+        if run:
+            await pilot.press("ctrl+d")
+            await until(pilot, lambda: type(pilot.app.screen).__name__ == "ConfirmDialog")
+            await pilot.press("y")
+            await until(pilot, lambda: dialog.has_class("-done"))
+
+    return make, ready
+
+
 SCENES: dict[str, Scene] = {
     "dialog-login": _login(),
     "dialog-link": _links(),
+    "dialog-versions": _versions(personal=False),
+    "dialog-versions-personal": _versions(personal=True),
+    "dialog-cleanup": _cleanup(personal=False, run=False),
+    "dialog-cleanup-done": _cleanup(personal=False, run=True),
+    "dialog-cleanup-personal": _cleanup(personal=True, run=False),
 }
