@@ -1,0 +1,374 @@
+"""ConfigWizard: add or edit a remote, in steps generated from its backend's declared options.
+
+Steps: the remote (name, backend type) → its settings (``OptionForm`` over the backend's
+``OPTIONS``; advanced ones behind a switch) → for a backend that signs in, the account
+(``OneDriveAccount``: device-code sign-in, then the drive) → a review, then Save writes the
+config (and the tokens of a sign-in made here). ``first_start`` opens it when nothing is
+configured yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Collapsible,
+    ContentSwitcher,
+    Input,
+    Label,
+    Select,
+    Static,
+)
+
+from core.backend import Option
+from core.config import Config, RemoteConfig, validate_remote_name
+from core.errors import ConfigError, SkypaneError
+from core.registry import backend_class, backend_names
+from core.secrets import Secrets, SecretStore
+from tui.dialogs.common import frame_css
+from tui.format import Clock, system_clock
+from tui.widgets.option_form import Check, OptionForm
+
+ONEDRIVE = "onedrive"
+STEP_TITLES = {"remote": "Remote", "settings": "Settings", "account": "Account", "review": "Save"}
+
+
+def _onedrive_checks() -> dict[str, Check]:
+    from core.backends.onedrive.auth_config import validate_client_id, validate_tenant
+
+    return {"client_id": validate_client_id, "tenant": validate_tenant}
+
+
+def declared_options(kind: str) -> tuple[Option, ...]:
+    """The options a backend type declares (empty when it cannot be loaded)."""
+    try:
+        return tuple(getattr(backend_class(kind), "OPTIONS", ()))
+    except (SkypaneError, ImportError):
+        return ()
+
+
+def signs_in(kind: str) -> bool:
+    """Whether the wizard has an account step for this type (device-code sign-in)."""
+    return kind == ONEDRIVE
+
+
+class ConfigWizard(ModalScreen[RemoteConfig | None]):
+    """Returns the remote as saved, or ``None`` when cancelled (nothing is written then)."""
+
+    DEFAULT_CSS = (
+        frame_css("ConfigWizard", "100")
+        + """
+    ConfigWizard #wizard-steps { margin-bottom: 1; color: $text-muted; }
+    ConfigWizard ContentSwitcher { height: auto; }
+    ConfigWizard ContentSwitcher > Vertical, ConfigWizard #settings-form { height: auto; }
+    ConfigWizard #step-settings { height: auto; max-height: 22; }
+    ConfigWizard #step-remote Input, ConfigWizard #step-remote Select { width: 60; }
+    ConfigWizard #guide { height: auto; }
+    ConfigWizard #guide Static { color: $text-muted; }
+    ConfigWizard #advanced { border: none; padding: 0; margin-bottom: 1; }
+    ConfigWizard #review { height: auto; }
+    """
+    )
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="wizard-cancel"),
+        Binding("ctrl+n", "next", "Next step", id="wizard-next"),
+        Binding("ctrl+b", "back", "Previous step", id="wizard-back"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        existing: RemoteConfig | None = None,
+        types: Sequence[str] | None = None,
+        store: Secrets | None = None,
+        welcome: bool = False,
+        clock: Clock = system_clock,
+        login_close_after: float = 1.5,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.existing = existing
+        self.types = list(types) if types is not None else backend_names()
+        self.store: Secrets = store if store is not None else SecretStore(log_warning=False)
+        self.welcome = welcome
+        self.clock = clock
+        self.login_close_after = login_close_after
+        default = ONEDRIVE if ONEDRIVE in self.types else (self.types[0] if self.types else "")
+        self.kind = existing.type if existing else default
+        self.step = "remote"
+        self.values: dict[str, Any] = {}
+        self._form_kind = ""
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="sky-box") as box:
+            box.border_title = (
+                f"Edit remote {self.existing.name}" if self.existing else "Add a remote"
+            )
+            box.border_subtitle = "Ctrl+N next · Ctrl+B back · Esc cancel"
+            yield Label("", id="wizard-steps")
+            with ContentSwitcher(initial="step-remote"):
+                with Vertical(id="step-remote"):
+                    if self.welcome:
+                        yield Label(
+                            "Welcome to skypane. No remote is configured yet: add one to see "
+                            "your OneDrive or SharePoint files beside your local ones.",
+                            classes="sky-ok",
+                        )
+                    yield Label("Name — you will type it before a colon, as in work:/Documents")
+                    yield Input(
+                        self.existing.name if self.existing else "",
+                        placeholder="e.g. onedrive, work",
+                        id="name",
+                        disabled=self.existing is not None,
+                    )
+                    yield Label("Type", classes="sky-title")
+                    yield Select(
+                        [(t, t) for t in self.types],
+                        value=self.kind if self.kind in self.types else Select.NULL,
+                        allow_blank=False,
+                        id="type",
+                        disabled=self.existing is not None,
+                    )
+                with VerticalScroll(id="step-settings"):
+                    yield Vertical(id="settings-form")
+                    with Collapsible(title="How do I get an application (client) id?", id="guide"):
+                        yield Static("", id="guide-text")
+                    yield Checkbox("Show advanced options", id="advanced")
+                yield Vertical(id="step-account")
+                yield Vertical(Static("", id="review"), id="step-review")
+            yield Label("", id="wizard-error", classes="sky-error")
+            with Horizontal(classes="sky-buttons"):
+                yield Button("Back", id="back")
+                yield Button("Next", id="next", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._go("remote")
+        if self.existing is None:
+            self.query_one("#name", Input).focus()
+
+    @property
+    def steps(self) -> list[str]:
+        middle = ["account"] if signs_in(self.kind) else []
+        return ["remote", "settings", *middle, "review"]
+
+    def _go(self, step: str) -> None:
+        self.step = step
+        self.query_one(ContentSwitcher).current = f"step-{step}"
+        marks = Text()
+        for i, name in enumerate(self.steps):
+            if i:
+                marks.append("  ›  ")
+            current = name == step
+            marks.append(
+                f"{'●' if current else '○'} {STEP_TITLES[name]}", "bold" if current else ""
+            )
+        self.query_one("#wizard-steps", Label).update(marks)
+        self.query_one("#back", Button).disabled = step == "remote"
+        self.query_one("#next", Button).label = "Save" if step == "review" else "Next"
+        self._error("")
+
+    def _error(self, text: str) -> None:
+        self.query_one("#wizard-error", Label).update(text)
+
+    # -- step: settings ----------------------------------------------------------------------------
+
+    def _build_form(self) -> None:
+        """(Re)build the settings form for the chosen type."""
+        if self._form_kind == self.kind:
+            return
+        self._form_kind = self.kind
+        holder = self.query_one("#settings-form", Vertical)
+        holder.remove_children()
+        options = declared_options(self.kind)
+        checks: dict[str, Check] = {}
+        if signs_in(self.kind):
+            from tui.widgets.onedrive_account import FILLED_HERE
+
+            options = tuple(o for o in options if o.name not in FILLED_HERE)
+            checks = _onedrive_checks()
+        values = dict(self.existing.options) if self.existing else {}
+        holder.mount(OptionForm(options, values, checks=checks, id="options"))
+        guide = self.query_one("#guide", Collapsible)
+        guide.display = signs_in(self.kind)
+        if signs_in(self.kind):
+            from core.backends.onedrive.auth_config import REGISTRATION_GUIDE
+
+            self.query_one("#guide-text", Static).update(REGISTRATION_GUIDE)
+            guide.collapsed = True
+        advanced = self.query_one("#advanced", Checkbox)
+        advanced.display = any(o.advanced for o in options)
+        advanced.value = False
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id == "advanced":
+            event.stop()
+            self.query_one(OptionForm).show_advanced(event.value)
+
+    # -- step: account ---------------------------------------------------------------------------------
+
+    def _account(self) -> Any:
+        from tui.widgets.onedrive_account import OneDriveAccount
+
+        holder = self.query_one("#step-account", Vertical)
+        found = holder.query(OneDriveAccount)
+        if found:
+            return found.first()
+        widget = OneDriveAccount(
+            self.store,
+            existing=self.existing,
+            login_close_after=self.login_close_after,
+            clock=self.clock,
+            id="account",
+        )
+        holder.mount(widget)
+        return widget
+
+    def on_one_drive_account_changed(self, event: Any) -> None:
+        if self._account().complete and self.step == "account":
+            self.action_next()
+
+    # -- moving between steps ----------------------------------------------------------------------------
+
+    def remote_name(self) -> str:
+        return self.query_one("#name", Input).value.strip()
+
+    def _leave(self, step: str) -> bool:
+        """Check the step being left; False (with the reason shown) when it is not done."""
+        try:
+            if step == "remote":
+                name = self.remote_name()
+                validate_remote_name(name)
+                if self.existing is None and name in self.config.remotes:
+                    raise ConfigError(f"a remote named {name!r} already exists")
+                kind = self.query_one("#type", Select).value
+                if not isinstance(kind, str):
+                    raise ConfigError("choose a type")
+                self.kind = kind
+                self._build_form()
+            elif step == "settings":
+                self.values = self.query_one(OptionForm).values()
+            elif step == "account" and not self._account().complete:
+                raise ConfigError("sign in and choose a drive first")
+        except SkypaneError as exc:
+            self._error(str(exc))
+            if step == "settings" and "client id" in str(exc):
+                guide = self.query_one("#guide", Collapsible)
+                guide.collapsed = False
+                self.call_after_refresh(guide.scroll_visible)
+            return False
+        return True
+
+    def _enter(self, step: str) -> None:
+        if step == "account":
+            self._account().configure(self.remote_name(), self.values)
+        elif step == "review":
+            self.query_one("#review", Static).update(self._review())
+
+    def action_next(self) -> None:
+        if not self._leave(self.step):
+            return
+        if self.step == "review":
+            self._save()
+            return
+        following = self.steps[self.steps.index(self.step) + 1]
+        self._enter(following)
+        self._go(following)
+
+    def action_back(self) -> None:
+        steps = self.steps
+        if self.step in steps and steps.index(self.step) > 0:
+            self._go(steps[steps.index(self.step) - 1])
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id in ("next", "back", "cancel"):
+            event.stop()
+            getattr(self, f"action_{event.button.id}")()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    # -- saving ------------------------------------------------------------------------------------------
+
+    def options(self) -> dict[str, Any]:
+        """What goes into the config: set values that differ from the defaults."""
+        declared = {o.name: o for o in declared_options(self.kind)}
+        out = dict(self.existing.options) if self.existing else {}
+        for name, value in self.values.items():
+            option = declared.get(name)
+            if value is None or (
+                option is not None and value == option.default and not option.required
+            ):
+                out.pop(name, None)
+            else:
+                out[name] = value
+        if signs_in(self.kind):
+            self._account().fill(out)
+        return {k: v for k, v in out.items() if v is not None}
+
+    def _review(self) -> str:
+        name, options = self.remote_name(), self.options()
+        lines = [f"Remote   {name}:  ({self.kind})"]
+        if signs_in(self.kind):
+            account = self._account()
+            drive = account.drive
+            lines.append(f"Account  {account.account}")
+            if drive is not None:
+                lines.append(f"Drive    {drive.name or drive.id}  {drive.web_url or ''}".rstrip())
+        for key, value in options.items():
+            if key not in ("account", "drive_id", "drive_type"):
+                lines.append(f"  {key} = {value}")
+        lines.append(f"\nSaved to {self.config.path}")
+        warning = getattr(self.store, "warning", None)
+        if signs_in(self.kind) and warning:
+            lines.append(f"Note: {warning}")
+        return "\n".join(lines)
+
+    def _save(self) -> None:
+        remote = RemoteConfig(self.remote_name(), self.kind, self.options())
+        try:
+            self.config.set_remote(remote)
+            self.config.save()
+        except (SkypaneError, OSError) as exc:
+            self._error(f"Cannot save: {exc}")
+            return
+        if signs_in(self.kind):
+            self._account().commit_tokens()
+        self.dismiss(remote)
+
+
+def first_start(
+    app: App[Any],
+    config: Config,
+    on_saved: Callable[[RemoteConfig], None] | None = None,
+    **wizard_options: Any,
+) -> None:
+    """Open the wizard with a welcome; ``on_saved`` gets the new remote."""
+
+    def done(remote: RemoteConfig | None) -> None:
+        if remote is None:
+            app.notify(
+                "No remote configured: add one later from the menu (F9, “Remotes”).",
+                title="Welcome to skypane",
+                timeout=8,
+            )
+        elif on_saved is not None:
+            on_saved(remote)
+
+    app.push_screen(ConfigWizard(config, welcome=True, **wizard_options), done)
