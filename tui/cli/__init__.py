@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from core import __version__
 from core.errors import ConfigError, SkypaneError
 
-COMMAND_MODULES = ("tui.cli.files", "tui.cli.emulator", "tui.cli.auth", "tui.cli.transfer")
+COMMAND_MODULES = (
+    "tui.cli.files",
+    "tui.cli.emulator",
+    "tui.cli.auth",
+    "tui.cli.transfer",
+    "tui.cli.versions",
+    "tui.cli.links",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
