@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from textual.worker import WorkerCancelled, WorkerFailed
+
 from core.config import load_config
 from core.paths import Location
 from core.transfer import Journal
@@ -42,7 +44,7 @@ SAMPLE_FILES: dict[str, tuple[int, timedelta]] = {
 SAMPLE_DIRS = ("Documents", "Music", "Projects")
 
 
-def make_sample_tree(root: Path) -> Path:
+def make_sample_tree(root: Path, now: datetime = NOW) -> Path:
     """A small, fixed folder to browse: three folders, nine files (one hidden)."""
     root.mkdir(parents=True, exist_ok=True)
     for i, (name, (size, age)) in enumerate(sorted(SAMPLE_FILES.items())):
@@ -52,13 +54,13 @@ def make_sample_tree(root: Path) -> Path:
         if size >= 100_000:
             with path.open("wb") as f:
                 f.truncate(size)
-        set_mtime(path, NOW - age)
+        set_mtime(path, now - age)
     for j, name in enumerate(SAMPLE_DIRS):
         folder = root / name
         folder.mkdir(exist_ok=True)
         (folder / f"inside-{j}.txt").write_text(f"file in {name}\n")
-        set_mtime(folder / f"inside-{j}.txt", NOW - timedelta(days=j + 1))
-        set_mtime(folder, NOW - timedelta(days=j + 3))
+        set_mtime(folder / f"inside-{j}.txt", now - timedelta(days=j + 1))
+        set_mtime(folder, now - timedelta(days=j + 3))
     return root
 
 
@@ -83,7 +85,10 @@ async def settle(pilot: Any) -> None:
     app = pilot.app
     for _ in range(50):
         await pilot.pause()
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=20)
+        try:
+            await asyncio.wait_for(app.workers.wait_for_complete(), timeout=20)
+        except (WorkerCancelled, WorkerFailed):
+            continue  # a listing replaced by a newer one, or an error the app reported
         screen = app.screen_stack[1] if len(app.screen_stack) > 1 else app.screen
         transfers = getattr(screen, "transfers", None)
         if transfers is not None:
@@ -131,11 +136,11 @@ REMOTE_FILES: dict[str, tuple[bytes, timedelta]] = {
 CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
 
 
-def seed_remote(server: Any) -> None:
+def seed_remote(server: Any, now: datetime = NOW) -> None:
     emulator = server.emulator
     emulator.mkdir("/Backup")
     for path, (content, age) in REMOTE_FILES.items():
-        emulator.put_file(path, content, modified=NOW - age)
+        emulator.put_file(path, content, modified=now - age)
 
 
 def login(server: Any, name: str) -> None:
@@ -163,7 +168,7 @@ def login(server: Any, name: str) -> None:
     assert code == 0, out.getvalue()
 
 
-def make_backup_folder(root: Path) -> Path:
+def make_backup_folder(root: Path, now: datetime = NOW) -> Path:
     """A second fixed folder for the other pane of snapshots and screenshots."""
     root.mkdir(parents=True, exist_ok=True)
     files = {
@@ -176,7 +181,7 @@ def make_backup_folder(root: Path) -> Path:
         path = root / name
         with path.open("wb") as f:
             f.truncate(size)
-        set_mtime(path, NOW - age)
+        set_mtime(path, now - age)
     (root / "Old projects").mkdir(exist_ok=True)
-    set_mtime(root / "Old projects", NOW - timedelta(days=700))
+    set_mtime(root / "Old projects", now - timedelta(days=700))
     return root

@@ -265,10 +265,10 @@ async def test_large_listing_paints_page_by_page(tmp_path: Path, target: Path) -
             if len(left.listing.rows) > 1:
                 break
         assert len(left.listing.rows) == 1001  # ".." and the first page, painted
-        assert left.loading
+        assert left.listing_busy
         assert "1,000…" in left.query_one("PathBar").state
         gated.step.set()
-        while left.loading:
+        while left.listing_busy:
             await pilot.pause()
             gated.step.set()
         assert len(left.listing.rows) == 2501

@@ -77,6 +77,8 @@ async def test_drag_to_the_other_pane_copies(sample: Path, target: Path) -> None
         assert left.file_list.dragging
         await pilot.hover(right.file_list, offset=(5, 4))
         assert right.has_class("-drop-target")  # highlighted while dragging
+        hint = app.screen.query_one("StatusBar").hint
+        assert hint == "drop: copy file 'README.md' to ~/target"
         await pilot.mouse_up(right.file_list, offset=(5, 4))
         assert not right.has_class("-drop-target")
         await settle(pilot)

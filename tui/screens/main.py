@@ -32,7 +32,7 @@ from tui.dialogs.location import LocationPicker
 from tui.dialogs.text_input import InputDialog
 from tui.format import Clock, system_clock
 from tui.screens.log import LogScreen, report_error
-from tui.screens.operations import FileOperations
+from tui.screens.operations import FileOperations, describe
 from tui.transfers import Transfers, job_title, throttled_seconds
 from tui.widgets.file_list import FileList
 from tui.widgets.info_panel import InfoPanel
@@ -136,8 +136,12 @@ class MainScreen(FileOperations):
         # Running items stop at a chunk boundary and keep their resume state in the journal;
         # a write stuck on the network must not keep the terminal hostage, so the wait is
         # bounded (the journal still says "running" and the next start resumes it).
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(self.transfers.close(), timeout=self.close_timeout)
+        except TimeoutError:
+            # Items still hold the backends (one may sleep out a long Retry-After): leave
+            # the connections to the process exit rather than pull them from under it.
+            return
         for backend in self.backends.values():
             with contextlib.suppress(Exception):  # one failing close must not stop the rest
                 await backend.close()
@@ -366,16 +370,24 @@ class MainScreen(FileOperations):
     def _drag_moved(self, event: FileList.DragMoved) -> None:
         source = self._source_pane(event.file_list)
         target = self._pane_at(event.screen_offset)
+        bar = self.query_one(StatusBar)
         if target is None or target is source:
             self._set_drop_target(None)
+            bar.hint = f"dragging {describe(event.entries)}: drop on the other pane to copy"
             return
-        self._set_drop_target(target, self._drop_row(target, event.screen_offset))
+        row = self._drop_row(target, event.screen_offset)
+        self._set_drop_target(target, row)
+        dest = target.location
+        if row is not None:
+            dest = Location(dest.remote, join(dest.path, target.listing.rows[row].name))
+        bar.hint = f"drop: copy {describe(event.entries)} to {location_text(dest)}"
 
     @on(FileList.DragDropped)
     def _drag_dropped(self, event: FileList.DragDropped) -> None:
         source = self._source_pane(event.file_list)
         target = self._pane_at(event.screen_offset)
         self._set_drop_target(None)
+        self.query_one(StatusBar).hint = ""
         # A plain click ends like a drop on its own pane: ignore drops on the source.
         if source is None or target is None or target is source:
             return

@@ -12,7 +12,6 @@ reports where the pointer is in screen coordinates; the screen finds the target.
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -173,7 +172,6 @@ class FileList(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._press: tuple[Offset, int] | None = None
         self._dragging: list[Entry] | None = None
-        self._last_rebuild = 0.0
         self._now = clock()
 
     # -- data in -----------------------------------------------------------------
@@ -190,21 +188,20 @@ class FileList(ScrollView, can_focus=True):
     def add_page(self, page: list[Entry]) -> None:
         """Add a page of a listing in progress; sort it into view when it is worth it.
 
-        The first page shows at once; later ones when they double what is shown or after
-        a quarter second, so a 100,000-entry folder is sorted a handful of times, not a hundred.
+        Pages are sorted in when they double what is shown, so a 100,000-entry folder is
+        sorted about log2(100) times (twice its size in all), not once per page; while the
+        list is shorter than the screen every page shows at once.
         """
         listing = self.listing
         listing.add_page(page)
         shown = len(listing.rows)
-        now = time.monotonic()
-        if listing.pending >= max(shown, 1) or now - self._last_rebuild > 0.25 or shown <= 1:
+        if listing.pending >= max(shown, 1) or shown <= self.size.height:
             self.rebuild()
 
     def rebuild(self, keep: str | None = None) -> None:
         """Re-sort and re-filter; the cursor stays on the same entry (or ``keep``)."""
         current = keep if keep is not None else self._cursor_name()
         self.listing.rebuild()
-        self._last_rebuild = time.monotonic()
         self._changed()
         index = self.listing.index_of(current) if current is not None else None
         self.move_cursor(index if index is not None else min(self.cursor, len(self.listing) - 1))

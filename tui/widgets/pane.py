@@ -169,7 +169,8 @@ class Pane(Vertical):
         self.clock = clock
         self.backend: Backend | None = None
         self.location = Location(None, "/")
-        self.loading = False
+        #: A listing is arriving (not Widget.loading: that would cover the pane with a spinner).
+        self.listing_busy = False
         self._history: list[Location] = []
         self._history_pos = -1
         self._cursor_memory: dict[Location, str] = {}
@@ -237,7 +238,7 @@ class Pane(Vertical):
         listing.show_hidden = self._show_hidden
         listing.filter = self._filter
         self.file_list.set_listing(listing)
-        self.loading = True
+        self.listing_busy = True
         self.query_one(PathBar).location = self.location
         self._update_state()
         want = cursor or self._cursor_memory.get(self.location)
@@ -267,7 +268,7 @@ class Pane(Vertical):
                 self._update_state()
         except SkypaneError as exc:
             if file_list.listing is listing:
-                self.loading = False
+                self.listing_busy = False
                 self._update_state()
                 self.post_message(self.Failed(self, exc, f"cannot list {self.location}"))
             return
@@ -280,7 +281,7 @@ class Pane(Vertical):
                 if entry.name in marks:
                     listing.toggle(listing.index_of(entry.name) or 0)
             file_list.marks_changed()
-        self.loading = False
+        self.listing_busy = False
         self._update_state()
         seconds = time.perf_counter() - started
         self.post_message(self.Loaded(self, self.location, len(listing.entries), seconds))
@@ -343,7 +344,7 @@ class Pane(Vertical):
         elif self._search_mode == "filter":
             parts.insert(0, "filter: Enter keeps, Esc clears")
         noun = "item" if count == 1 else "items"
-        parts.append(f"{fmt_count(count)}…" if self.loading else f"{fmt_count(count)} {noun}")
+        parts.append(f"{fmt_count(count)}…" if self.listing_busy else f"{fmt_count(count)} {noun}")
         self.query_one(PathBar).state = " · ".join(parts)
         self.query_one(ColumnHeader).order = self._order
 

@@ -33,6 +33,8 @@ class StatusBar(Widget):
     #: Seconds until the throttled remote accepts requests again (0: not throttled).
     throttled: reactive[float] = reactive(0.0)
     quota: reactive[str] = reactive("")
+    #: Shown instead of the selection while something is going on (a drag).
+    hint: reactive[str] = reactive("")
 
     def selection_text(self) -> str:
         if self.selected_count:
@@ -46,7 +48,7 @@ class StatusBar(Widget):
 
     def render(self) -> Text:
         width = self.size.width
-        left = " " + self.selection_text()
+        left = " " + (self.hint or self.selection_text())
         middle = f"throttled: waiting {self.throttled:.0f}s" if self.throttled > 0 else ""
         right = self.quota + " "
         text = Text(left, no_wrap=True, overflow="crop")

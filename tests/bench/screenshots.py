@@ -1,0 +1,275 @@
+"""Regenerate ``screenshots/main-*.svg`` and ``.png`` from the real app.
+
+Run: python3 -m uv run python tests/bench/screenshots.py [--out screenshots] [--local]
+
+The right pane is a OneDrive remote on the TLS Graph emulator, signed in with
+``skypane login`` exactly as a user does (in a throwaway home folder); with ``--local`` (or
+when the emulator cannot start) a second local folder stands in for it. PNGs are made with
+``rsvg-convert`` (Debian: librsvg2-bin): the SVG's web font is swapped for an installed
+monospace font first, since rsvg cannot fetch it and would fall back to a proportional one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+Scene = Callable[[Any], Awaitable[None]]
+
+
+def isolate_home() -> Path:
+    """Point HOME and every skypane/XDG folder at a fresh temporary folder."""
+    home = Path(tempfile.mkdtemp(prefix="skypane-shots-"))
+    for var, sub in (
+        ("HOME", ""),
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("SKYPANE_CONFIG_DIR", "skypane-config"),
+        ("SKYPANE_DATA_DIR", "skypane-data"),
+        ("SKYPANE_STATE_DIR", "skypane-state"),
+    ):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        os.environ[var] = str(home / sub)
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    os.environ.pop("NO_COLOR", None)
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    return home
+
+
+def to_png(svg: Path) -> Path | None:
+    """Convert with rsvg-convert; None when it is not installed."""
+    if shutil.which("rsvg-convert") is None:
+        return None
+    text = svg.read_text()
+    text = re.sub(r'font-family: "?Fira Code"?', 'font-family: "DejaVu Sans Mono"', text)
+    # rsvg collapses runs of spaces unless told to keep them; Textual writes &#160; for them.
+    text = text.replace("<svg ", '<svg xml:space="preserve" ', 1).replace("&#160;", " ")
+    png = svg.with_suffix(".png")
+    with tempfile.NamedTemporaryFile("w", suffix=".svg", delete=False) as tmp:
+        tmp.write(text)
+    try:
+        subprocess.run(["rsvg-convert", "-z", "1.5", tmp.name, "-o", str(png)], check=True)
+    finally:
+        os.unlink(tmp.name)
+    return png
+
+
+@contextlib.contextmanager
+def emulated_remote(now: datetime) -> Iterator[Any]:
+    from core.emulator import start_server
+    from tests.emulator_fixtures import make_emulator
+    from tests.tui.helpers import login, seed_remote
+
+    server = start_server(make_emulator("personal", auto_approve_after=0))
+    try:
+        seed_remote(server, now)
+        server.emulator.put_file("/Backup/README.md", b"an older copy\n", modified=now)
+        login(server, "work")
+        yield server
+    finally:
+        server.stop()
+        server.emulator.close()
+
+
+async def settle(pilot: Any) -> None:
+    from tests.tui.helpers import settle as wait
+
+    await wait(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def screen_of(pilot: Any) -> Any:
+    from tests.tui.helpers import main_screen
+
+    return main_screen(pilot.app)
+
+
+async def browse(pilot: Any) -> None:
+    await settle(pilot)
+    left = screen_of(pilot).pane("left")
+    left.listing.mark_pattern("photo-*")
+    left.file_list.marks_changed()
+    left.file_list.move_cursor(left.listing.index_of("budget-2025.xlsx"))
+    await pilot.pause()
+
+
+async def info(pilot: Any) -> None:
+    await settle(pilot)
+    screen = screen_of(pilot)
+    await pilot.press("tab")
+    right = screen.pane("right")
+    name = "todo.md" if right.listing.index_of("todo.md") is not None else "holiday.mov"
+    right.file_list.move_cursor(right.listing.index_of(name))
+    await pilot.press("i")
+    await settle(pilot)
+
+
+async def drag(pilot: Any) -> None:
+    await settle(pilot)
+    screen = screen_of(pilot)
+    left, right = screen.pane("left"), screen.pane("right")
+    start = left.listing.index_of("README.md")
+    folder = next(i for i, e in enumerate(right.listing.rows) if e.is_dir and e.name != "..")
+    await pilot.mouse_down(left.file_list, offset=(4, start))
+    await pilot.hover(left.file_list, offset=(4, start + 1))
+    await pilot.hover(right.file_list, offset=(6, folder))
+    await pilot.pause()
+
+
+async def finish_drag(pilot: Any) -> None:
+    screen = screen_of(pilot)
+    right = screen.pane("right")
+    await pilot.mouse_up(right.file_list, offset=(6, right.file_list.drop_row or 1))
+    await settle(pilot)
+
+
+async def transfers(pilot: Any, server: Any | None) -> None:
+    await settle(pilot)
+    screen = screen_of(pilot)
+    left = screen.pane("left")
+    # One finished copy, then one the drive throttles (Retry-After 40 s, as Graph does).
+    left.file_list.move_cursor(left.listing.index_of("notes.txt"))
+    await pilot.press("f5", "enter")
+    await settle(pilot)
+    if server is not None:
+        server.emulator.faults.fail_next(3, 429, retry_after=40, method="PUT")
+    left.listing.mark_pattern("photo-*")
+    left.file_list.marks_changed()
+    await pilot.press("f5", "enter")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if any(s.state == "throttled" for s in screen.query_one("TransferPanel").jobs.values()):
+            break
+    screen._poll_throttling()
+    await pilot.pause()
+
+
+async def conflict(pilot: Any) -> None:
+    await settle(pilot)
+    screen = screen_of(pilot)
+    right = screen.pane("right")
+    backup = Path(os.environ["HOME"]) / "Backup"
+    target = "/Backup" if right.location.remote else str(backup)
+    screen.show_location(right, right.location.__class__(right.location.remote, target))
+    await settle(pilot)
+    left = screen.pane("left")
+    left.file_list.move_cursor(left.listing.index_of("README.md"))
+    await pilot.press("f5", "enter")
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if type(pilot.app.screen).__name__ == "ConflictDialog":
+            break
+
+
+async def view(pilot: Any) -> None:
+    await settle(pilot)
+    screen = screen_of(pilot)
+    await pilot.press("tab")
+    right = screen.pane("right")
+    if right.listing.index_of("todo.md") is not None:
+        right.file_list.move_cursor(right.listing.index_of("todo.md"))
+    else:
+        screen.pane("left").file_list.focus()
+        left = screen.pane("left")
+        left.file_list.move_cursor(left.listing.index_of("script.sh"))
+    await pilot.press("f3")
+    await settle(pilot)
+
+
+async def shoot(
+    name: str,
+    size: tuple[int, int],
+    scene: Scene,
+    out: Path,
+    left: Path,
+    right: Any,
+    after: Scene | None = None,
+) -> Path:
+    from core.paths import Location
+    from tui.app import SkypaneApp
+
+    app = SkypaneApp(left=Location(None, str(left)), right=right)
+    async with app.run_test(size=size) as pilot:
+        await scene(pilot)
+        for field in app.screen.query("Input"):
+            field.cursor_blink = False
+        await pilot.pause()
+        svg = out / f"{name}.svg"
+        svg.write_text(app.export_screenshot(title="skypane"))
+        if after is not None:
+            await after(pilot)
+        for job in screen_of(pilot).transfers.active:
+            screen_of(pilot).transfers.engine.cancel(job.id)
+        screen_of(pilot).close_timeout = 1.0
+    return svg
+
+
+async def run(out: Path, sample: Path, right: Any, server: Any | None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    made: list[Path] = []
+    scenes: list[tuple[str, tuple[int, int], Scene, Scene | None]] = [
+        ("main-120x36", (120, 36), browse, None),
+        ("main-80x24", (80, 24), browse, None),
+        ("info-120x36", (120, 36), info, None),
+        ("drag-120x36", (120, 36), drag, finish_drag),
+        ("transfers-120x36", (120, 36), lambda p: transfers(p, server), None),
+        ("conflict-120x36", (120, 36), conflict, None),
+        ("viewer-80x24", (80, 24), view, None),
+    ]
+    for name, size, scene, after in scenes:
+        svg = await shoot(name, size, scene, out, sample, right, after)
+        made.append(svg)
+        png = to_png(svg)
+        if png is not None:
+            made.append(png)
+        print(f"wrote {svg.name}{' and ' + png.name if png else ''}")
+    return made
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument("--local", action="store_true", help="no emulator: two local folders")
+    args = parser.parse_args()
+    from core.paths import Location
+    from tests.tui.helpers import make_backup_folder, make_sample_tree
+
+    home = isolate_home()
+    now = datetime.now(UTC).replace(microsecond=0)
+    sample = make_sample_tree(home / "sample", now)
+    make_backup_folder(home / "Backup", now)
+    with contextlib.ExitStack() as stack:
+        server = None
+        right = Location(None, str(home / "Backup"))
+        if not args.local:
+            try:
+                # Signing in runs its own event loop, so it happens before the app's.
+                server = stack.enter_context(emulated_remote(now))
+                right = Location("work", "/")
+            except Exception as exc:  # any failure to start: fall back to a local folder
+                print(f"emulator unavailable ({exc}); using a local folder", file=sys.stderr)
+        asyncio.run(run(args.out.resolve(), sample, right, server))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
