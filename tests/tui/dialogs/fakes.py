@@ -176,3 +176,43 @@ class SampleDrive:
         if self.personal:
             raise Unsupported("OneDrive Personal does not allow deleting versions")
         self.versions[path] = [v for v in self.versions[path] if v.id != version_id]
+
+
+class SampleDrives:
+    """What the drive picker finds for a work account (fixed)."""
+
+    def __init__(self) -> None:
+        from core.backends.onedrive.drives import DriveInfo, SiteInfo
+
+        self.mine = [
+            DriveInfo("b!me", "OneDrive", "business",
+                      "https://contoso-my.sharepoint.com/personal/alice_contoso_com/Documents",
+                      "Alice Smith"),
+            DriveInfo("b!arch", "Archive", "documentLibrary",
+                      "https://contoso.sharepoint.com/sites/finance/Archive", "Finance"),
+        ]  # fmt: skip
+        self.sites = [
+            SiteInfo("s1", "Marketing", "https://contoso.sharepoint.com/sites/marketing"),
+            SiteInfo("s2", "Marketing EMEA", "https://contoso.sharepoint.com/sites/mkt-emea"),
+        ]
+        self.libraries = [
+            DriveInfo("b!docs", "Documents", "documentLibrary",
+                      "https://contoso.sharepoint.com/sites/marketing/Shared Documents"),
+            DriveInfo("b!brand", "Brand assets", "documentLibrary",
+                      "https://contoso.sharepoint.com/sites/marketing/Brand"),
+        ]  # fmt: skip
+
+    async def my_drives(self) -> list[Any]:
+        return list(self.mine)
+
+    async def search_sites(self, query: str) -> list[Any]:
+        return [s for s in self.sites if query.lower() in s.name.lower()]
+
+    async def site_by_url(self, url: str) -> Any:
+        return self.sites[0]
+
+    async def site_drives(self, site_id: str) -> list[Any]:
+        return list(self.libraries)
+
+    async def drive(self, drive_id: str) -> Any:
+        return self.mine[0]

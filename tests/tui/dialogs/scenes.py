@@ -1,18 +1,27 @@
 """Each dialog in a fixed state, for the snapshot tests and the screenshot script.
 
-A scene is (make the screen, get it ready with the pilot)."""
+A scene is (make the screen, get it ready with the pilot); ``SCENES`` holds a factory per
+name so each test starts from fresh data."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
-from tests.tui.dialogs.fakes import FixedCodeAuth, SampleDrive
-from tests.tui.dialogs.harness import fixed_clock, until
+import tomlkit
+
+from core.config import Config, RemoteConfig
+from core.secrets import MemorySecrets
+from tests.tui.dialogs.fakes import FixedCodeAuth, SampleDrive, SampleDrives
+from tests.tui.dialogs.harness import CLIENT_ID, fixed_clock, until
 from tui.dialogs.cleanup import VersionCleanupDialog
+from tui.dialogs.drive_picker import DrivePickerDialog
 from tui.dialogs.links import LinkDialog
 from tui.dialogs.login import DeviceLoginDialog
+from tui.dialogs.remotes import RemotesDialog
 from tui.dialogs.versions import Destination, VersionsDialog
+from tui.dialogs.wizard import ConfigWizard
 
 Scene = tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]
 
@@ -74,12 +83,73 @@ def _cleanup(personal: bool, run: bool) -> Scene:
     return make, ready
 
 
-SCENES: dict[str, Scene] = {
-    "dialog-login": _login(),
-    "dialog-link": _links(),
-    "dialog-versions": _versions(personal=False),
-    "dialog-versions-personal": _versions(personal=True),
-    "dialog-cleanup": _cleanup(personal=False, run=False),
-    "dialog-cleanup-done": _cleanup(personal=False, run=True),
-    "dialog-cleanup-personal": _cleanup(personal=True, run=False),
+def _config() -> Config:
+    config = Config(Path("/nonexistent/config.toml"), tomlkit.document())
+    config.set_remote(
+        RemoteConfig(
+            "work",
+            "onedrive",
+            {"client_id": CLIENT_ID, "account": "alice@contoso.com", "drive_type": "business",
+             "drive_id": "b!5EPfeJVYhn9bqR-vegJCBPfBvYdNpecJ"},
+        )
+    )  # fmt: skip
+    config.set_remote(RemoteConfig("photos", "local", {"root": "/srv/photos"}))
+    return config
+
+
+def _wizard() -> Scene:
+    def make() -> ConfigWizard:
+        return ConfigWizard(_config(), store=MemorySecrets(), types=["local", "onedrive"])
+
+    async def ready(pilot: Any) -> None:
+        wizard = pilot.app.screen
+        wizard.query_one("#name").value = "onedrive"
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: wizard.step == "settings")
+        wizard.query_one("#opt-client_id").value = CLIENT_ID
+        wizard.query_one("#opt-client_id").focus()
+
+    return make, ready
+
+
+def _drive_picker() -> Scene:
+    def make() -> DrivePickerDialog:
+        return DrivePickerDialog(SampleDrives(), account="alice@contoso.com")
+
+    async def ready(pilot: Any) -> None:
+        picker = pilot.app.screen
+        await until(pilot, lambda: bool(picker.items))
+        await pilot.click("#mode-search", offset=(3, 0))
+        picker.query_one("#picker-query").value = "market"
+        await pilot.press("enter")
+        await until(pilot, lambda: len(picker.items) == 2 and picker.mode == "search")
+        await pilot.press("enter")
+        await until(pilot, lambda: picker.items and picker.items[0].name == "Documents")
+
+    return make, ready
+
+
+def _remotes() -> Scene:
+    def make() -> RemotesDialog:
+        store = MemorySecrets()
+        store.save("work", "{}")
+        return RemotesDialog(_config(), store=store)
+
+    async def ready(pilot: Any) -> None:
+        await pilot.pause()
+
+    return make, ready
+
+
+SCENES: dict[str, Callable[[], Scene]] = {
+    "dialog-login": _login,
+    "dialog-link": _links,
+    "dialog-versions": lambda: _versions(personal=False),
+    "dialog-versions-personal": lambda: _versions(personal=True),
+    "dialog-cleanup": lambda: _cleanup(personal=False, run=False),
+    "dialog-cleanup-done": lambda: _cleanup(personal=False, run=True),
+    "dialog-cleanup-personal": lambda: _cleanup(personal=True, run=False),
+    "dialog-wizard": _wizard,
+    "dialog-drive-picker": _drive_picker,
+    "dialog-remotes": _remotes,
 }

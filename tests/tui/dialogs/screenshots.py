@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,8 @@ FONTS_CONF = """<?xml version="1.0"?>
 """
 
 
-async def shoot(
-    name: str, scene: tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]
-) -> Path:
-    make, prepare = scene
+async def shoot(name: str, scene: Callable[[], Any]) -> Path:
+    make, prepare = scene()
     app = Harness(make)
     async with app.run_test(size=SIZE) as pilot:
         await prepare(pilot)
