@@ -257,13 +257,17 @@ class FaultMiddleware:
             authorized=b"authorization" in headers,
             timestamp=self.clock.now(),
         )
-        started = False
+        started = logged = False
 
         async def logging_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, logged
             if message["type"] == "http.response.start":
                 record.status = message["status"]
                 started = True
+                # Logged before any byte of the response leaves: a client that has read a
+                # response always finds its request in the log.
+                logged = True
+                self.log.append(record)
             await send(message)
 
         decision = self.faults.decide(method, path)
@@ -279,7 +283,8 @@ class FaultMiddleware:
         finally:
             if not started and record.fault is None:
                 record.fault = "error"
-            self.log.append(record)
+            if not logged:
+                self.log.append(record)
 
     async def _answer(
         self, status: int, retry_after: int | None, headers: dict[bytes, bytes], send: Send

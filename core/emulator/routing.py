@@ -105,9 +105,17 @@ def _site_rest(store: Store, tail: str) -> Target:
     site_ref = unquote(site_ref)
     if site_ref == "root":
         site_ref = next(iter(store.sites), "")
+    elif site_ref not in store.sites and "," not in site_ref:
+        site_ref = _root_site_of(store, site_ref)  # /sites/{hostname}: that host's root site
     if site_ref not in store.sites:
         raise GraphError(404, "itemNotFound", "The site does not exist")
     return _site_after(store, site_ref, after)
+
+
+def _root_site_of(store: Store, host: str) -> str:
+    """The id of the root site of ``host`` ("" when there is none)."""
+    wanted = f"https://{host}".lower()
+    return next((s.id for s in store.sites.values() if s.web_url.rstrip("/").lower() == wanted), "")
 
 
 def _site_by_path(store: Store, host: str, path: str) -> Site:

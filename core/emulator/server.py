@@ -16,6 +16,9 @@ from .emulator import Emulator
 from .faults import ConnectionDropped
 from .tls import TlsFiles, make_tls
 
+#: Seconds ``RunningServer.stop`` lets requests in flight finish before dropping connections.
+GRACE = 1.0
+
 
 class _HideDeliberateDrops(logging.Filter):
     """uvicorn logs a traceback for every dropped connection; ours are on purpose."""
@@ -68,9 +71,17 @@ class RunningServer:
         return self.tls.ca_bundle
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread to end."""
+        """Stop serving and wait for the thread to end.
+
+        Requests in flight get ``GRACE`` seconds; then open connections are dropped. A
+        client that keeps an idle keep-alive connection (often on the very event loop that
+        is blocked in this call, so it cannot answer TLS's close) does not hold it up.
+        """
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=GRACE)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout=10)
         self.emulator.save()
         if self._temp is not None:
             self._temp.cleanup()
@@ -121,6 +132,7 @@ def start_server(
         access_log=False,
         lifespan="off",
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     failure: list[BaseException] = []
