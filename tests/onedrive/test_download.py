@@ -19,11 +19,23 @@ async def put(w: World, name: str, data: bytes) -> str:
     return path
 
 
-async def test_redirect_is_followed_without_the_bearer(od: World) -> None:
+async def test_listed_download_url_is_read_without_the_bearer(od: World) -> None:
     path = await put(od, "r.bin", b"redirected")
+    od.backend.download_urls.clear()  # nothing listed: the item is asked for first
     before = len(od.transport.requests)
     assert await read_all(od.backend, path) == b"redirected"
-    content, download = od.transport.requests[before + 1 :]
+    item, download = od.transport.requests[before:]
+    assert "Authorization" in item.headers and not item.url.path.endswith("/content")
+    assert "/dl/" in download.url.path and "Authorization" not in download.headers
+
+
+async def test_redirect_is_followed_without_the_bearer(od: World) -> None:
+    path = await put(od, "r.bin", b"redirected")
+    od.emulator.faults.fail_next(1, 410, retry_after=None, path="/dl/")
+    before = len(od.transport.requests)
+    assert await read_all(od.backend, path) == b"redirected"
+    stale, content, download = od.transport.requests[before:]
+    assert "/dl/" in stale.url.path
     assert content.url.path.endswith("/content") and "Authorization" in content.headers
     assert "/dl/" in download.url.path and "Authorization" not in download.headers
 
@@ -68,7 +80,7 @@ async def test_expired_download_url_is_replaced(od: World) -> None:
     stream = od.backend.open_read(path)
     od.emulator.faults.fail_next(1, 403, retry_after=None, path="/dl/")
     assert b"".join([c async for c in stream]) == data
-    assert len(od.transport.sent("GET", "/content")) >= 2
+    assert len(od.transport.sent("GET", "/content")) == 1  # a fresh URL after the refusal
 
 
 async def test_onenote_notebook_cannot_be_read(od: World) -> None:

@@ -26,6 +26,7 @@ from core.backend import (
 )
 from core.backends.onedrive import names
 from core.backends.onedrive.clouds import graph_base
+from core.backends.onedrive.dlcache import DownloadUrls
 from core.backends.onedrive.download import read_stream
 from core.backends.onedrive.features import FeaturesMixin
 from core.backends.onedrive.graph import GraphClient
@@ -40,6 +41,8 @@ from core.paths import normalize, parent
 
 #: Longest a server-side copy may take before we stop polling its monitor.
 COPY_TIMEOUT = 3600.0
+#: The annotation on file items that holds a pre-authenticated download URL.
+DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 
 class OneDriveBackend(FeaturesMixin):
@@ -74,6 +77,8 @@ class OneDriveBackend(FeaturesMixin):
         self.addressing = Addressing(drive, s.root_folder_id, china=s.region == "cn")
         self.convert = Converter(s.encoding, s.hash_type)
         self.uploader = Uploader(self.graph, s.chunk_size, s.hash_type)
+        #: Download URLs from listings and stats, so a read is one request.
+        self.download_urls = DownloadUrls()
         self._drive_type: str | None = s.drive_type
         self._drive_id: str | None = s.drive_id
         #: Length of the root folder's own path when ``root_folder_id`` is set.
@@ -147,7 +152,11 @@ class OneDriveBackend(FeaturesMixin):
         )
 
     def _entry(self, item: dict[str, Any], path: str) -> Entry:
-        return self.convert.entry(item, parent(path), path=path)
+        entry = self.convert.entry(item, parent(path), path=path)
+        url = item.get(DOWNLOAD_URL)
+        if url is not None and not entry.is_dir:
+            self.download_urls.remember(entry, url)
+        return entry
 
     def _visible(self, item: dict[str, Any]) -> bool:
         if "deleted" in item and item["deleted"] is not None:
@@ -161,9 +170,18 @@ class OneDriveBackend(FeaturesMixin):
         address = self.addressing.by_path(self._stored(folder), "children")
         params = {**address.params, "$top": str(self.settings.list_chunk)}
         entry = self.convert.entry
+        remember = self.download_urls.remember
+        visible = self._visible
         try:
             async for values in self.graph.pages(address.url, params=params, path=folder):
-                page = [entry(v, folder) for v in values if self._visible(v)]
+                page = []
+                for v in values:
+                    if visible(v):
+                        e = entry(v, folder)
+                        url = v.get(DOWNLOAD_URL)
+                        if url is not None:
+                            remember(e, url)
+                        page.append(e)
                 if page:
                     yield page
         except errors.SkypaneError as exc:
@@ -176,22 +194,42 @@ class OneDriveBackend(FeaturesMixin):
         p = normalize(path)
         return self._entry(await self._get(p), p)
 
-    async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+    def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        """The file's bytes; a whole read is checked against OneDrive's hash."""
+        return self._read(path, offset, verify=True)
+
+    def open_read_unchecked(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        """``open_read`` without the hash check, for a caller that verifies the bytes itself.
+
+        The transfer engine uses it when the destination checks the listed QuickXorHash as
+        it writes (``WriteRequest.expected_hashes``), so each byte is hashed once.
+        """
+        return self._read(path, offset, verify=False)
+
+    async def _read(self, path: str, offset: int, *, verify: bool) -> AsyncIterator[bytes]:
         p = normalize(path)
-        item = await self._get(p)
-        if is_folder(item):
-            raise errors.IsADirectory("is a folder", path=p)
-        if "file" not in item:
-            raise errors.Unsupported("OneNote notebooks cannot be downloaded as files", path=p)
-        entry = self._entry(item, p)
+        known = self.download_urls.get(p)
+        url: Any = None
+        if known is not None:  # listed moments ago: straight to the bytes, one request
+            entry, url = known.entry, known.url
+        else:
+            item = await self._get(p)
+            if is_folder(item):
+                raise errors.IsADirectory("is a folder", path=p)
+            if "file" not in item:
+                raise errors.Unsupported("OneNote notebooks cannot be downloaded as files", path=p)
+            entry, url = self._entry(item, p), item.get(DOWNLOAD_URL)
         stream = read_stream(
             self.graph,
-            self.addressing.by_id(str(item["id"]), "content"),
+            self.addressing.by_id(str(entry.id), "content"),
             path=p,
             size=entry.size,
             offset=offset,
             expected=entry.hashes.get(self.settings.hash_type),
             hash_type=self.settings.hash_type,
+            url=url if isinstance(url, str) else None,
+            verify=verify,
+            on_stale=lambda: self.download_urls.forget(p),
         )
         async with contextlib.aclosing(stream):
             async for chunk in stream:
@@ -206,6 +244,7 @@ class OneDriveBackend(FeaturesMixin):
         progress: WriteProgress | None = None,
     ) -> Entry:
         p = normalize(path)
+        self.download_urls.forget(p)
         await self._drive_info()
         await self._root_prefix()
         stored = self._check(p, request.size)
@@ -303,6 +342,7 @@ class OneDriveBackend(FeaturesMixin):
         item = await self._get(p)
         if is_folder(item) and not recursive and (item.get("folder") or {}).get("childCount"):
             raise errors.DirectoryNotEmpty("folder not empty", path=p)
+        self.download_urls.forget_tree(p)
         await self._delete(str(item["id"]), p, permanent=True)
 
     async def trash(self, path: str) -> None:
@@ -311,6 +351,7 @@ class OneDriveBackend(FeaturesMixin):
         if p == "/":
             raise errors.PermissionDenied("refusing to delete the root folder", path=p)
         item = await self._get(p)
+        self.download_urls.forget_tree(p)
         await self._delete(str(item["id"]), p, permanent=self.settings.hard_delete)
 
     async def _free_destination(self, dst: str, moving_id: str | None = None) -> None:
@@ -331,6 +372,8 @@ class OneDriveBackend(FeaturesMixin):
         stored = self._check(d, None)
         item = await self._get(s)
         await self._free_destination(d, item.get("id"))
+        self.download_urls.forget_tree(s)
+        self.download_urls.forget_tree(d)
         body: dict[str, Any] = {"name": stored.rpartition("/")[2]}
         if parent(s) != parent(d):
             body["parentReference"] = {"id": await self._parent_id(d)}
@@ -366,6 +409,7 @@ class OneDriveBackend(FeaturesMixin):
         stored = self._check(d, None)
         item = await self._get(s)
         await self._free_destination(d)
+        self.download_urls.forget_tree(d)
         drive_id = (item.get("parentReference") or {}).get("driveId")
         reference: dict[str, Any] = {"id": await self._parent_id(d)}
         if drive_id:

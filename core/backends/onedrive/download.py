@@ -1,15 +1,22 @@
-"""Reading files: ``GET /content`` → 302 → the pre-authenticated URL, without the bearer.
+"""Reading files from a pre-authenticated download URL, never with the bearer.
 
-A dropped connection is resumed with a ``Range`` request from the last byte received (a fresh
-download URL is fetched if the old one stopped working). A whole-file read is hashed as it
-streams and compared with the hash Graph lists; a mismatch raises ``IntegrityError`` after
-the last chunk, so a caller writing to a temporary file discards it instead of renaming.
+The URL comes from the listing or item that described the file; when there is none, or the
+service refuses it (401, 403, 404, 410: expired or replaced), a fresh one comes from
+``GET /content``'s 302. A dropped connection is resumed with a ``Range`` request from the
+last byte received. Every response is read to its end (a redirect's body too) so that its
+connection goes back to the keep-alive pool instead of being closed.
+
+A whole-file read is hashed as it streams and compared with the hash Graph lists; a
+mismatch raises ``IntegrityError`` after the last chunk, so a caller writing to a temporary
+file discards it instead of renaming. A caller that verifies the bytes itself (the engine,
+when the destination checks ``WriteRequest.expected_hashes``) asks for ``verify=False`` so
+each byte is hashed once.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 
 import httpx
 
@@ -18,9 +25,26 @@ from core.backends.onedrive.graph import GraphClient
 from core.backends.onedrive.items import Address
 from core.hashing import new_hasher
 
+#: Bytes handed out per chunk: network reads are joined up to this size, so the consumer
+#: (a file write in a thread, a hash) is called once per MiB, not once per TLS read.
 CHUNK = 1024 * 1024
 #: Statuses of a download URL that mean "get a new URL" rather than "fail".
 STALE_URL = (401, 403, 404, 410)
+#: Largest body read just to keep a connection (a redirect's, an error's); bigger ones close it.
+DRAIN_LIMIT = 64 * 1024
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+async def finish(response: httpx.Response) -> None:
+    """Close ``response``, reading a small unread body first so the connection is reused."""
+    with contextlib.suppress(httpx.HTTPError):
+        if not response.is_stream_consumed:
+            length = response.headers.get("Content-Length")
+            if length is not None and length.isdigit() and int(length) <= DRAIN_LIMIT:
+                await response.aread()
+    with contextlib.suppress(httpx.HTTPError):
+        await response.aclose()
 
 
 async def download_url(graph: GraphClient, content: Address, path: str) -> str | None:
@@ -29,7 +53,7 @@ async def download_url(graph: GraphClient, content: Address, path: str) -> str |
         "GET", content.url, params=content.params, path=path, stream=True
     )
     try:
-        if response.status_code in (301, 302, 303, 307, 308):
+        if response.status_code in _REDIRECTS:
             location = response.headers.get("Location")
             if location:
                 return str(response.url.join(location))
@@ -39,7 +63,7 @@ async def download_url(graph: GraphClient, content: Address, path: str) -> str |
             "OneDrive gave no download location", path=path, detail=f"HTTP {response.status_code}"
         )
     finally:
-        await response.aclose()
+        await finish(response)
 
 
 async def read_stream(
@@ -51,23 +75,29 @@ async def read_stream(
     offset: int,
     expected: str | None,
     hash_type: str,
+    url: str | None = None,
+    verify: bool = True,
+    on_stale: Callable[[], None] | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """Yield the bytes from ``offset``; verify ``expected`` (the listed hash) on a whole read."""
-    hasher = new_hasher(hash_type) if (expected and offset == 0 and hash_type != "none") else None
+    """Yield the bytes from ``offset``; verify ``expected`` (the listed hash) on a whole read.
+
+    ``url`` is a download URL already known (from a listing); ``on_stale`` is told when the
+    service refuses it, and ``content`` (``…/content`` of the item) gives the next one.
+    """
+    check = verify and expected and offset == 0 and hash_type != "none"
+    hasher = new_hasher(hash_type) if check else None
     pos = offset
-    url: str | None = None
     inline = False  # /content served the bytes itself instead of redirecting
     failures = 0
     while pos < size:
         if url is None and not inline:
             url = await download_url(graph, content, path)
             inline = url is None
-        headers = {"Range": f"bytes={pos}-"} if pos else {}
         response = await graph.request(
             "GET",
             content.url if inline or url is None else url,
             params=content.params if inline else None,
-            headers=headers,
+            headers={"Range": f"bytes={pos}-"} if pos else None,
             auth=inline,
             accept=STALE_URL,
             path=path,
@@ -82,25 +112,40 @@ async def read_stream(
                         path=path,
                         detail=f"HTTP {response.status_code}",
                     )
+                if on_stale is not None and not inline:
+                    on_stale()
                 url, inline = None, False
                 continue
             skip = pos if (pos and response.status_code == 200) else 0  # Range ignored
-            async for chunk in response.aiter_bytes(CHUNK):
+            pieces: list[bytes] = []
+            held = 0
+            async for data in response.aiter_bytes():
                 if skip:
-                    if len(chunk) <= skip:
-                        skip -= len(chunk)
+                    if len(data) <= skip:
+                        skip -= len(data)
                         continue
-                    chunk, skip = chunk[skip:], 0
-                if pos + len(chunk) > size:
-                    chunk = chunk[: size - pos]
+                    data, skip = data[skip:], 0
+                room = size - pos - held
+                if room <= 0:
+                    break  # more than announced: drop the rest (and this connection)
+                if len(data) > room:
+                    data = data[:room]
+                pieces.append(data)
+                held += len(data)
+                if held >= CHUNK or pos + held >= size:
+                    chunk = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+                    pieces, held = [], 0
+                    pos += len(chunk)
+                    if hasher is not None:
+                        hasher.update(chunk)
+                    yield chunk
+            if pieces:  # the body ended before the file did; hand over what came
+                chunk = b"".join(pieces)
                 pos += len(chunk)
                 if hasher is not None:
                     hasher.update(chunk)
-                if chunk:
-                    yield chunk
-                if pos >= size:
-                    break
-            if pos < size and response.is_stream_consumed:
+                yield chunk
+            if pos < size:
                 raise httpx.ReadError("the download ended early")
         except httpx.TransportError as exc:
             failures += 1
@@ -111,8 +156,7 @@ async def read_stream(
             graph.pacer.failure()  # the next request waits out the back-off
             continue
         finally:
-            with contextlib.suppress(httpx.HTTPError):
-                await response.aclose()
+            await finish(response)
     if hasher is not None:
         computed = hasher.value()
         if computed != expected:

@@ -29,6 +29,7 @@ from core.model import (
 from core.paths import normalize
 
 if TYPE_CHECKING:
+    from core.backends.onedrive.dlcache import DownloadUrls
     from core.backends.onedrive.graph import GraphClient
     from core.backends.onedrive.items import Addressing, Converter
     from core.backends.onedrive.settings import Settings
@@ -69,6 +70,7 @@ class FeaturesMixin:
         convert: Converter
         settings: Settings
         _drive_type: str | None
+        download_urls: DownloadUrls
 
         def _stored(self, path: str) -> str: ...
 
@@ -186,6 +188,7 @@ class FeaturesMixin:
     async def restore_version(self, path: str, version_id: str) -> None:
         suffix = f"versions/{quote(version_id, safe='')}/restoreVersion"
         p, url, params = self._address(path, suffix)
+        self.download_urls.forget(p)  # the content changes
         await self.graph.request("POST", url, params=params, path=p)
 
     async def delete_version(self, path: str, version_id: str) -> None:
