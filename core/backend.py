@@ -40,6 +40,9 @@ class Capabilities:
     max_name_length: int | None = None
     #: Whether ``open_read`` accepts a non-zero offset cheaply (Range, seek).
     seekable_read: bool = True
+    #: Algorithms of ``WriteRequest.expected_hashes`` that ``write`` checks against the bytes
+    #: it stores (``IntegrityError`` on a mismatch), so the caller need not hash them too.
+    write_verifies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +198,16 @@ class Search(Protocol):
     """Search by name/content below a folder."""
 
     def search(self, query: str, path: str = "/") -> AsyncIterator[list[Entry]]: ...
+
+
+@runtime_checkable
+class UncheckedRead(Protocol):
+    """A backend whose ``open_read`` checks a whole read against its own hash, and that can
+    read without that check for a caller that verifies the same bytes anyway (the engine,
+    when the destination's ``write_verifies`` covers the source's known hash): each byte is
+    then hashed once. Not a user-visible capability."""
+
+    def open_read_unchecked(self, path: str, offset: int = 0) -> AsyncIterator[bytes]: ...
 
 
 CAPABILITY_PROTOCOLS: dict[str, type] = {
