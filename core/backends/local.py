@@ -152,6 +152,7 @@ class LocalBackend:
             max_file_size=None,
             max_path_length=4095,
             max_name_length=255,
+            write_verifies=(QUICKXOR,),  # write() hashes what it writes and checks it
         )
 
     @classmethod

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core import errors
-from core.backend import Backend, ServerSideCopy, Trash, WriteRequest
+from core.backend import Backend, ServerSideCopy, Trash, UncheckedRead, WriteRequest
 from core.model import QUICKXOR, Entry
 from core.transfer import conflicts
 from core.transfer.model import (
@@ -296,8 +296,20 @@ class ItemRunner:
         # checks it against the server's (the write contract), so hashing here too would only
         # double the CPU; elsewhere (local disk) we hash the source as it streams.
         compute = known is None and QUICKXOR not in dst_b.capabilities.hash_algorithms
+        # Where the destination checks the source's known hash as it writes (local disk,
+        # OneDrive), the source need not check it as it reads: each byte is hashed once,
+        # and the check still covers the wire and what was stored.
+        # (Asked of the class, not the instance: a wrapper forwarding attributes must not
+        # be bypassed.)
+        read = src_b.open_read
+        if (
+            known is not None
+            and QUICKXOR in dst_b.capabilities.write_verifies
+            and issubclass(type(src_b), UncheckedRead)
+        ):
+            read = src_b.open_read_unchecked  # type: ignore[attr-defined]
         source = HashingSource(
-            lambda offset: src_b.open_read(item.src_path, offset), item.size, compute_hash=compute
+            lambda offset: read(item.src_path, offset), item.size, compute_hash=compute
         )
         modified = (
             datetime.fromtimestamp(item.src_modified_ns / 1e9, UTC)

@@ -90,6 +90,7 @@ class OneDriveBackend(FeaturesMixin):
             max_file_size=names.MAX_FILE_SIZE,
             max_path_length=names.MAX_PATH,
             seekable_read=True,
+            write_verifies=() if s.hash_type == "none" else (s.hash_type,),
         )
 
     @classmethod
