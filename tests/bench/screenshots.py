@@ -173,11 +173,15 @@ async def conflict(pilot: Any) -> None:
     await settle(pilot)
     left = screen.pane("left")
     left.file_list.move_cursor(left.listing.index_of("README.md"))
-    await pilot.press("f5", "enter")
-    for _ in range(100):
+    await pilot.press("f5")
+    await pilot.pause()
+    await pilot.press("enter")
+    for _ in range(200):
         await pilot.pause(0.05)
         if type(pilot.app.screen).__name__ == "ConflictDialog":
             break
+    else:
+        print("no conflict dialog:", [r.message for r in pilot.app.error_log], file=sys.stderr)
 
 
 async def view(pilot: Any) -> None:
@@ -205,9 +209,12 @@ async def shoot(
     after: Scene | None = None,
 ) -> Path:
     from core.paths import Location
+    from core.transfer import Journal
     from tui.app import SkypaneApp
 
-    app = SkypaneApp(left=Location(None, str(left)), right=right)
+    # A journal per scene: a job left running by one scene is not offered to the next.
+    journal = Journal(Path(os.environ["SKYPANE_STATE_DIR"]) / f"{name}.sqlite")
+    app = SkypaneApp(left=Location(None, str(left)), right=right, journal=journal)
     async with app.run_test(size=size) as pilot:
         await scene(pilot)
         for field in app.screen.query("Input"):

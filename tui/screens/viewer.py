@@ -49,7 +49,7 @@ class ViewerScreen(Screen[None]):
         yield Label(f" {safe_name(self._title)}", id="screen-title")
         yield Log(id="viewer-text", auto_scroll=False)
         yield Label("", id="viewer-state")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(Log).focus()
