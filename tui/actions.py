@@ -69,7 +69,7 @@ class ActionProvider(Provider):
         for info in self._actions():
             yield DiscoveryHit(
                 info.binding.description,
-                lambda info=info: self._run(info),  # type: ignore[misc]
+                lambda info=info: self._run(info),
                 help=self._help(info),
             )
 
@@ -82,7 +82,7 @@ class ActionProvider(Provider):
                 yield Hit(
                     score,
                     matcher.highlight(text),
-                    lambda info=info: self._run(info),  # type: ignore[misc]
+                    lambda info=info: self._run(info),
                     text=text,
                     help=self._help(info),
                 )

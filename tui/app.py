@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.widget import Widget
 
 from core.backend import BackendContext
 from core.config import Config, load_config
@@ -102,13 +103,14 @@ class SkypaneApp(App[None]):
         screen = self.screen
         if not isinstance(screen, MainScreen):
             return
-        target = {
+        targets: dict[str, Widget | App[None]] = {
             "screen": screen,
             "pane": screen.active,
             "list": screen.active.file_list,
             "transfers": screen.query_one(TransferPanel),
             "app": self,
-        }[info.target]
+        }
+        target = targets[info.target]
         if info.target == "transfers":
             target.display = True
         self.call_later(target.run_action, info.binding.action)

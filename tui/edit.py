@@ -28,7 +28,7 @@ from tui.screens.log import report_error
 if TYPE_CHECKING:
     from textual.app import App
 
-    from tui.screens.main import MainScreen
+    from tui.screens.operations import FileOperations
     from tui.widgets.pane import Pane
 
 
@@ -48,7 +48,7 @@ def run_editor(app: App[object], path: str) -> int:
         return subprocess.call(command, stdin=subprocess.DEVNULL)
 
 
-async def edit_entry(screen: MainScreen, pane: Pane, entry: Entry) -> None:
+async def edit_entry(screen: FileOperations, pane: Pane, entry: Entry) -> None:
     backend = pane.backend
     if backend is None:
         return

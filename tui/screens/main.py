@@ -322,13 +322,6 @@ class MainScreen(FileOperations):
             self.other.reload()
         self._fetch_quota()
 
-    def reload_location(self, location: Location) -> None:
-        """Re-list every pane showing ``location`` (after a transfer changed it)."""
-        for pane_id in ("left", "right"):
-            pane = self.pane(pane_id)
-            if pane.location == location:
-                pane.reload()
-
     def action_show_log(self) -> None:
         self.app.push_screen(LogScreen(list(getattr(self.app, "error_log", []))))
 

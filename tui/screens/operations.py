@@ -62,6 +62,13 @@ class FileOperations(Screen[None]):
     def _fetch_quota(self) -> None:
         """Refresh the quota shown for the active pane (MainScreen draws it)."""
 
+    def reload_location(self, location: Location) -> None:
+        """Re-list every pane showing ``location`` (after something changed it)."""
+        for pane_id in ("left", "right"):
+            pane = self.pane(pane_id)
+            if pane.location == location:
+                pane.reload()
+
     def pane(self, pane_id: str) -> Pane:
         return self.query_one(f"#{pane_id}", Pane)
 

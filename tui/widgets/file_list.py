@@ -450,7 +450,8 @@ class FileList(ScrollView, can_focus=True):
         if dragged:
             self.post_message(self.DragDropped(self, dragged, event.screen_offset))
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
+        await super()._on_click(event)
         if event.chain == 2:
             row = self._row_at(event)
             if row is not None and row == self.cursor:
