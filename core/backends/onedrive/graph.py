@@ -212,7 +212,7 @@ class GraphClient:
         attempt = 0
         while attempt < attempts:
             attempt += 1
-            await self.pacer.wait_turn()
+            await self.pacer.wait_turn(spaced=auth)  # pre-authenticated URLs: see Pacer
             hdrs = {"User-Agent": self.user_agent}
             if headers:
                 hdrs.update(headers)
