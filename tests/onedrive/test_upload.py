@@ -38,17 +38,22 @@ def calls(w: World, since: int) -> list[str]:
     ]
 
 
-async def test_small_file_is_one_put_then_mtime_patch_on_personal(od: World) -> None:
+async def test_small_file_with_mtime_is_a_session_of_one_fragment(od: World) -> None:
     before = len(od.transport.requests)
     path = join(od.root, "small.txt")
     entry = await od.backend.write(path, source_of(b"hello"), WriteRequest(5, modified=WHEN))
     assert entry.modified == WHEN
     assert entry.hashes[QUICKXOR] == quickxor_of(b"hello")
-    if od.flavour == "personal":
-        assert calls(od, before) == ["PUT content", f"PATCH {entry.id}"]
-    else:
-        # Business versions every PATCH: the mtime rides in the session request instead.
-        assert calls(od, before) == ["POST createUploadSession", "PUT up"]
+    # The mtime rides in the session request: no PATCH (a version on Business), and only
+    # one paced Graph call (the fragment goes to the pre-authenticated URL).
+    assert calls(od, before) == ["POST createUploadSession", "PUT up"]
+
+
+async def test_small_file_without_mtime_is_a_single_put(od: World) -> None:
+    before = len(od.transport.requests)
+    entry = await od.backend.write(join(od.root, "s.txt"), source_of(b"hey"), WriteRequest(3))
+    assert entry.hashes[QUICKXOR] == quickxor_of(b"hey")
+    assert calls(od, before) == ["PUT content"]
 
 
 async def test_empty_file_is_a_single_put(od: World) -> None:

@@ -254,12 +254,14 @@ class OneDriveBackend(FeaturesMixin):
             modified = datetime.fromtimestamp(request.modified_ns / 1e9, UTC)
         fsi = file_system_info(modified) if modified is not None else None
         resuming = bool(request.resume and request.resume.get("upload_url"))
-        # One PUT for what fits in one fragment and 4 MiB, except where the mtime PATCH after
-        # it would cost a version (Business): there the session request carries the mtime.
+        # One PUT for what fits in one fragment and 4 MiB when no mtime is to be set. With an
+        # mtime, a session carries it in its request: no PATCH afterwards (which would cost a
+        # version on Business), and of the two requests only the first is a paced Graph call
+        # (the fragment goes to the pre-authenticated upload URL), as rclone does.
         simple = request.size == 0 or (
             not resuming
             and request.size <= min(SIMPLE_LIMIT, self.settings.chunk_size)
-            and (not self.business or fsi is None)
+            and fsi is None
         )
         if simple:
             address = self.addressing.by_path(stored, "content")
