@@ -106,7 +106,7 @@ async def test_palette_runs_an_action_on_the_active_pane(sample: Path, target: P
         await settle(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        await pilot.press(*"hidden files")
+        await pilot.press(*"hidden")
         for _ in range(20):
             await pilot.pause(0.05)
             if app.screen.query("CommandList Option"):
@@ -136,3 +136,15 @@ async def test_q_in_a_dialog_does_not_quit(sample: Path, target: Path) -> None:
         await pilot.press("q")
         await pilot.pause()
         assert app.is_running and type(app.screen).__name__ == "ConfirmDialog"
+
+
+async def test_rows_follow_the_theme(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fl = main_screen(app).active.file_list
+        before = next(iter(fl.render_line(fl.cursor))).style
+        app.theme = "solarized-light"
+        await pilot.pause()
+        after = next(iter(fl.render_line(fl.cursor))).style
+        assert before.bgcolor != after.bgcolor  # the cursor's colour comes from the theme

@@ -15,7 +15,7 @@ def row_of(pane: object, name: str) -> int:
     return pane.listing.index_of(name)  # type: ignore[attr-defined]
 
 
-async def test_click_moves_the_cursor_and_activates_the_pane(sample: Path, target: Path) -> None:
+async def test_click_moves_the_cursor_and_ctrl_click_marks(sample: Path, target: Path) -> None:
     app = make_app(sample, target)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -27,15 +27,9 @@ async def test_click_moves_the_cursor_and_activates_the_pane(sample: Path, targe
         assert screen.pane("left").file_list.cursor_entry.name == "notes.txt"
         await pilot.click(right.file_list, offset=(3, 0))
         assert screen.active_id == "right"
-
-
-async def test_ctrl_click_toggles_the_mark(sample: Path, target: Path) -> None:
-    app = make_app(sample, target)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        left = main_screen(app).pane("left")
-        await pilot.click(left.file_list, offset=(3, row_of(left, "notes.txt")), control=True)
-        assert [e.name for e in left.listing.marked_entries()] == ["notes.txt"]
+        left = screen.pane("left")
+        await pilot.click(left.file_list, offset=(3, row_of(left, "README.md")), control=True)
+        assert [e.name for e in left.listing.marked_entries()] == ["README.md"]  # ctrl: mark
 
 
 async def test_double_click_opens_a_folder(sample: Path, target: Path) -> None:

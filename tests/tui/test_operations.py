@@ -130,8 +130,9 @@ async def test_shift_f8_deletes_for_good_and_defaults_to_no(sample: Path, target
         assert not (sample / "Music").exists()
 
 
-async def test_f3_views_a_text_file_and_escape_returns(sample: Path, target: Path) -> None:
+async def test_f3_views_text_and_binary_files(sample: Path, target: Path) -> None:
     (sample / "poem.txt").write_text("line one\nline two\n")
+    (sample / "blob.bin").write_bytes(b"\x00\x01ABC")
     app = make_app(sample, target)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -143,13 +144,6 @@ async def test_f3_views_a_text_file_and_escape_returns(sample: Path, target: Pat
         assert viewer.query_one("Log").lines[:2] == ["line one", "line two"]
         await pilot.press("escape")
         assert app.screen is main_screen(app)
-
-
-async def test_f3_shows_binary_files_as_hex(sample: Path, target: Path) -> None:
-    (sample / "blob.bin").write_bytes(b"\x00\x01ABC")
-    app = make_app(sample, target)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
         await goto(pilot, "blob.bin")
         await pilot.press("enter")  # Enter on a file views it too
         await settle(pilot)

@@ -25,6 +25,8 @@ async def test_insert_and_space_toggle_and_move_down(sample: Path, target: Path)
         assert marked(app) == [first, second]
         await pilot.press("up", "space")  # unmark the second again
         assert marked(app) == [first]
+        row = fl.listing.index_of(first)
+        assert fl.render_line(row - fl.scroll_offset.y).text.startswith("*" + first)
 
 
 async def test_status_bar_shows_count_and_total_size_of_selection(
@@ -60,14 +62,3 @@ async def test_minus_unselects_by_pattern_and_star_inverts(sample: Path, target:
         assert "photo-001.jpg" not in marked(app) and len(marked(app)) == 6
         await pilot.press("asterisk")
         assert marked(app) == ["photo-001.jpg", "photo-002.jpg"]
-
-
-async def test_marked_rows_are_drawn_marked(sample: Path, target: Path) -> None:
-    app = make_app(sample, target)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        fl = main_screen(app).active.file_list
-        await pilot.press("end", "insert")
-        row = fl.listing.index_of("zeta.tar.gz")
-        line = fl.render_line(row - fl.scroll_offset.y)
-        assert line.text.startswith("*zeta.tar.gz")

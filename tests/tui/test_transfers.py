@@ -226,3 +226,21 @@ async def test_unfinished_jobs_are_offered_for_resume_at_start(
         await pilot.press("y")
         await settle(pilot)
         assert (sample / "back.txt").read_text() == "coming back"
+
+
+async def test_quit_asks_first_while_transfers_run(sample: Path, target: Path) -> None:
+    app, gated = gated_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(pilot, gated, target)
+        await copy_by_key(pilot, "notes.txt")
+        await until(gated.waiting)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        assert "still running" in str(app.screen.query_one("#dialog-message").render())
+        await pilot.press("n")
+        assert app.is_running
+        gated.gate.set()
+        await settle(pilot)
+        assert (target / "notes.txt").exists()
+        assert screen.transfers.active == []
