@@ -267,3 +267,18 @@ async def test_large_listing_paints_page_by_page(tmp_path: Path, target: Path) -
             gated.step.set()
         assert len(left.listing.rows) == 2501
         assert left.listing.rows[1].name == "f00000"
+
+
+async def test_keys_typed_right_after_tab_act_on_the_new_pane(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        # Both keys in one go, as a terminal delivers them from one read.
+        screen.action_switch_pane()
+        await screen.run_action("mkdir")
+        await pilot.pause()
+        app.screen.query_one("Input").value = "made-on-the-right"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (target / "made-on-the-right").is_dir()

@@ -197,6 +197,10 @@ class MainScreen(FileOperations):
         target = self.other
         if not target.display:  # the info panel stands in for it
             self.action_toggle_info()
+        # Switch now, not when the focus event arrives: keys a terminal delivers in the
+        # same read as Tab (Tab F7 typed quickly) must already act on the new pane.
+        self.active_id = target.id or "left"
+        self._mark_active()
         target.file_list.focus()
 
     # -- status bar ----------------------------------------------------------------
