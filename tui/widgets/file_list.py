@@ -172,6 +172,7 @@ class FileList(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._press: tuple[Offset, int] | None = None
         self._dragging: list[Entry] | None = None
+        self._cursor_lit = False
         self._now = clock()
 
     # -- data in -----------------------------------------------------------------
@@ -305,6 +306,11 @@ class FileList(ScrollView, can_focus=True):
             self.MarksChanged(self, self.listing.marked_count, self.listing.marked_size)
         )
 
+    def set_cursor_lit(self, lit: bool) -> None:
+        """Draw the cursor as focused even when the focus is elsewhere (quick search)."""
+        self._cursor_lit = lit
+        self.refresh_line(self.cursor)
+
     def set_drop_row(self, row: int | None) -> None:
         if row == self.drop_row:
             return
@@ -336,7 +342,8 @@ class FileList(ScrollView, can_focus=True):
         if index >= len(rows) or width <= 0:
             return Strip.blank(width, self.rich_style)
         entry = rows[index]
-        cursor = index == self.cursor and (self.has_focus or self._dragging is not None)
+        lit = self.has_focus or self._dragging is not None or self._cursor_lit
+        cursor = index == self.cursor and lit
         blurred_cursor = index == self.cursor and not cursor
         marked = self.listing.is_marked(entry)
         drop = index == self.drop_row

@@ -339,10 +339,8 @@ class Pane(Vertical):
         if self._show_hidden:
             parts.append("hidden shown")
         count = len(listing.entries)
-        if self._search_mode == "search":
-            parts.insert(0, "quick search: ↑↓ next, Esc ends")
-        elif self._search_mode == "filter":
-            parts.insert(0, "filter: Enter keeps, Esc clears")
+        if self._search_mode is not None:
+            parts.insert(0, self._search_mode)
         noun = "item" if count == 1 else "items"
         parts.append(f"{fmt_count(count)}…" if self.listing_busy else f"{fmt_count(count)} {noun}")
         self.query_one(PathBar).state = " · ".join(parts)
@@ -406,10 +404,15 @@ class Pane(Vertical):
     def _open_search(self, mode: str, value: str) -> None:
         box = self.query_one(SearchBox)
         self._search_mode = mode
-        box.placeholder = "quick search: type to jump" if mode == "search" else "filter: *.txt"
+        box.placeholder = (
+            "search: type to jump, ↑↓ next match, Esc ends"
+            if mode == "search"
+            else "filter: *.txt or part of a name; Enter keeps, Esc clears"
+        )
         box.value = value
         box.remove_class("-hidden")
         self.query_one(EntryLine).add_class("-hidden")
+        self.file_list.set_cursor_lit(True)  # the jumps must show while typing elsewhere
         box.focus()
         self._update_state()
 
@@ -417,6 +420,7 @@ class Pane(Vertical):
         self._search_mode = None
         self.query_one(SearchBox).add_class("-hidden")
         self.query_one(EntryLine).remove_class("-hidden")
+        self.file_list.set_cursor_lit(False)
         self.file_list.focus()
         self._update_state()
 
