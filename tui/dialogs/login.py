@@ -120,6 +120,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         #: Set when the dialog goes away: the poller's waiter returns "cancelled".
         self._halt = Event()
         self._wake = Event()
+        self._dismissed = False
 
     # -- layout ----------------------------------------------------------------------
 
@@ -199,6 +200,8 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         self._finished(outcome)
 
     def _show_flow(self, flow: DeviceFlow) -> None:
+        if self._halt.is_set():
+            return  # cancelled while the code was on its way
         self._set_state("waiting")
         self.query_one("#login-url", Label).update(flow.verification_uri)
         self.query_one("#login-code", BigText).set_text(flow.user_code)
@@ -212,6 +215,8 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
 
     def _tick(self) -> None:
         flow = self._flow
+        if not self.is_attached or not self.query("#login-countdown"):
+            return  # closing
         label = self.query_one("#login-countdown", Label)
         if flow is None or self._outcome is not None:
             label.update("")
@@ -222,6 +227,8 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
             self._wake.set()  # let the poller notice and say "expired"
 
     def _finished(self, outcome: LoginOutcome) -> None:
+        if self._dismissed:
+            return  # the user closed the dialog; its result is already given
         self._outcome = outcome
         self._tick()
         status = self.query_one("#login-status", Label)
@@ -250,8 +257,12 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         self.query_one("#retry", Button).focus()
 
     def _close(self) -> None:
+        if self._dismissed:
+            return
         outcome = self._outcome or Cancelled()
-        if not dismiss_if_active(self, LoginResult(outcome)):
+        if dismiss_if_active(self, LoginResult(outcome)):
+            self._dismissed = True
+        else:
             self.set_timer(0.5, self._close)  # another dialog covers this one; wait
 
     # -- actions ---------------------------------------------------------------------------
