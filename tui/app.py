@@ -19,7 +19,9 @@ from core.paths import Location
 from core.transfer import Journal
 from tui.actions import ActionInfo, ActionProvider, gather
 from tui.dialogs.confirm import ConfirmDialog
+from tui.dialogs.login import SignInAgain
 from tui.format import Clock, system_clock
+from tui.screens.dialog_actions import DialogActions
 from tui.screens.help import HelpScreen
 from tui.screens.log import ErrorRecord
 from tui.screens.main import MainScreen
@@ -51,13 +53,19 @@ class SkypaneApp(App[None]):
         journal: Journal | None = None,
         context: BackendContext | None = None,
         workers: int = 4,
+        welcome: bool = False,
     ) -> None:
         super().__init__()
         self.demo = demo
+        #: Open the config wizard at start when no remote is configured (the command line's way).
+        self.welcome = welcome
         self.config = config if config is not None else load_config()
         self.clock = clock
         self.keymap: dict[str, str] = self.config.keymap
         self.error_log: list[ErrorRecord] = []
+        context = context or BackendContext()
+        if context.on_auth_required is None:  # a dead sign-in asks the user instead of failing
+            context.on_auth_required = SignInAgain(self, self.config, context.secrets)
         self._main_args = {
             "left": left,
             "right": right,
@@ -76,10 +84,13 @@ class SkypaneApp(App[None]):
             self.offer_config_wizard()
 
     def offer_config_wizard(self) -> None:
-        """Hook: nothing is configured yet. The config wizard (dialogs issue) replaces this."""
+        """Nothing is configured yet: the wizard when asked for, else a hint."""
+        if self.welcome and isinstance(self.screen, MainScreen):
+            self.screen.open_first_start()
+            return
         self.notify(
             "No remote configured: the right pane shows your home folder. "
-            "Add a OneDrive with `skypane login NAME`.",
+            "Add a OneDrive with Alt+R (Remotes…) or `skypane login NAME`.",
             title="Welcome to skypane",
             timeout=10,
         )
@@ -91,6 +102,7 @@ class SkypaneApp(App[None]):
         return gather(
             [
                 ("Files", "screen", MainScreen.BINDINGS),
+                ("Links, versions, remotes", "screen", DialogActions.BINDINGS),
                 ("Pane", "pane", Pane.BINDINGS),
                 ("Cursor and selection", "list", FileList.BINDINGS),
                 ("Transfer panel", "transfers", TransferPanel.BINDINGS),

@@ -8,6 +8,6 @@ import argparse
 def run_tui(args: argparse.Namespace) -> int:
     from tui.app import SkypaneApp
 
-    app = SkypaneApp(demo=bool(getattr(args, "demo", False)))
+    app = SkypaneApp(demo=bool(getattr(args, "demo", False)), welcome=True)
     app.run()
     return app.return_code or 0
