@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,8 +75,6 @@ def make_app(
     kwargs.setdefault("journal", Journal())
     return SkypaneApp(clock=fixed_clock, left=loc(left), right=loc(right), **kwargs)
 
-
-Predicate = Callable[[], bool]
 
 
 async def settle(pilot: Any) -> None:

@@ -141,14 +141,17 @@ class Listing:
         if self._folded is None:
             self._folded = [e.name.casefold() for e in self.rows]
         needle = text.casefold()
-        n = len(self._folded)
-        order = [(start + step * i) % n for i in range(n)]
-        for i in order:
-            if self._folded[i].startswith(needle):
-                return i
-        for i in order:
-            if needle in self._folded[i]:
-                return i
+        folded = self._folded
+        n = len(folded)
+        start %= n
+        if step > 0:
+            order = (*range(start, n), *range(0, start))
+        else:
+            order = (*range(start, -1, -1), *range(n - 1, start, -1))
+        for test in (str.startswith, str.__contains__):
+            for i in order:
+                if test(folded[i], needle):
+                    return i
         return None
 
     # -- marks -------------------------------------------------------------------
