@@ -76,7 +76,6 @@ def make_app(
     return SkypaneApp(clock=fixed_clock, left=loc(left), right=loc(right), **kwargs)
 
 
-
 async def settle(pilot: Any) -> None:
     """Wait until listings, file operations and transfers have finished and painted."""
     app = pilot.app

@@ -148,10 +148,12 @@ class Listing:
             order = (*range(start, n), *range(0, start))
         else:
             order = (*range(start, -1, -1), *range(n - 1, start, -1))
-        for test in (str.startswith, str.__contains__):
-            for i in order:
-                if test(folded[i], needle):
-                    return i
+        for i in order:
+            if folded[i].startswith(needle):
+                return i
+        for i in order:
+            if needle in folded[i]:
+                return i
         return None
 
     # -- marks -------------------------------------------------------------------
