@@ -144,6 +144,7 @@ class Listing:
         folded = self._folded
         n = len(folded)
         start %= n
+        order: tuple[int, ...]
         if step > 0:
             order = (*range(start, n), *range(0, start))
         else:
