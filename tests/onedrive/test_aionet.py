@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -107,3 +108,47 @@ async def test_refused_connection_is_a_connect_error() -> None:
             await http.get(f"http://127.0.0.1:{port}/")
     finally:
         await http.aclose()
+
+
+class _SpyTransport:
+    """Forwards to a transport and tells when reading is paused."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.paused = asyncio.Event()
+        self.resumed = 0
+
+    def pause_reading(self) -> None:
+        self.inner.pause_reading()
+        self.paused.set()
+
+    def resume_reading(self) -> None:
+        self.resumed += 1
+        self.inner.resume_reading()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def test_a_slow_reader_keeps_memory_bounded(
+    emulator: Emulator,  # noqa: F811
+    emulator_server: RunningServer,  # noqa: F811
+    client: httpx.AsyncClient,
+) -> None:
+    data = os.urandom(24 * 1024 * 1024)
+    emulator.put_file("slow.bin", data)
+    meta = await client.get(
+        f"{emulator_server.graph_url}/me/drive/root:/slow.bin", headers=emulator.auth_headers()
+    )
+    async with client.stream("GET", meta.json()["@microsoft.graph.downloadUrl"]) as response:
+        protocol = response.extensions["network_stream"]._protocol
+        spy = _SpyTransport(protocol.transport)
+        protocol.transport = spy
+        pieces = []
+        body = response.aiter_raw()
+        pieces.append(await anext(body))
+        await asyncio.wait_for(spy.paused.wait(), 10)  # the server keeps sending; we don't read
+        assert protocol.buffered <= aionet.HIGH_WATER + aionet.READ_SIZE
+        pieces += [p async for p in body]
+    assert b"".join(pieces) == data
+    assert spy.resumed >= 1

@@ -24,22 +24,36 @@ import httpx
 #: Most bytes one read hands to httpcore. httpcore asks for 64 KiB; h11 accepts any amount,
 #: and every read is a trip through httpcore, h11 and httpx, so fewer, larger reads are cheaper.
 READ_SIZE = 256 * 1024
+#: Buffered bytes at which the transport stops reading the socket (memory stays bounded
+#: however slowly the body is consumed), and below which it reads again.
+HIGH_WATER = 4 * READ_SIZE
+LOW_WATER = READ_SIZE
 
 
 class _Buffered(asyncio.Protocol):
     """Keeps what arrives until the stream reads it; follows the transport's flow control."""
 
     def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
         self.chunks: deque[bytes] = deque()
         self.offset = 0  # bytes of chunks[0] already handed out
+        self.buffered = 0  # bytes in chunks not yet handed out
+        self.reading_paused = False
         self.eof = False
         self.error: BaseException | None = None
         self.readable: asyncio.Future[None] | None = None
         self.writable: asyncio.Future[None] | None = None
         self.paused = False
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
+        self.buffered += len(data)
+        if self.buffered > HIGH_WATER and not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()  # type: ignore[attr-defined]
         _wake(self.readable)
 
     def eof_received(self) -> bool:
@@ -61,7 +75,17 @@ class _Buffered(asyncio.Protocol):
         _wake(self.writable)
 
     def take(self, limit: int) -> bytes:
-        """Up to ``limit`` buffered bytes (whole pieces joined, so no byte is copied twice)."""
+        """Up to ``limit`` buffered bytes; reading resumes once the buffer has drained."""
+        data = self._take(limit)
+        self.buffered -= len(data)
+        if self.reading_paused and self.buffered <= LOW_WATER and self.transport is not None:
+            self.reading_paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()  # type: ignore[attr-defined]
+        return data
+
+    def _take(self, limit: int) -> bytes:
+        """Whole pieces are handed out as they are, or joined (each byte copied once)."""
         first = self.chunks[0]
         start = self.offset
         if len(first) - start > limit:
@@ -157,6 +181,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:  # pragma: no cover - only for a closed transport
             raise httpcore.ConnectError("the connection closed before TLS started")
+        self._protocol.transport = transport  # flow control now goes through TLS
         return AsyncioStream(transport, self._protocol)
 
     def get_extra_info(self, info: str) -> Any:
