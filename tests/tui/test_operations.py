@@ -209,3 +209,17 @@ async def test_errors_notify_and_keep_details_for_the_log_screen(
         assert "cannot list" in text and "NotFound" in text
         await pilot.press("escape")
         assert app.screen is main_screen(app)
+
+
+async def test_f6_with_a_bare_name_renames_in_place(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await goto(pilot, "notes.txt")
+        await pilot.press("f6")
+        await pilot.pause()
+        app.screen.query_one("Input").value = "notes-2025.txt"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (sample / "notes-2025.txt").exists() and not (sample / "notes.txt").exists()
+        assert not (target / "notes-2025.txt").exists()

@@ -174,7 +174,11 @@ class FileOperations(Screen[None]):
 
     # -- transfers ---------------------------------------------------------------------
 
-    def _destination(self, text: str) -> Location | None:
+    def _destination(self, text: str, here: Location | None = None) -> Location | None:
+        """Where the user's text points; a bare name (no ``/``, no ``remote:``) lies in
+        ``here``, the source pane's folder, so F6 + a new name renames, as in mc."""
+        if here is not None and "/" not in text and ":" not in text and not text.startswith("~"):
+            return Location(here.remote, join(here.path, text))
         try:
             loc = parse_location(text, list(self.config.remotes))
         except SkypaneError as exc:
@@ -194,7 +198,7 @@ class FileOperations(Screen[None]):
 
         def answered(text: str | None) -> None:
             if text:
-                dest = self._destination(text)
+                dest = self._destination(text, pane.location)
                 if dest is not None:
                     self.transfer(verb, pane, entries, dest)
 
