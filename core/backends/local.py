@@ -179,22 +179,30 @@ class LocalBackend:
     # -- reading ---------------------------------------------------------------
 
     async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
-        def _open() -> Any:
+        def _open() -> tuple[Any, bytes, bool]:
             st = os.stat(path)
             if stat_mod.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
             f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in finally below
-            if offset:
-                f.seek(offset)
-            return f
+            try:
+                if offset:
+                    f.seek(offset)
+                first = f.read(CHUNK)
+                # A regular file read to its current end needs no second trip to a thread
+                # to learn that (a small file is then one thread hop in all).
+                at_end = stat_mod.S_ISREG(st.st_mode) and f.tell() >= os.fstat(f.fileno()).st_size
+            except BaseException:
+                f.close()
+                raise
+            return f, first, at_end
 
-        f = await asyncio.to_thread(_run, _open, path)
+        f, chunk, at_end = await asyncio.to_thread(_run, _open, path)
         try:
-            while True:
-                chunk = await asyncio.to_thread(_run, lambda: f.read(CHUNK), path)
-                if not chunk:
-                    return
+            while chunk:
                 yield chunk
+                if at_end:
+                    return
+                chunk = await asyncio.to_thread(_run, lambda: f.read(CHUNK), path)
         finally:
             f.close()
 
@@ -213,25 +221,71 @@ class LocalBackend:
         checkpoint) continues from the part file's length; the QuickXorHash of what is
         already there is recomputed so the returned entry carries the hash of the whole file.
         """
-        part, offset = await asyncio.to_thread(self._prepare_part, path, request)
+        part, offset, fd = await asyncio.to_thread(self._open_part, path, request)
         if progress is not None:
             progress.checkpoint({"part": part})
             if offset:
                 progress.advance(offset)
         hasher = QuickXorHasher()
-        if offset:
-            await asyncio.to_thread(_hash_prefix, part, offset, hasher)
-        fd = await asyncio.to_thread(_run, lambda: os.open(part, os.O_WRONLY), part)
         written = offset
         try:
-            os.lseek(fd, offset, os.SEEK_SET)
-            async for chunk in source(offset):
-                await asyncio.to_thread(_write_all, fd, chunk, part)
-                hasher.update(chunk)
-                written += len(chunk)
-                if progress is not None:
-                    progress.advance(len(chunk))
-            await asyncio.to_thread(_run, lambda: os.fsync(fd), part)
+            if offset:
+                await asyncio.to_thread(_hash_prefix, part, offset, hasher)
+            # The chunk that completes the announced size is written by the same thread
+            # trip that syncs and renames (a small file costs two trips in all); every
+            # earlier one goes to disk before the next is awaited, so a stalled or killed
+            # transfer keeps all it received.
+            held = b""
+            try:
+                async for chunk in source(offset):
+                    if held:
+                        await asyncio.to_thread(_write_all, fd, held, part)
+                        if progress is not None:
+                            progress.advance(len(held))
+                        held = b""
+                    hasher.update(chunk)
+                    written += len(chunk)
+                    if written == request.size:
+                        held = chunk
+                    elif chunk:
+                        await asyncio.to_thread(_write_all, fd, chunk, part)
+                        if progress is not None:
+                            progress.advance(len(chunk))
+            except errors.QuotaExceeded:
+                raise
+            except Exception:
+                if held:  # the source failed after its last chunk: keep it, for a resume
+                    await asyncio.to_thread(_write_all, fd, held, part)
+                raise
+            if written != request.size:
+                raise errors.IntegrityError(
+                    f"expected {request.size} bytes, source gave {written}", path=path
+                )
+            expected = request.expected_hashes.get(QUICKXOR)
+            if expected is not None and expected != hasher.value():
+                with contextlib.suppress(OSError):
+                    os.unlink(part)
+                raise errors.IntegrityError(
+                    "QuickXorHash of the written file differs from the source's",
+                    path=path,
+                    detail=f"source {expected}, written {hasher.value()}",
+                )
+
+            def _finish() -> Entry:
+                if held:
+                    _write_all(fd, held, part)
+                os.fsync(fd)
+                if request.modified_ns is not None:
+                    os.utime(part, ns=(request.modified_ns, request.modified_ns))
+                elif request.modified is not None:
+                    ns = int(request.modified.timestamp() * 1_000_000) * 1000
+                    os.utime(part, ns=(ns, ns))
+                os.replace(part, path)
+                return _lstat_entry(path)
+
+            entry = await asyncio.to_thread(_run, _finish, path)
+            if progress is not None and held:
+                progress.advance(len(held))
         except errors.QuotaExceeded:
             os.close(fd)
             fd = -1
@@ -241,31 +295,14 @@ class LocalBackend:
         finally:
             if fd >= 0:
                 os.close(fd)
-        if written != request.size:
-            raise errors.IntegrityError(
-                f"expected {request.size} bytes, source gave {written}", path=path
-            )
-        expected = request.expected_hashes.get(QUICKXOR)
-        if expected is not None and expected != hasher.value():
-            with contextlib.suppress(OSError):
-                os.unlink(part)
-            raise errors.IntegrityError(
-                "QuickXorHash of the written file differs from the source's",
-                path=path,
-                detail=f"source {expected}, written {hasher.value()}",
-            )
-
-        def _finish() -> Entry:
-            if request.modified_ns is not None:
-                os.utime(part, ns=(request.modified_ns, request.modified_ns))
-            elif request.modified is not None:
-                ns = int(request.modified.timestamp() * 1_000_000) * 1000
-                os.utime(part, ns=(ns, ns))
-            os.replace(part, path)
-            return _lstat_entry(path)
-
-        entry = await asyncio.to_thread(_run, _finish, path)
         return _with_hash(entry, hasher.value())
+
+    def _open_part(self, path: str, request: WriteRequest) -> tuple[str, int, int]:
+        """The part file to fill (a resumed one, or a new one), its length, and an fd at it."""
+        part, offset = self._prepare_part(path, request)
+        fd = _run(lambda: os.open(part, os.O_WRONLY), part)
+        os.lseek(fd, offset, os.SEEK_SET)
+        return part, offset, fd
 
     def _prepare_part(self, path: str, request: WriteRequest) -> tuple[str, int]:
         resume = request.resume or {}
