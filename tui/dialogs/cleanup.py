@@ -160,7 +160,6 @@ class VersionCleanupDialog(ModalScreen[VersionsOutcome]):
                 yield Button("Close", id="close")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("File", "Versions", "Delete", "Reclaim")
         self._scan()
 
     def _set_stage(self, stage: str) -> None:
@@ -230,12 +229,14 @@ class VersionCleanupDialog(ModalScreen[VersionsOutcome]):
         except SkypaneError as exc:
             self.plan = None
             summary.update(str(exc))
-            table.clear()
+            table.clear(columns=True)  # widths follow the new rows
+            table.add_columns("File", "Versions", "Delete", "Reclaim")
             self.query_one("#run", Button).disabled = True
             return
         self.plan = plan
         summary.update(f"Dry run — {plan.policy.describe()}: {plan_summary(plan)}")
-        table.clear()
+        table.clear(columns=True)  # widths follow the new rows
+        table.add_columns("File", "Versions", "Delete", "Reclaim")
         prefix = self.folder.rstrip("/") + "/"
         for item in plan.files[:MAX_ROWS]:
             shown = (

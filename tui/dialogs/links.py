@@ -177,8 +177,7 @@ class LinkDialog(ModalScreen[Link | None]):
             yield Label("Loading…", id="link-status", classes="sky-muted")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Type", "Who", "Expires", "Password", "Address")
+        self.query_one(DataTable).add_columns("Type", "Who", "Expires", "Password", "Address")
         self._show_recipients()
         self.query_one("#link-type", RadioSet).focus()
         self._load_links()
@@ -227,7 +226,8 @@ class LinkDialog(ModalScreen[Link | None]):
             return
         self.links = links
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=True)  # widths follow the new rows
+        table.add_columns("Type", "Who", "Expires", "Password", "Address")
         for link in links:
             table.add_row(*link_row(link), key=link.id)
         status.update("" if links else "No links yet.")

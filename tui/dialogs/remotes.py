@@ -95,13 +95,13 @@ class RemotesDialog(ModalScreen[RemoteChanges]):
                 yield Button("Close", id="close")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Name", "Type", "Account", "Drive")
         self._fill()
         self.query_one(DataTable).focus()
 
     def _fill(self, select: str | None = None) -> None:
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=True)  # widths follow the new rows
+        table.add_columns("Name", "Type", "Account", "Drive")
         remotes = self.config.remotes
         self.names = list(remotes)
         for remote in remotes.values():

@@ -155,7 +155,8 @@ class VersionsDialog(ModalScreen[VersionsOutcome]):
             return
         self.versions = versions
         table = self.query_one(DataTable)
-        table.clear()
+        table.clear(columns=True)  # widths follow the new rows
+        table.add_columns("Version", "Modified", "Size", "Modified by", "")
         for v in versions:
             table.add_row(
                 v.id,

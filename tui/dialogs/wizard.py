@@ -10,6 +10,7 @@ configured yet.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -156,8 +157,10 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
 
     def on_mount(self) -> None:
         self._go("remote")
-        if self.existing is None:
-            self.query_one("#name", Input).focus()
+        # Importing a backend can take a moment: do it now, not when the user presses Next.
+        self.run_worker(
+            partial(declared_options, self.kind), thread=True, group="preload", exit_on_error=False
+        )
 
     @property
     def steps(self) -> list[str]:
@@ -179,6 +182,25 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         self.query_one("#back", Button).disabled = step == "remote"
         self.query_one("#next", Button).label = "Save" if step == "review" else "Next"
         self._error("")
+        self.call_after_refresh(self._focus_step, step)
+
+    def _focus_step(self, step: str) -> None:
+        """Put the cursor where the step begins, so typing goes straight into it."""
+        if step == "settings":
+            forms = self.query(OptionForm)
+            if forms:  # a form mounted just now focuses itself once composed
+                forms.first().focus_first()
+            return
+        if step == "account" and signs_in(self.kind):
+            if not self._account().focus_action():
+                self.query_one("#next", Button).focus()
+            return
+        panel = self.query_one(f"#step-{step}")
+        fields = [w for w in panel.query("Input, Select, Button") if w.focusable]
+        if step == "review" or not fields:
+            self.query_one("#next", Button).focus()
+        else:
+            fields[0].focus()
 
     def _error(self, text: str) -> None:
         self.query_one("#wizard-error", Label).update(text)
@@ -200,7 +222,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
             options = tuple(o for o in options if o.name not in FILLED_HERE)
             checks = _onedrive_checks()
         values = dict(self.existing.options) if self.existing else {}
-        holder.mount(OptionForm(options, values, checks=checks, id="options"))
+        holder.mount(OptionForm(options, values, checks=checks, autofocus=True, id="options"))
         guide = self.query_one("#guide", Collapsible)
         guide.display = signs_in(self.kind)
         if signs_in(self.kind):
@@ -334,7 +356,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         for key, value in options.items():
             if key not in ("account", "drive_id", "drive_type"):
                 lines.append(f"  {key} = {value}")
-        lines.append(f"\nSaved to {self.config.path}")
+        lines.append(f"\nSave writes {self.config.path}")
         warning = getattr(self.store, "warning", None)
         if signs_in(self.kind) and warning:
             lines.append(f"Note: {warning}")

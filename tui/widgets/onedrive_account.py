@@ -102,6 +102,19 @@ class OneDriveAccount(Vertical):
 
     def on_mount(self) -> None:
         self._refresh()
+        self.call_after_refresh(self.focus_action)
+
+    def focus_action(self) -> bool:
+        """Focus what is left to do here (sign in, then the drive); False when done."""
+        if not self.query("#sign-in"):
+            return False
+        if not self.account:
+            self.query_one("#sign-in", Button).focus()
+        elif self.drive is None:
+            self.query_one("#choose-drive", Button).focus()
+        else:
+            return False
+        return True
 
     @property
     def complete(self) -> bool:

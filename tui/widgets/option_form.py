@@ -47,9 +47,11 @@ class OptionForm(Vertical):
         values: Mapping[str, Any] | None = None,
         *,
         checks: Mapping[str, Check] | None = None,
+        autofocus: bool = False,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
+        self.autofocus = autofocus
         self.options = tuple(options)
         self.initial = dict(values or {})
         self.checks = dict(checks or {})
@@ -87,6 +89,17 @@ class OptionForm(Vertical):
                     yield self._field(option)
                     if option.kind != "bool":
                         yield Label(option.help, classes="option-help")
+
+    def on_mount(self) -> None:
+        if self.autofocus:
+            self.call_after_refresh(self.focus_first)
+
+    def focus_first(self) -> None:
+        """Focus the first field that can take input."""
+        for widget in self.query("Input, Select, Checkbox"):
+            if widget.focusable:
+                widget.focus()
+                return
 
     def show_advanced(self, show: bool) -> None:
         self.set_class(show, "-show-advanced")

@@ -26,6 +26,12 @@ from tui.dialogs.wizard import ConfigWizard
 Scene = tuple[Callable[[], Any], Callable[[Any], Awaitable[None]]]
 
 
+async def choose_mode(pilot: Any, mode: str) -> None:
+    """Switch the drive picker's mode as a click on its radio button does."""
+    pilot.app.screen.query_one(f"#mode-{mode}").value = True
+    await pilot.pause()
+
+
 def _login() -> Scene:
     auth = FixedCodeAuth()
 
@@ -106,8 +112,10 @@ def _wizard() -> Scene:
         wizard.query_one("#name").value = "onedrive"
         await pilot.press("ctrl+n")
         await until(pilot, lambda: wizard.step == "settings")
+        await until(
+            pilot, lambda: pilot.app.focused is not None and pilot.app.focused.id == "opt-client_id"
+        )
         wizard.query_one("#opt-client_id").value = CLIENT_ID
-        wizard.query_one("#opt-client_id").focus()
 
     return make, ready
 
@@ -119,7 +127,7 @@ def _drive_picker() -> Scene:
     async def ready(pilot: Any) -> None:
         picker = pilot.app.screen
         await until(pilot, lambda: bool(picker.items))
-        await pilot.click("#mode-search", offset=(3, 0))
+        await choose_mode(pilot, "search")
         picker.query_one("#picker-query").value = "market"
         await pilot.press("enter")
         await until(pilot, lambda: len(picker.items) == 2 and picker.mode == "search")

@@ -25,6 +25,12 @@ from tui.dialogs.wizard import ConfigWizard
 from tui.widgets.option_form import OptionForm
 
 
+async def choose_mode(pilot: Any, mode: str) -> None:
+    """Switch the drive picker's mode as a click on its radio button does."""
+    pilot.app.screen.query_one(f"#mode-{mode}").value = True
+    await pilot.pause()
+
+
 def wizard(app: Harness) -> ConfigWizard:
     assert isinstance(app.dialog, ConfigWizard)
     return app.dialog
@@ -216,7 +222,7 @@ async def test_picker_finds_a_site_by_search_then_its_library(finder: DriveFinde
         picker = app.dialog
         assert isinstance(picker, DrivePickerDialog)
         await until(pilot, lambda: bool(picker.items))
-        await pilot.click("#mode-search", offset=(3, 0))
+        await choose_mode(pilot, "search")
         picker.query_one("#picker-query", Input).value = "marketing"
         await pilot.press("enter")
         await until(pilot, lambda: bool(picker.items) and picker.mode == "search")
@@ -239,11 +245,11 @@ async def test_picker_takes_a_site_url_or_a_drive_id(
         picker = app.dialog
         assert isinstance(picker, DrivePickerDialog)
         await until(pilot, lambda: bool(picker.items))
-        await pilot.click("#mode-url", offset=(3, 0))
+        await choose_mode(pilot, "url")
         picker.query_one("#picker-query", Input).value = "https://nowhere.example/sites/none"
         await pilot.press("enter")
         await until(pilot, lambda: "✗" in str(picker.query_one("#picker-status").render()))
-        await pilot.click("#mode-id", offset=(3, 0))
+        await choose_mode(pilot, "id")
         picker.query_one("#picker-query", Input).value = drive.emulator.drive_id
         await pilot.press("enter")
         await until(pilot, lambda: len(picker.items) == 1)
