@@ -248,31 +248,32 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
 
 def install(client: httpx.AsyncClient, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> bool:
-    """Serve ``client``'s direct (non-proxied) requests through ``AsyncioBackend``.
+    """Serve ``client``'s direct (non-proxied) requests through ``h1pool.LeanPool`` on
+    ``AsyncioBackend`` connections.
 
-    httpx has no parameter for httpcore's network backend, so the default transport's
-    connection pool is replaced by an equal one built on it. Returns False (and leaves the
-    client as it was) if this httpx keeps its pool elsewhere.
+    httpx has no parameter for its transport's connection pool, so the default transport's
+    httpcore pool is replaced. Returns False (and leaves the client as it was) if this httpx
+    keeps its pool elsewhere.
     """
+    from core.backends.onedrive.h1pool import LeanPool
+
     transport = getattr(client, "_transport", None)
     if not isinstance(transport, httpx.AsyncHTTPTransport):
         return False
     old = getattr(transport, "_pool", None)
     if type(old) is not httpcore.AsyncConnectionPool:
         return False
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context,
+    transport._pool = LeanPool(  # type: ignore[assignment]
+        ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        http1=True,
-        http2=False,
-        network_backend=AsyncioBackend(),
     )
     return True
 
 
 def uses_asyncio_backend(client: httpx.AsyncClient) -> bool:
     """Whether ``install`` took effect on ``client``."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    return isinstance(getattr(pool, "_network_backend", None), AsyncioBackend)
+    from core.backends.onedrive.h1pool import LeanPool
+
+    return isinstance(getattr(getattr(client, "_transport", None), "_pool", None), LeanPool)
