@@ -138,12 +138,14 @@ class ConnectProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            for task in asyncio.all_tasks(self._loop):
+        async def stop() -> None:
+            tunnels = [t for t in asyncio.all_tasks(self._loop) if t is not asyncio.current_task()]
+            for task in tunnels:
                 task.cancel()
+            await asyncio.gather(*tunnels, return_exceptions=True)  # no "destroyed" warnings
             self._loop.call_soon(self._loop.stop)
 
-        self._loop.call_soon_threadsafe(stop)
+        asyncio.run_coroutine_threadsafe(stop(), self._loop)
         self._thread.join(5)
 
     def _run(self) -> None:
@@ -170,7 +172,7 @@ class ConnectProxy:
             with contextlib.suppress(Exception):
                 w.close()
 
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
 
 
 # -- measuring ------------------------------------------------------------------------

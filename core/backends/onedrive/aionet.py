@@ -6,8 +6,9 @@ GiB downloaded. asyncio's own SSL transport decrypts everything the socket holds
 256 KiB per wake-up) at once; here a read takes what is buffered, without a timer unless it
 has to wait, which brings a download to about 3 CPU seconds per GiB on the same machine.
 
-``install(client)`` puts this backend under an ``httpx.AsyncClient``'s default transport,
-keeping httpx's proxy handling (mounts) as they are.
+``install(client)`` puts ``h1pool.LeanPool`` (HTTP/1.1 on these connections) under an
+``httpx.AsyncClient``'s default transport, keeping httpx's proxy handling (mounts) as they
+are: proxied requests still go through httpcore.
 """
 
 from __future__ import annotations
