@@ -131,6 +131,7 @@ class ConnectProxy:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._writers: set[asyncio.StreamWriter] = set()
 
     def __enter__(self) -> ConnectProxy:
         self._thread.start()
@@ -139,10 +140,12 @@ class ConnectProxy:
 
     def __exit__(self, *exc: object) -> None:
         async def stop() -> None:
+            # Close the tunnels' sockets and let their tasks end by themselves (cancelling a
+            # start_server handler makes asyncio 3.11 log a traceback).
+            for w in list(self._writers):
+                w.close()
             tunnels = [t for t in asyncio.all_tasks(self._loop) if t is not asyncio.current_task()]
-            for task in tunnels:
-                task.cancel()
-            await asyncio.gather(*tunnels, return_exceptions=True)  # no "destroyed" warnings
+            await asyncio.wait(tunnels, timeout=2) if tunnels else None
             self._loop.call_soon(self._loop.stop)
 
         asyncio.run_coroutine_threadsafe(stop(), self._loop)
@@ -161,6 +164,7 @@ class ConnectProxy:
             writer.close()
             return
         up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {writer, up_w}
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await writer.drain()
 
@@ -173,6 +177,7 @@ class ConnectProxy:
                 w.close()
 
         await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
+        self._writers -= {writer, up_w}
 
 
 # -- measuring ------------------------------------------------------------------------
