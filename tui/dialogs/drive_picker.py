@@ -166,7 +166,7 @@ class DrivePickerDialog(ModalScreen[DriveInfo | None]):
             self._show([], "")
             self._status(f"✗ {exc}", "sky-error")
             return
-        found = f"{len(items)} found" if items else "Nothing found."
+        found = f"{len(items)} found." if items else "Nothing found."
         hint = " Enter on a site lists its libraries." if self.mode == "search" and items else ""
         self._show(items, found + hint)
         self.query_one(OptionList).focus()

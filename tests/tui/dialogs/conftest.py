@@ -52,12 +52,17 @@ def business_server(msal_clients: list[Any]) -> Iterator[RunningServer]:
     yield from _serve(msal_clients, "business")
 
 
-@pytest.fixture(params=["personal", "business"])
+@pytest.fixture
 def drive(request: pytest.FixtureRequest, msal_clients: list[Any]) -> Iterator[RunningServer]:
-    """A remote named "work" signed in by `skypane login`, holding files with versions."""
+    """A remote named "work" signed in by `skypane login`, holding files with versions.
+
+    OneDrive Personal unless a test asks for flavours with
+    ``@pytest.mark.parametrize("drive", [...], indirect=True)`` (see ``harness.both``).
+    """
     from tests.tui.dialogs.harness import sign_in_with_cli
 
-    for server in _serve(msal_clients, request.param, auto_approve_after=0):
+    flavour = getattr(request, "param", "personal")
+    for server in _serve(msal_clients, flavour, auto_approve_after=0):
         seed_versions(server)
         sign_in_with_cli(server, "work")
         server.emulator.config.auto_approve_after = None  # later codes wait for a person

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from textual.app import App
 from textual.screen import Screen
 
@@ -17,6 +18,9 @@ from core.emulator import RunningServer
 CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
 NOW = datetime(2025, 6, 15, 12, 0, 0, tzinfo=UTC)
 SIZE = (120, 36)
+#: For tests whose behaviour differs by flavour: run them on Personal and on Business.
+both = pytest.mark.parametrize("drive", ["personal", "business"], indirect=True)
+business = pytest.mark.parametrize("drive", ["business"], indirect=True)
 
 
 def fixed_clock() -> datetime:

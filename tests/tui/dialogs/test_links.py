@@ -12,7 +12,7 @@ from core.config import load_config
 from core.emulator import RunningServer
 from core.model import LinkRequest, LinkScope, LinkType
 from core.remotes import open_backend
-from tests.tui.dialogs.harness import SIZE, Harness, until
+from tests.tui.dialogs.harness import SIZE, Harness, both, until
 from tui.dialogs.links import LinkDialog
 
 PATH = "/Docs/report.docx"
@@ -41,6 +41,7 @@ async def loaded(pilot: Any, app: Harness) -> LinkDialog:
     return dialog
 
 
+@both
 async def test_options_the_drive_refuses_are_disabled_with_the_reason(
     drive: RunningServer, backend: Any
 ) -> None:
@@ -62,6 +63,7 @@ async def test_options_the_drive_refuses_are_disabled_with_the_reason(
     assert app.results == [None]
 
 
+@both
 async def test_create_shows_the_url_copies_it_and_lists_it(
     drive: RunningServer, backend: Any
 ) -> None:
@@ -118,8 +120,7 @@ async def test_a_bad_expiry_is_refused_before_any_request(
 
 
 async def test_password_link_on_personal(drive: RunningServer, backend: Any) -> None:
-    if flavour(drive) != "personal":
-        pytest.skip("only OneDrive Personal takes link passwords")
+    assert flavour(drive) == "personal"  # only Personal takes link passwords
     app = Harness(lambda: LinkDialog(backend, PATH))
     async with app.run_test(size=SIZE) as pilot:
         dialog = await loaded(pilot, app)
@@ -130,6 +131,7 @@ async def test_password_link_on_personal(drive: RunningServer, backend: Any) -> 
         await pilot.press("escape")
 
 
+@both
 async def test_existing_links_are_listed_copied_and_revoked(
     drive: RunningServer, backend: Any
 ) -> None:

@@ -15,7 +15,7 @@ from core.config import load_config
 from core.emulator import RunningServer
 from core.model import Entry
 from core.remotes import open_backend
-from tests.tui.dialogs.harness import SIZE, VERSIONED, Harness, fixed_clock, until
+from tests.tui.dialogs.harness import SIZE, VERSIONED, Harness, both, fixed_clock, until
 from tui.dialogs.cleanup import VersionCleanupDialog
 from tui.dialogs.versions import Destination, VersionsDialog, VersionsOutcome, versions_dialog
 
@@ -45,6 +45,7 @@ async def listed(pilot: Any, app: Harness) -> VersionsDialog:
     return dialog
 
 
+@both
 async def test_a_file_lists_its_versions_newest_first(drive: RunningServer, backend: Any) -> None:
     app = Harness(lambda: VersionsDialog(backend, REPORT))
     async with app.run_test(size=SIZE) as pilot:
@@ -99,6 +100,7 @@ async def test_restore_makes_an_old_version_current(drive: RunningServer, backen
     assert drive.emulator.read(REPORT) == VERSIONED[REPORT][0]
 
 
+@both
 async def test_delete_a_version_or_hear_why_not(drive: RunningServer, backend: Any) -> None:
     app = Harness(lambda: VersionsDialog(backend, REPORT))
     async with app.run_test(size=SIZE) as pilot:
@@ -160,6 +162,7 @@ async def test_scan_then_dry_run_for_each_policy(drive: RunningServer, backend: 
     assert app.results == [VersionsOutcome(changed=False)]
 
 
+@both
 async def test_run_deletes_and_sums_up_or_personal_refuses(
     drive: RunningServer, backend: Any
 ) -> None:

@@ -18,7 +18,7 @@ from core.config import RemoteConfig, load_config
 from core.emulator import RunningServer
 from core.remotes import open_backend
 from core.secrets import SecretStore
-from tests.tui.dialogs.harness import CLIENT_ID, SIZE, Harness, emulator_options, until
+from tests.tui.dialogs.harness import CLIENT_ID, SIZE, Harness, business, emulator_options, until
 from tui.dialogs.drive_picker import DrivePickerDialog
 from tui.dialogs.login import DeviceLoginDialog
 from tui.dialogs.wizard import ConfigWizard
@@ -205,8 +205,6 @@ async def test_edit_keeps_the_sign_in_until_sign_in_settings_change(drive: Runni
 
 @pytest.fixture
 async def finder(drive: RunningServer) -> AsyncIterator[DriveFinder]:
-    if drive.emulator.config.flavour != "business":
-        pytest.skip("SharePoint sites exist on Business")
     options = load_config().remote("work").options
     auth = remote_auth("work", options)
     async with DriveFinder(
@@ -216,6 +214,7 @@ async def finder(drive: RunningServer) -> AsyncIterator[DriveFinder]:
     auth.close()
 
 
+@business
 async def test_picker_finds_a_site_by_search_then_its_library(finder: DriveFinder) -> None:
     app = Harness(lambda: DrivePickerDialog(finder))
     async with app.run_test(size=SIZE) as pilot:
@@ -237,6 +236,7 @@ async def test_picker_finds_a_site_by_search_then_its_library(finder: DriveFinde
     assert chosen.drive_type == "documentLibrary" and "marketing" in (chosen.web_url or "")
 
 
+@business
 async def test_picker_takes_a_site_url_or_a_drive_id(
     finder: DriveFinder, drive: RunningServer
 ) -> None:
