@@ -184,8 +184,13 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
     async def _sign_in(self) -> None:
         try:
             flow = await asyncio.to_thread(self._auth.start_device_flow, self._wait)
-        except SkypaneError as exc:
-            self._finished(Failed(str(exc)))
+        except Exception as exc:
+            if self._halt.is_set():
+                return  # the dialog went away and its HTTP client may be closed under us
+            message = (
+                str(exc) if isinstance(exc, SkypaneError) else f"Could not ask for a code: {exc}"
+            )
+            self._finished(Failed(message))
             return
         if self._halt.is_set():
             flow.cancel()
@@ -197,6 +202,12 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         except asyncio.CancelledError:
             flow.cancel()
             raise
+        except Exception as exc:
+            if self._halt.is_set():
+                return
+            message = str(exc) if isinstance(exc, SkypaneError) else f"Sign-in failed: {exc}"
+            self._finished(Failed(message))
+            return
         self._finished(outcome)
 
     def _show_flow(self, flow: DeviceFlow) -> None:

@@ -246,3 +246,53 @@ async def test_giving_up_on_the_new_sign_in_fails_the_request(drive: RunningServ
 
 async def _names(backend: Any) -> list[str]:
     return [e.name async for page in backend.list("/") for e in page]
+
+
+class _ClosedUnderUs:
+    """An auth whose code request is still in flight when the dialog closes, and then fails
+    the way httpx does once the dialog's owner has closed the client."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.asked = threading.Event()
+        self.release = threading.Event()
+
+    def start_device_flow(self, waiter: Any = None) -> Any:
+        self.asked.set()
+        self.release.wait(10)
+        raise RuntimeError("Cannot send a request, as the client has been closed.")
+
+
+async def test_closing_while_the_code_is_on_its_way_is_quiet() -> None:
+    import time
+
+    auth = _ClosedUnderUs()
+    app = Harness()
+    results: list[Any] = []
+
+    def closed(result: Any) -> None:
+        # as SignInAgain does: the owner closes the HTTP client as soon as the dialog
+        # answers, while the dialog's worker is still waiting for its code
+        results.append(result)
+        auth.release.set()
+        time.sleep(0.2)
+
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(DeviceLoginDialog(auth, remote="work"), closed)  # type: ignore[arg-type]
+        await until(pilot, auth.asked.is_set)
+        await pilot.press("escape")
+        await until(pilot, lambda: bool(results))
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert isinstance(results[0].outcome, Cancelled)
+    # leaving run_test without WorkerFailed is the point: the late error is dropped
+
+
+async def test_an_unexpected_error_asking_for_a_code_is_shown_not_raised() -> None:
+    auth = _ClosedUnderUs()
+    auth.release.set()
+    app = Harness(lambda: DeviceLoginDialog(auth, remote="work"))  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: dialog_of(app).has_class("-failed"))
+        assert "client has been closed" in status(app)
