@@ -64,8 +64,12 @@ class SkypaneApp(App[None]):
         self.keymap: dict[str, str] = self.config.keymap
         self.error_log: list[ErrorRecord] = []
         context = context or BackendContext()
+        #: What the sign-in dialog says for a remote that has its own story (the demo's).
+        self.sign_in_notes: dict[str, str] = {}
         if context.on_auth_required is None:  # a dead sign-in asks the user instead of failing
-            context.on_auth_required = SignInAgain(self, self.config, context.secrets)
+            sign_in = SignInAgain(self, self.config, context.secrets)
+            sign_in.notes = self.sign_in_notes
+            context.on_auth_required = sign_in
         self._main_args = {
             "left": left,
             "right": right,
@@ -80,8 +84,24 @@ class SkypaneApp(App[None]):
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
         self.push_screen(MainScreen(self.config, clock=self.clock, **self._main_args))  # type: ignore[arg-type]
-        if not self.config.remotes:
+        if self.demo:
+            self.sub_title = "demo"
+            self.set_timer(1.0, self._demo_tip)
+        elif not self.config.remotes:
             self.offer_config_wizard()
+
+    def _demo_tip(self) -> None:
+        """Once the demo's sign-in dialog is gone: a word on what to try."""
+        if self.screen.is_modal:
+            self.set_timer(0.5, self._demo_tip)
+            return
+        self.notify(
+            "The right pane is a OneDrive emulated on this machine. Try F5 to copy, a drag "
+            "with the mouse, Ctrl+L for a share link, Alt+V for versions. F1 lists every "
+            "key; q quits.",
+            title="skypane demo",
+            timeout=12,
+        )
 
     def offer_config_wizard(self) -> None:
         """Nothing is configured yet: the wizard when asked for, else a hint."""

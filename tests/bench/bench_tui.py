@@ -18,135 +18,21 @@ screen output. The emulator, when used, runs in a third process.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import multiprocessing as mp
 import os
-import pty
-import re
-import select
 import shutil
-import signal
 import statistics
-import struct
 import sys
 import tempfile
-import termios
 import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-SKYPANE = [sys.executable, "-m", "tui"]
-ANSI = re.compile(
-    rb"\x1b(\[[0-9;?<>=$ ]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|.)"
-)
-KEYS = {"down": b"\x1b[B", "pagedown": b"\x1b[6~", "enter": b"\r", "tab": b"\t", "f10": b"\x1b[21~"}
 
-
-def isolated_env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for var, sub in (
-        ("HOME", ""),
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-        ("SKYPANE_CONFIG_DIR", "skypane-config"),
-        ("SKYPANE_DATA_DIR", "skypane-data"),
-        ("SKYPANE_STATE_DIR", "skypane-state"),
-    ):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    env["TERM"] = "xterm-256color"
-    env.pop("NO_COLOR", None)
-    env.pop("TEXTUAL_ANIMATIONS", None)
-    return env
-
-
-class Terminal:
-    """The app on a pty: write keys, wait for text to appear on the screen output."""
-
-    def __init__(self, cwd: Path, env: dict[str, str], size: tuple[int, int] = (120, 36)) -> None:
-        self.started = time.perf_counter()
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: become skypane
-            os.chdir(cwd)
-            os.execve(SKYPANE[0], SKYPANE, env)
-        self.pid, self.fd = pid, fd
-        cols, rows = size
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.buffer = b""
-        self.process = psutil.Process(pid)
-
-    def read(self, timeout: float) -> bytes:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return b""
-        try:
-            data = os.read(self.fd, 1 << 20)
-        except OSError:
-            return b""
-        self.buffer += data
-        return data
-
-    def text(self) -> str:
-        return ANSI.sub(b"", self.buffer).decode("utf-8", "replace")
-
-    def wait_for(self, needle: str, timeout: float = 120.0) -> float:
-        """Read until ``needle`` (a regular expression) shows in the output; returns when."""
-        deadline = time.perf_counter() + timeout
-        pattern = re.compile(needle.encode())
-        seen = 0
-        while time.perf_counter() < deadline:
-            # Only new output is searched (from a little before, for a needle cut in two).
-            start = max(seen - 200, 0)
-            if pattern.search(ANSI.sub(b"", self.buffer[start:])):
-                return time.perf_counter()
-            seen = len(self.buffer)
-            self.read(0.02)
-        raise TimeoutError(f"{needle!r} did not appear; screen tail: {self.text()[-2000:]!r}")
-
-    def drain(self, quiet: float = 0.3) -> None:
-        """Read until the app has been silent for ``quiet`` seconds."""
-        while self.read(quiet):
-            pass
-
-    def press(self, key: str) -> float:
-        self.buffer = b""
-        sent = time.perf_counter()
-        os.write(self.fd, KEYS.get(key, key.encode()))
-        return sent
-
-    def repaint_after(self, key: str, timeout: float = 5.0) -> float:
-        """Seconds from writing ``key`` to the first output that follows it."""
-        self.drain(0.05)
-        sent = self.press(key)
-        if not self.read(timeout):
-            raise TimeoutError(f"no repaint after {key}")
-        return time.perf_counter() - sent
-
-    def rss_mib(self) -> float:
-        return self.process.memory_info().rss / 1024 / 1024
-
-    def close(self) -> None:
-        try:
-            os.write(self.fd, KEYS["f10"])
-            deadline = time.time() + 10
-            while time.time() < deadline:
-                pid, _ = os.waitpid(self.pid, os.WNOHANG)
-                if pid:
-                    break
-                self.read(0.1)
-            else:
-                os.kill(self.pid, signal.SIGTERM)
-                os.waitpid(self.pid, 0)
-        finally:
-            os.close(self.fd)
+from tests.terminal import SKYPANE, Terminal, isolated_env  # noqa: E402
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Event
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -23,10 +23,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from core.backends.onedrive.auth import (
+from core.backends.onedrive.outcomes import (
     Cancelled,
     Declined,
-    DeviceFlow,
     Expired,
     Failed,
     LoginOutcome,
@@ -38,6 +37,9 @@ from tui.dialogs.common import dismiss_if_active, frame_css
 from tui.format import Clock, system_clock
 from tui.widgets.big_text import BigText
 from tui.widgets.qr_code import QrCode
+
+if TYPE_CHECKING:
+    from core.backends.onedrive.auth import DeviceFlow
 
 
 class DeviceFlowStarter(Protocol):
@@ -73,6 +75,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         frame_css("DeviceLoginDialog", "96")
         + """
     DeviceLoginDialog #login-main { height: auto; }
+    DeviceLoginDialog #login-note { margin-bottom: 1; height: auto; color: $text-accent; }
     DeviceLoginDialog #login-left { width: 1fr; height: auto; padding-right: 1; }
     DeviceLoginDialog #login-url { text-style: bold underline; color: $text-accent; }
     DeviceLoginDialog #login-code { margin: 1 0 0 2; color: $text-warning; }
@@ -104,6 +107,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         *,
         remote: str = "",
         reason: str | None = None,
+        note: str | None = None,
         clock: Clock = system_clock,
         close_after: float = 1.5,
         min_poll: float = 1.0,
@@ -112,6 +116,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         self._auth = auth
         self._remote = remote
         self._reason = reason
+        self._note = note
         self._clock = clock
         self._close_after = close_after
         self._min_poll = min_poll
@@ -130,6 +135,8 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
             box.border_subtitle = "c copy code · u copy URL · n check now · Esc cancel"
             if self._reason:
                 yield Label(self._reason, id="login-reason", classes="sky-error")
+            if self._note:
+                yield Label(self._note, id="login-note")
             with Horizontal(id="login-main"):
                 with Vertical(id="login-left"):
                     yield Label("On any device (phone, laptop), open:", classes="sky-muted")
@@ -344,6 +351,8 @@ class SignInAgain:
         self.config = config
         self.secrets = secrets
         self.clock = clock
+        #: Words shown instead of the default explanation, by remote (the demo's).
+        self.notes: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._rounds: dict[str, int] = {}
         self._answers: dict[str, bool] = {}
@@ -373,12 +382,18 @@ class SignInAgain:
             if not future.done():
                 future.set_result(result)
 
-        reason = (
-            f"The sign-in of {remote} is no longer valid (expired, revoked or changed). "
-            "Sign in again: waiting transfers go on afterwards."
-        )
+        reason: str | None = None
+        note: str | None = self.notes.get(remote)
+        if note is None and rc.get("account"):
+            reason = (
+                f"The sign-in of {remote} is no longer valid (expired, revoked or changed). "
+                "Sign in again: waiting transfers go on afterwards."
+            )
+        elif note is None:
+            note = f"{remote} has no sign-in on this machine yet: sign in to open it."
         self.app.push_screen(
-            DeviceLoginDialog(auth, remote=remote, reason=reason, clock=self.clock), done
+            DeviceLoginDialog(auth, remote=remote, reason=reason, note=note, clock=self.clock),
+            done,
         )
         try:
             result = await future

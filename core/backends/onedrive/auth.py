@@ -33,6 +33,14 @@ from core.backends.onedrive.auth_config import (
     validate_tenant,
 )
 from core.backends.onedrive.msal_http import MsalHttpClient, tls_context
+from core.backends.onedrive.outcomes import (
+    Cancelled,
+    Declined,
+    Expired,
+    Failed,
+    LoginOutcome,
+    SignedIn,
+)
 from core.errors import AuthenticationRequired, ConfigError, TransientError
 from core.secrets import Secrets, default_store
 
@@ -42,39 +50,6 @@ logging.getLogger("msal").setLevel(logging.INFO)
 
 #: Refresh errors worth retrying later; any other error means only a new sign-in helps.
 _TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
-
-
-# -- outcomes of a device-code sign-in -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SignedIn:
-    account: str
-    home_account_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Declined:
-    message: str = "the sign-in was declined on the verification page"
-
-
-@dataclass(frozen=True, slots=True)
-class Expired:
-    message: str = "the code expired before the sign-in was approved"
-
-
-@dataclass(frozen=True, slots=True)
-class Cancelled:
-    message: str = "sign-in cancelled"
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    message: str
-    error: str = ""
-
-
-LoginOutcome = SignedIn | Declined | Expired | Cancelled | Failed
 
 
 def _first_line(description: Any) -> str:
