@@ -70,9 +70,18 @@ async def same_hash(item: Item, src_b: Backend, dst_b: Backend) -> bool:
 
 
 async def renamed(
-    dst_b: Backend, path: str, claimed: set[str], *, exists: Callable[[str], Awaitable[bool]]
+    dst_b: Backend,
+    path: str,
+    claimed: set[str],
+    *,
+    exists: Callable[[str], Awaitable[bool]],
+    claim: bool = True,
 ) -> str:
-    """A free ``stem (n).ext`` next to ``path`` (not in ``claimed``, not on the backend)."""
+    """A free ``stem (n).ext`` next to ``path`` (not in ``claimed``, not on the backend).
+
+    With ``claim`` the name is added to ``claimed``; without, it is only a preview (what a
+    conflict question shows for "keep both").
+    """
     folder, name = parent(path), basename(path)
     stem, ext = posixpath.splitext(name)
     if stem == "" or (name.startswith(".") and stem == name):
@@ -82,7 +91,8 @@ async def renamed(
         candidate = join(folder, f"{stem} ({n}){ext}")
         key = candidate.casefold() if dst_b.capabilities.case_insensitive else candidate
         if key not in claimed and not await exists(candidate):
-            claimed.add(key)
+            if claim:
+                claimed.add(key)
             return candidate
         n += 1
         if n > 10_000:

@@ -195,12 +195,23 @@ class ItemRunner:
                 for i in run.job.items
                 if i.existing is not None and i.action is None and i.state is ItemState.PENDING
             )
+            dst_b = self.env.backend(item.dst_remote)
+            try:
+                keep_both = await conflicts.renamed(
+                    dst_b,
+                    item.dst_path,
+                    run.claimed,
+                    exists=lambda p: _exists(dst_b, p),
+                    claim=False,
+                )
+            except errors.SkypaneError:
+                keep_both = item.dst_path  # the dialog then words "keep both" without a name
             question = ConflictQuestion(
                 job_id=run.job.id,
                 source=conflicts.entry_of(item, existing=False),
                 existing=conflicts.entry_of(item, existing=True),
                 dest_path=item.dst_path,
-                renamed_path=item.dst_path,
+                renamed_path=keep_both,
                 remaining=pending,
             )
             return await self.env.ask(run, question)

@@ -141,3 +141,25 @@ async def test_ask_without_a_callback_skips(tmp_path: Path, make_engine):
     )
     await eng.wait(job.id)
     assert job.items[0].state is ItemState.SKIPPED and replaced(tmp_path) == set()
+
+
+async def test_the_question_names_the_free_name_keep_both_would_write(tmp_path: Path, make_engine):
+    src, _ = setup(tmp_path)
+    (tmp_path / "dst" / "differ (1).txt").write_bytes(b"taken")
+    questions: list[ConflictQuestion] = []
+
+    async def ask(q: ConflictQuestion) -> ConflictDecision:
+        questions.append(q)
+        return ConflictDecision(ConflictAction.RENAME)
+
+    eng = make_engine(on_conflict=ask, workers=1)
+    job = await eng.submit(
+        JobKind.COPY,
+        [Location(None, f"{src.path}/differ.txt")],
+        Location(None, str(tmp_path / "dst")),
+    )
+    await eng.wait(job.id)
+    (q,) = questions
+    assert q.dest_path.endswith("/dst/differ.txt")
+    assert q.renamed_path.endswith("/dst/differ (2).txt")
+    assert read_tree(tmp_path / "dst")["differ (2).txt"] == b"AAAA"  # written where it said
