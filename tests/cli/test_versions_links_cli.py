@@ -160,3 +160,19 @@ def test_link_refusals_name_the_reason(remote: RunningServer) -> None:
     assert code == 2 and "--recipient" in err
     code, out, _ = cli("link", "work:Docs/a.txt", "--recipient", "bob@example.com")
     assert code == 0 and out.startswith("https://")
+
+
+def test_link_password_from_stdin_stays_off_the_command_line(
+    remote: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    code, out, err = cli("link", "work:Docs/a.txt", "--password", "-", "--json")
+    if not personal(remote):
+        assert code == 1 and "password" in err.lower()
+        return
+    assert code == 0, err
+    assert json.loads(out)["password"] is True
+    assert "s3cret-pass" not in out + err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = cli("link", "work:Docs/a.txt", "--password", "-")
+    assert code != 0 and "no password given" in err

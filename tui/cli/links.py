@@ -35,7 +35,12 @@ def register(sub: Any) -> None:
         "--recipient", action="append", default=[], metavar="EMAIL", help="with --scope users"
     )
     p.add_argument("--expiry", metavar="WHEN", help="7d, 2w, 6m or a date such as 2025-12-31")
-    p.add_argument("--password", help="protect the link (OneDrive Personal only)")
+    p.add_argument(
+        "--password",
+        metavar="PASSWORD|-",
+        help="protect the link (OneDrive Personal only); - asks for it (or reads stdin), "
+        "keeping it out of the shell history",
+    )
     action = p.add_mutually_exclusive_group()
     action.add_argument("--list", action="store_true", help="list the existing links instead")
     action.add_argument("--revoke", metavar="ID", help="revoke the link with this id")
@@ -65,7 +70,22 @@ def _request(args: argparse.Namespace, defaults: dict[str, Any]) -> LinkRequest:
     if scope is LinkScope.USERS and not args.recipient:
         raise ConfigError("--scope users needs at least one --recipient EMAIL")
     expires = parse_expiry(args.expiry, datetime.now(UTC).astimezone()) if args.expiry else None
-    return LinkRequest(kind, scope, expires, args.password or None, tuple(args.recipient))
+    return LinkRequest(kind, scope, expires, _password(args.password), tuple(args.recipient))
+
+
+def _password(value: str | None) -> str | None:
+    """The link password; ``-`` prompts without echo on a terminal, else reads one line."""
+    if value != "-":
+        return value or None
+    if sys.stdin.isatty():
+        import getpass
+
+        text = getpass.getpass("Link password: ")
+    else:
+        text = sys.stdin.readline().rstrip("\r\n")
+    if not text:
+        raise ConfigError("--password -: no password given")
+    return text
 
 
 def cmd_link(args: argparse.Namespace) -> int:
