@@ -252,6 +252,49 @@ async def run(out: Path, sample: Path, right: Any, server: Any | None) -> list[P
     return made
 
 
+async def demo_shots(out: Path, left: Path) -> list[Path]:
+    """``skypane --demo`` as a user meets it: the sign-in dialog, then the demo drive."""
+    from core.demo import start_demo
+    from tests.tui.helpers import settle as wait
+    from tui.dialogs.login import DeviceLoginDialog
+    from tui.run import demo_app
+
+    session = start_demo(auto_approve_after=None)
+    made: list[Path] = []
+    try:
+        app = demo_app(session, left=str(left))
+        async with app.run_test(size=(120, 36)) as pilot:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                dialog = app.screen
+                if isinstance(dialog, DeviceLoginDialog) and dialog._flow is not None:
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(0.3)
+            made.append(out / "demo-login-120x36.svg")
+            made[-1].write_text(app.export_screenshot(title="skypane --demo"))
+            assert isinstance(dialog, DeviceLoginDialog) and dialog._flow is not None
+            session.emulator.approve(dialog._flow.user_code)
+            await pilot.press("n")
+            while isinstance(app.screen, DeviceLoginDialog) and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            await wait(pilot)
+            await pilot.press("tab", "down", "enter")  # into Documents
+            await wait(pilot)
+            app.clear_notifications()
+            await pilot.pause(0.3)
+            made.append(out / "demo-120x36.svg")
+            made[-1].write_text(app.export_screenshot(title="skypane --demo"))
+    finally:
+        session.stop()
+    for svg in list(made):
+        png = to_png(svg)
+        if png is not None:
+            made.append(png)
+        print(f"wrote {svg.name}{' and ' + png.name if png else ''}")
+    return made
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
@@ -275,6 +318,7 @@ def main() -> int:
             except Exception as exc:  # any failure to start: fall back to a local folder
                 print(f"emulator unavailable ({exc}); using a local folder", file=sys.stderr)
         asyncio.run(run(args.out.resolve(), sample, right, server))
+    asyncio.run(demo_shots(args.out.resolve(), sample))
     return 0
 
 
