@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from tests.isolation import private_home
+
 SKYPANE = [sys.executable, "-m", "tui"]
 ANSI = re.compile(
     rb"\x1b(\[[0-9;?<>=$ ]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|.)"
@@ -38,20 +40,7 @@ KEYS = {
 
 def isolated_env(home: Path) -> dict[str, str]:
     """The environment for a skypane that sees only ``home``."""
-    env = dict(os.environ)
-    for var, sub in (
-        ("HOME", ""),
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-        ("SKYPANE_CONFIG_DIR", "skypane-config"),
-        ("SKYPANE_DATA_DIR", "skypane-data"),
-        ("SKYPANE_STATE_DIR", "skypane-state"),
-    ):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env = {**os.environ, **private_home(home)}
     env["TERM"] = "xterm-256color"
     env.pop("NO_COLOR", None)
     env.pop("TEXTUAL_ANIMATIONS", None)

@@ -35,19 +35,9 @@ Scene = Callable[[Any], Awaitable[None]]
 def isolate_home() -> Path:
     """Point HOME and every skypane/XDG folder at a fresh temporary folder."""
     home = Path(tempfile.mkdtemp(prefix="skypane-shots-"))
-    for var, sub in (
-        ("HOME", ""),
-        ("XDG_CONFIG_HOME", ".config"),
-        ("XDG_DATA_HOME", ".local/share"),
-        ("XDG_STATE_HOME", ".local/state"),
-        ("XDG_CACHE_HOME", ".cache"),
-        ("SKYPANE_CONFIG_DIR", "skypane-config"),
-        ("SKYPANE_DATA_DIR", "skypane-data"),
-        ("SKYPANE_STATE_DIR", "skypane-state"),
-    ):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        os.environ[var] = str(home / sub)
-    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    from tests.isolation import private_home
+
+    os.environ.update(private_home(home))
     os.environ.pop("NO_COLOR", None)
     os.environ["TZ"] = "UTC"
     time.tzset()

@@ -197,7 +197,7 @@ class OneDriveBackend(FeaturesMixin):
 
     def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
         """The file's bytes; a whole read is checked against OneDrive's hash."""
-        return self._read(path, offset, verify=True)
+        return self._read(path, offset, check_hash=True)
 
     def open_read_unchecked(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
         """``open_read`` without the hash check, for a caller that verifies the bytes itself.
@@ -205,9 +205,9 @@ class OneDriveBackend(FeaturesMixin):
         The transfer engine uses it when the destination checks the listed QuickXorHash as
         it writes (``WriteRequest.expected_hashes``), so each byte is hashed once.
         """
-        return self._read(path, offset, verify=False)
+        return self._read(path, offset, check_hash=False)
 
-    async def _read(self, path: str, offset: int, *, verify: bool) -> AsyncIterator[bytes]:
+    async def _read(self, path: str, offset: int, *, check_hash: bool) -> AsyncIterator[bytes]:
         p = normalize(path)
         known = self.download_urls.get(p)
         url: Any = None
@@ -229,7 +229,7 @@ class OneDriveBackend(FeaturesMixin):
             expected=entry.hashes.get(self.settings.hash_type),
             hash_type=self.settings.hash_type,
             url=url if isinstance(url, str) else None,
-            verify=verify,
+            check_hash=check_hash,
             on_stale=lambda: self.download_urls.forget(p),
         )
         async with contextlib.aclosing(stream):

@@ -9,7 +9,7 @@ connection goes back to the keep-alive pool instead of being closed.
 A whole-file read is hashed as it streams and compared with the hash Graph lists; a
 mismatch raises ``IntegrityError`` after the last chunk, so a caller writing to a temporary
 file discards it instead of renaming. A caller that verifies the bytes itself (the engine,
-when the destination checks ``WriteRequest.expected_hashes``) asks for ``verify=False`` so
+when the destination checks ``WriteRequest.expected_hashes``) asks for ``check_hash=False`` so
 each byte is hashed once.
 """
 
@@ -76,7 +76,7 @@ async def read_stream(
     expected: str | None,
     hash_type: str,
     url: str | None = None,
-    verify: bool = True,
+    check_hash: bool = True,
     on_stale: Callable[[], None] | None = None,
 ) -> AsyncGenerator[bytes, None]:
     """Yield the bytes from ``offset``; verify ``expected`` (the listed hash) on a whole read.
@@ -84,7 +84,7 @@ async def read_stream(
     ``url`` is a download URL already known (from a listing); ``on_stale`` is told when the
     service refuses it, and ``content`` (``…/content`` of the item) gives the next one.
     """
-    check = verify and expected and offset == 0 and hash_type != "none"
+    check = check_hash and expected and offset == 0 and hash_type != "none"
     hasher = new_hasher(hash_type) if check else None
     pos = offset
     inline = False  # /content served the bytes itself instead of redirecting
