@@ -18,6 +18,7 @@ from core.backend import (
 from core.hashing import quickxor_of
 from core.model import QUICKXOR, Entry
 from core.paths import join
+from tests.backend_io import listing, read_all
 
 
 def source_of(data: bytes, piece: int = 64 * 1024):
@@ -30,21 +31,6 @@ def source_of(data: bytes, piece: int = 64 * 1024):
 
 async def put(backend: Backend, path: str, data: bytes, **kw) -> Entry:
     return await backend.write(path, source_of(data), WriteRequest(size=len(data), **kw))
-
-
-async def read_all(backend: Backend, path: str, offset: int = 0) -> bytes:
-    out = bytearray()
-    async for chunk in backend.open_read(path, offset):
-        out += chunk
-    return bytes(out)
-
-
-async def listing(backend: Backend, path: str) -> dict[str, Entry]:
-    out: dict[str, Entry] = {}
-    async for page in backend.list(path):
-        for e in page:
-            out[e.name] = e
-    return out
 
 
 async def test_written_file_reads_back_identically(env):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from core.backend import Backend, ByteSource
-from core.model import Entry
+from core.backend import ByteSource
+from tests.backend_io import listing, read_all  # noqa: F401  (re-exported)
 
 
 def source_of(
@@ -21,21 +21,6 @@ def source_of(
             yield data[start : start + piece]
 
     return open_at
-
-
-async def read_all(backend: Any, path: str, offset: int = 0) -> bytes:
-    out = bytearray()
-    async for chunk in backend.open_read(path, offset):
-        out += chunk
-    return bytes(out)
-
-
-async def listing(backend: Backend, path: str) -> dict[str, Entry]:
-    out: dict[str, Entry] = {}
-    async for page in backend.list(path):
-        for e in page:
-            out[e.name] = e
-    return out
 
 
 class Progress:

@@ -128,31 +128,22 @@ class FileList(ScrollView, can_focus=True):
         def control(self) -> FileList:
             return self.file_list
 
-    class DragMoved(Message):
+    class _Drag(Message):
+        def __init__(self, file_list: FileList, entries: list[Entry], screen_offset: Offset):
+            super().__init__()
+            self.file_list = file_list
+            self.entries = entries
+            self.screen_offset = screen_offset
+
+        @property
+        def control(self) -> FileList:
+            return self.file_list
+
+    class DragMoved(_Drag):
         """The pointer moved while dragging ``entries``; ``screen_offset`` is where it is."""
 
-        def __init__(self, file_list: FileList, entries: list[Entry], screen_offset: Offset):
-            super().__init__()
-            self.file_list = file_list
-            self.entries = entries
-            self.screen_offset = screen_offset
-
-        @property
-        def control(self) -> FileList:
-            return self.file_list
-
-    class DragDropped(Message):
+    class DragDropped(_Drag):
         """The button was released while dragging ``entries`` at ``screen_offset``."""
-
-        def __init__(self, file_list: FileList, entries: list[Entry], screen_offset: Offset):
-            super().__init__()
-            self.file_list = file_list
-            self.entries = entries
-            self.screen_offset = screen_offset
-
-        @property
-        def control(self) -> FileList:
-            return self.file_list
 
     def __init__(
         self,
