@@ -1,4 +1,5 @@
-"""Regenerate ``screenshots/main-*.svg`` and ``.png`` from the real app.
+"""Regenerate ``screenshots/`` (SVG and PNG) from the real app: main views, transfers, the demo and
+every dialog.
 
 Run: python3 -m uv run python tests/bench/screenshots.py [--out screenshots] [--local]
 
@@ -289,6 +290,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--local", action="store_true", help="no emulator: two local folders")
+    parser.add_argument(
+        "--no-dialogs",
+        action="store_true",
+        help="skip the dialogs (tests/tui/dialogs/screenshots.py)",
+    )
     args = parser.parse_args()
     from core.paths import Location
     from tests.tui.helpers import make_backup_folder, make_sample_tree
@@ -309,6 +315,10 @@ def main() -> int:
                 print(f"emulator unavailable ({exc}); using a local folder", file=sys.stderr)
         asyncio.run(run(args.out.resolve(), sample, right, server))
     asyncio.run(demo_shots(args.out.resolve(), sample))
+    if not args.no_dialogs:
+        from tests.tui.dialogs.screenshots import main as dialog_shots
+
+        dialog_shots([])
     return 0
 
 
