@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 _IDENTITY = re.compile(r"^/(devicelogin|[^/]+/(v2\.0|oauth2)/)")
 
 _ERROR_CODES = {
+    401: "InvalidAuthenticationToken",  # the spurious "Unable to initialize RPS" (GRAPH.md §13.3)
     429: "activityLimitReached",
     503: "serviceNotAvailable",
     500: "generalException",
@@ -293,7 +294,7 @@ class FaultMiddleware:
         body = json.dumps(
             error_body(
                 _ERROR_CODES.get(status, "generalException"),
-                "Injected fault",
+                "Unable to initialize RPS" if status == 401 else "Injected fault",
                 inner="throttledRequest" if status in (429, 503) else None,
                 client_request_id=client_request_id,
             )

@@ -125,3 +125,14 @@ async def test_opened_from_config_with_the_real_sign_in(request: pytest.FixtureR
         await backend.remove(path)
     finally:
         await backend.close()
+
+
+async def test_spurious_unable_to_initialize_rps_401_is_retried_not_a_sign_in(od: World) -> None:
+    # Graph now and then answers 401 "Unable to initialize RPS" for a valid token
+    # (GRAPH.md §13.3); it passes on a retry and must not ask the user to sign in again.
+    await od.backend.stat(od.root)  # signed in, token in hand
+    od.emulator.faults.fail_next(2, 401, retry_after=None, path="/children")
+    od.emulator.requests.clear()
+    await listing(od.backend, od.root)
+    assert len(od.emulator.requests.matching("GET", "children", status=401)) == 2
+    assert od.emulator.requests.matching("GET", "children", status=200)

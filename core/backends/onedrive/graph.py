@@ -244,6 +244,11 @@ class GraphClient:
             if stream:
                 await response.aread()
                 await response.aclose()
+            if status == 401 and "Unable to initialize RPS" in response.text:
+                # A passing glitch of Microsoft's sign-in backend, not a bad token: retry.
+                last_error = map_error(response, path)
+                self.pacer.failure(retrying=attempt < attempts)
+                continue
             if status == 401 and auth and not refreshed:
                 refreshed = True
                 await self._fresh_token(token)
