@@ -6,7 +6,9 @@ what a backend can do; they never look at a backend's name.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -239,3 +241,33 @@ class BackendContext:
     secrets: Any = None
     on_auth_required: Callable[[str], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- waiting that a caller can cut short ------------------------------------------------------
+
+#: Set by a caller around backend calls it may want to stop early (the transfer engine, for
+#: pause and cancel): a check that raises ``errors.Cancelled`` once the work should stop.
+stop_check: ContextVar[Callable[[], None] | None] = ContextVar("skypane_stop_check", default=None)
+
+#: How often a long wait looks at ``stop_check``.
+STOP_POLL = 0.25
+
+
+async def patient_sleep(seconds: float) -> None:
+    """``asyncio.sleep`` for backends' waits (Retry-After, back-off, polling a copy).
+
+    Under a ``stop_check`` it ends early by raising ``errors.Cancelled`` when the check
+    does, so a job paused or cancelled during a two-minute throttle stops at once.
+    """
+    check = stop_check.get()
+    if check is None:
+        await asyncio.sleep(seconds)
+        return
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while True:
+        check()
+        left = end - loop.time()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(left, STOP_POLL))

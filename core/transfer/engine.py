@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from core import errors
-from core.backend import Backend
+from core.backend import Backend, patient_sleep, stop_check
 from core.paths import Location
 from core.transfer.journal import Journal
 from core.transfer.limiter import AdaptiveLimiter
@@ -38,6 +38,9 @@ from core.transfer.model import (
 )
 from core.transfer.planner import plan_job
 from core.transfer.runner import ItemRunner, JobRun, discard_resume
+
+#: Seconds a cancel spends removing each unfinished partial write before leaving it behind.
+DISCARD_TIMEOUT = 2.0
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +163,7 @@ class TransferEngine:
         run.paused = True
         self._set_state(run, JobState.PAUSED)
         run.wake.set()
+        run.stop_signal.set()
 
     def resume(self, job_id: str) -> None:
         """Continue a paused job (or one loaded from the journal)."""
@@ -167,6 +171,7 @@ class TransferEngine:
         if run.job.state.finished:
             return
         run.paused = False
+        run.stop_signal.clear()
         if run.task is None or run.task.done():
             self._start(run)
         else:
@@ -181,6 +186,7 @@ class TransferEngine:
         run.cancelled = True
         run.paused = False
         run.wake.set()
+        run.stop_signal.set()
         if run.task is None or run.task.done():
             self._start(run)  # a paused job from the journal: let the driver clean up
 
@@ -195,6 +201,7 @@ class TransferEngine:
                 it.state, it.error, it.attempts = ItemState.PENDING, None, 0
                 self._save_item(run, it)
         run.cancelled = run.paused = False
+        run.stop_signal.clear()
         run.halted = run.job.error = None
         run.finished = asyncio.Event()
         self._set_state(run, JobState.QUEUED)  # not finished any more: wait() waits again
@@ -238,6 +245,7 @@ class TransferEngine:
         for run in self._runs.values():
             run.closing = True
             run.wake.set()
+            run.stop_signal.set()
         tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -398,11 +406,16 @@ class TransferEngine:
     async def _conclude(self, run: JobRun) -> None:
         job = run.job
         if run.cancelled:
-            for it in job.items:
-                if it.state is ItemState.PENDING:
-                    if it.resume:
-                        await discard_resume(self.backend(it.dst_remote), it)
-                    self._set_item(run, it, ItemState.CANCELLED)
+            pending = [it for it in job.items if it.state is ItemState.PENDING]
+            await asyncio.gather(
+                *(
+                    discard_resume(self.backend(it.dst_remote), it, timeout=DISCARD_TIMEOUT)
+                    for it in pending
+                    if it.resume
+                )
+            )
+            for it in pending:
+                self._set_item(run, it, ItemState.CANCELLED)
             self._finish(run, JobState.CANCELLED)
             return
         if run.halted:
@@ -446,7 +459,8 @@ class TransferEngine:
                     await run.wake.wait()
                     continue
             elif queue:
-                await self.limiter.acquire()
+                if not await self._acquire_unless_stopped(run):
+                    continue
                 if run.stopping or run.halted:
                     await self.limiter.release(succeeded=False)
                     continue
@@ -458,6 +472,8 @@ class TransferEngine:
             await run.wake.wait()
 
     async def _item_task(self, run: JobRun, item: Item) -> None:
+        # The backends' waits (Retry-After, back-off) in this task end early on pause/cancel.
+        stop_check.set(run.check_stop)
         holding = True
         try:
             while True:
@@ -467,17 +483,24 @@ class TransferEngine:
                 await self.limiter.release(succeeded=False)
                 holding = False
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    with contextlib.suppress(errors.Cancelled):
+                        await patient_sleep(delay)
                 if run.stopping:
                     self._stop_item(run, item)
                     return
-                await self.limiter.acquire()
+                if not await self._acquire_unless_stopped(run):
+                    self._stop_item(run, item)
+                    return
                 holding = True
         finally:
             run.running.pop(item.seq, None)
             if holding:
                 await self.limiter.release(succeeded=item.state is ItemState.DONE)
             run.wake.set()
+
+    async def _acquire_unless_stopped(self, run: JobRun) -> bool:
+        """A worker slot, or False once the job is paused, cancelled or closing."""
+        return await self.limiter.acquire_unless(run.stop_signal, lambda: run.stopping)
 
     def _stop_item(self, run: JobRun, item: Item) -> None:
         """An item interrupted by pause/cancel/close goes back to pending."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 #: Wait used when a throttle carries no Retry-After.
@@ -68,6 +69,30 @@ class AdaptiveLimiter:
                     self.active += 1
                     return
                 await cond.wait()
+
+    async def acquire_unless(self, stop: asyncio.Event, stopping: Callable[[], bool]) -> bool:
+        """``acquire``, or False as soon as ``stop`` is set while ``stopping()`` holds.
+
+        While the drive throttles, every slot waits until Retry-After has passed (minutes,
+        at worst); a job paused or cancelled meanwhile must not wait for it.
+        """
+        acquire = asyncio.ensure_future(self.acquire())
+        while True:
+            waker = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({acquire, waker}, return_when=asyncio.FIRST_COMPLETED)
+            waker.cancel()
+            if acquire.done():
+                acquire.result()
+                return True
+            if not stopping():  # resumed before we looked: keep waiting
+                await asyncio.sleep(0)
+                continue
+            acquire.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await acquire
+            if not acquire.cancelled():  # granted just as it was withdrawn
+                await self.release(succeeded=False)
+            return False
 
     async def release(self, *, succeeded: bool = True) -> None:
         cond = self._condition()

@@ -51,6 +51,8 @@ class JobRun:
     closing: bool = False
     halted: str | None = None  # a job-wide failure (destination full): no new items start
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set while paused, cancelled or closing: waits for a worker slot end at once.
+    stop_signal: asyncio.Event = field(default_factory=asyncio.Event)
     ask_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     claimed: set[str] = field(default_factory=set)
     running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
@@ -117,18 +119,22 @@ class _StopCheckedSource:
                 self._check()
 
 
-async def discard_resume(backend: Backend, item: Item) -> None:
-    """Throw away a partial write (upload session, part file) that will not be resumed."""
+async def discard_resume(backend: Backend, item: Item, *, timeout: float | None = None) -> None:
+    """Throw away a partial write (upload session, part file) that will not be resumed.
+
+    Best effort: with ``timeout``, a drive that throttles (or does not answer) keeps its
+    leftover, which it expires by itself (an upload session), rather than hold up a cancel.
+    """
     state = item.resume
     item.resume = None
     if not state:
         return
     discard: Callable[[str, Any], Awaitable[None]] | None = getattr(backend, "discard_write", None)
-    with contextlib.suppress(errors.SkypaneError, OSError):
+    with contextlib.suppress(errors.SkypaneError, OSError, TimeoutError):
         if discard is not None:
-            await discard(item.dst_path, state)
+            await asyncio.wait_for(discard(item.dst_path, state), timeout)
         elif isinstance(state.get("part"), str):
-            await backend.remove(state["part"])
+            await asyncio.wait_for(backend.remove(state["part"]), timeout)
 
 
 class ItemRunner:

@@ -187,6 +187,38 @@ async def test_throttled_drive_slows_the_engine_and_everything_finishes(
     assert min(s.concurrency for s in throttled) < 4
 
 
+@pytest.mark.parametrize("stop", ["cancel", "pause"])
+async def test_a_job_stopped_during_a_long_throttle_stops_at_once(
+    tmp_path: Path, server: RunningServer, od_engine, stop: str
+):
+    write_tree(tmp_path / "src", {f"f{i}.txt": os.urandom(2000) for i in range(6)})
+    # The drive asks for two minutes of quiet: pause and cancel must not sit through them.
+    server.emulator.faults.fail_next(1, 429, retry_after=120, method="PUT")
+    rec = Recorder()
+    eng = od_engine(workers=2, on_progress=rec, progress_interval=0.02)
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/t"))
+    for _ in range(500):
+        if server.emulator.requests.matching("PUT", status=429):
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.3)  # every worker is now waiting on the drive's gate
+    started = asyncio.get_running_loop().time()
+    if stop == "cancel":
+        eng.cancel(job.id)
+        await asyncio.wait_for(eng.wait(job.id), timeout=10)
+        assert job.state is JobState.CANCELLED
+    else:
+        eng.pause(job.id)
+        for _ in range(500):
+            if not any(i.state is ItemState.RUNNING for i in job.items):
+                break
+            await asyncio.sleep(0.02)
+        assert job.state is JobState.PAUSED
+        assert not any(i.state is ItemState.RUNNING for i in job.items)
+    assert asyncio.get_running_loop().time() - started < 5
+    assert all(i.state is not ItemState.FAILED for i in job.items)
+
+
 @pytest.fixture
 def library() -> Iterator[RunningServer]:
     em = Emulator(EmulatorConfig(flavour="business", device_code_interval=0))

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core.backend import patient_sleep
+
 MIN_SLEEP = 0.01
 MAX_SLEEP = 2.0
 DECAY = 2
@@ -52,7 +54,7 @@ class Pacer:
         max_sleep: float = MAX_SLEEP,
         max_attempts: int = MAX_ATTEMPTS,
         clock: Clock = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep = patient_sleep,
     ) -> None:
         self.min_sleep = min_sleep
         self.max_sleep = max_sleep
