@@ -19,7 +19,7 @@ from core.paths import Location
 from core.transfer import Journal
 from tui.actions import ActionInfo, ActionProvider, gather
 from tui.dialogs.confirm import ConfirmDialog
-from tui.dialogs.login import SignInAgain
+from tui.dialogs.sign_in_again import SignInAgain
 from tui.format import Clock, system_clock
 from tui.screens.dialog_actions import DialogActions
 from tui.screens.help import HelpScreen

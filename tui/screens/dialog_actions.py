@@ -19,14 +19,15 @@ from core.backend import Backend, Links, Versions
 from core.config import Config, RemoteConfig
 from core.model import Entry, Link, LinkRequest, LinkScope, LinkType
 from core.paths import Location, basename
-from tui.dialogs.links import LinkDialog
-from tui.dialogs.remotes import RemoteChanges, RemotesDialog
-from tui.dialogs.versions import Destination, VersionsOutcome, versions_dialog
-from tui.dialogs.wizard import first_start
 from tui.format import Clock
 from tui.widgets.listing import PARENT
 from tui.widgets.pane import Pane
 from tui.widgets.path_bar import location_text
+
+# The dialogs (and what they pull in: keyring, segno, tomlkit's writer…) load when first
+# opened, not at start-up: a third of a second less before the first frame.
+if TYPE_CHECKING:
+    from tui.dialogs.remotes import RemoteChanges
 
 
 def link_defaults(options: dict[str, object]) -> LinkRequest:
@@ -97,6 +98,8 @@ class DialogActions(Screen[None]):
             return
         remote = self.config.remotes.get(pane.location.remote or "")
         defaults = link_defaults(dict(remote.options)) if remote else LinkRequest()
+        from tui.dialogs.links import LinkDialog
+
         dialog = LinkDialog(backend, entry.path, defaults=defaults, clock=self.clock)
 
         def done(link: Link | None) -> None:
@@ -115,6 +118,8 @@ class DialogActions(Screen[None]):
         if not isinstance(backend, Versions):
             self._refuse("file versions", pane)
             return
+        from tui.dialogs.versions import Destination, VersionsOutcome, versions_dialog
+
         other = self.other
         destination = None
         if other.backend is not None:
@@ -137,6 +142,8 @@ class DialogActions(Screen[None]):
     # -- remotes -----------------------------------------------------------------------------------
 
     def action_remotes(self) -> None:
+        from tui.dialogs.remotes import RemotesDialog
+
         self.app.push_screen(RemotesDialog(self.config), self.apply_remote_changes)
 
     def apply_remote_changes(self, changes: RemoteChanges | None) -> None:
@@ -164,6 +171,8 @@ class DialogActions(Screen[None]):
 
         def saved(remote: RemoteConfig) -> None:
             self.show_location(self.pane("right"), Location(remote.name, "/"))
+
+        from tui.dialogs.wizard import first_start
 
         first_start(self.app, self.config, on_saved=saved)
 

@@ -1,0 +1,102 @@
+"""SignInAgain: what a backend awaits when its sign-in died mid-session.
+
+Kept apart from the login dialog so the app can install it at start-up without loading the
+dialog (big text, QR codes) until a sign-in is actually needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from textual.app import App
+
+from core.config import Config, RemoteConfig
+from core.errors import SkypaneError
+from tui.format import Clock, system_clock
+
+
+class SignInAgain:
+    """``BackendContext.on_auth_required`` for the TUI.
+
+    A backend whose refresh token stopped working (revoked, idle 90 days, MFA change) awaits
+    this instead of failing: it opens the login dialog for that remote, writes the new
+    tokens where the backend reads them, and answers True so the waiting request (and the
+    transfers queued behind it) goes on. Requests that fail together share one dialog.
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        config: Config,
+        secrets: Any = None,
+        *,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.app = app
+        self.config = config
+        self.secrets = secrets
+        self.clock = clock
+        #: Words shown instead of the default explanation, by remote (the demo's).
+        self.notes: dict[str, str] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._rounds: dict[str, int] = {}
+        self._answers: dict[str, bool] = {}
+
+    async def __call__(self, remote: str) -> bool:
+        lock = self._locks.setdefault(remote, asyncio.Lock())
+        seen = self._rounds.get(remote, 0)
+        async with lock:
+            if self._rounds.get(remote, 0) != seen:
+                return self._answers.get(remote, False)  # answered while we waited
+            answer = await self._ask(remote)
+            self._rounds[remote] = seen + 1
+            self._answers[remote] = answer
+            return answer
+
+    async def _ask(self, remote: str) -> bool:
+        from core.backends.onedrive.auth import remote_auth
+        from tui.dialogs.login import DeviceLoginDialog, LoginResult
+
+        try:
+            rc = self.config.remote(remote)
+            auth = remote_auth(remote, rc.options, self.secrets)
+        except SkypaneError:
+            return False
+        future: asyncio.Future[LoginResult | None] = asyncio.get_running_loop().create_future()
+
+        def done(result: LoginResult | None) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        reason: str | None = None
+        note: str | None = self.notes.get(remote)
+        if note is None and rc.get("account"):
+            reason = (
+                f"The sign-in of {remote} is no longer valid (expired, revoked or changed). "
+                "Sign in again: waiting transfers go on afterwards."
+            )
+        elif note is None:
+            note = f"{remote} has no sign-in on this machine yet: sign in to open it."
+        self.app.push_screen(
+            DeviceLoginDialog(auth, remote=remote, reason=reason, note=note, clock=self.clock),
+            done,
+        )
+        try:
+            result = await future
+        finally:
+            with contextlib.suppress(Exception):
+                auth.close()
+        if result is None or not result.signed_in:
+            return False
+        if result.account and result.account != rc.get("account"):
+            self._remember_account(rc, result.account)
+        return True
+
+    def _remember_account(self, rc: RemoteConfig, account: str) -> None:
+        with contextlib.suppress(SkypaneError, OSError):
+            self.config.set_remote(
+                RemoteConfig(rc.name, rc.type, {**rc.options, "account": account})
+            )
+            self.config.save()
