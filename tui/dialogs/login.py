@@ -151,7 +151,15 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
                 yield Button("New code", id="retry", variant="primary")
                 yield Button("Cancel", id="cancel")
 
+    #: Below this many terminal rows the QR code would push the buttons off screen.
+    QR_MIN_ROWS = 32
+
     def on_mount(self) -> None:
+        if self.app.size.height < self.QR_MIN_ROWS:
+            self.add_class("-no-qr")
+            self.query_one(
+                ".sky-box"
+            ).border_subtitle = "c copy code · g QR code · n check now · Esc cancel"
         self.set_interval(1.0, self._tick)
         self._start()
 

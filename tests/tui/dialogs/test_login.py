@@ -296,3 +296,16 @@ async def test_an_unexpected_error_asking_for_a_code_is_shown_not_raised() -> No
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: dialog_of(app).has_class("-failed"))
         assert "client has been closed" in status(app)
+
+
+async def test_a_short_terminal_hides_the_qr_code_until_g(server: RunningServer) -> None:
+    auth = make_auth(server)
+    app = Harness(lambda: DeviceLoginDialog(auth, remote="work"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await shown_code(pilot, app)
+        dialog = dialog_of(app)
+        assert dialog.has_class("-no-qr")  # the buttons stay on screen
+        assert dialog.query_one("#cancel").region.bottom <= 24
+        await pilot.press("g")
+        assert not dialog.has_class("-no-qr")
+        await pilot.press("escape")
