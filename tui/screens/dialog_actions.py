@@ -46,6 +46,9 @@ class DialogActions(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "share_link", "Share link", show=False, id="share-link"),
         Binding("alt+v", "versions", "Versions / clean up", show=False, id="versions"),
+        Binding(
+            "alt+c", "clean_up_here", "Clean up versions in this folder", show=False, id="cleanup"
+        ),
         Binding("alt+r", "remotes", "Remotes…", show=False, id="remotes"),
     ]
 
@@ -110,11 +113,21 @@ class DialogActions(Screen[None]):
 
     # -- versions ----------------------------------------------------------------------------------
 
+    def action_clean_up_here(self) -> None:
+        """Clean-up of the folder the pane shows, whatever the cursor is on (the drive root too)."""
+        pane = self.active
+        if pane.backend is None:
+            return
+        path = pane.location.path
+        self._open_versions(pane, pane.backend, Entry(basename(path) or path, path, True))
+
     def action_versions(self) -> None:
         target = self._target()
         if target is None:
             return
-        pane, backend, entry = target
+        self._open_versions(*target)
+
+    def _open_versions(self, pane: Pane, backend: Backend, entry: Entry) -> None:
         if not isinstance(backend, Versions):
             self._refuse("file versions", pane)
             return

@@ -44,6 +44,7 @@ def test_dialog_bindings_have_unique_ids_and_keys_of_their_own() -> None:
     merged = [b for b in MainScreen._merged_bindings.key_to_bindings.values() for b in b]  # type: ignore[union-attr]
     keys = [b.key for b in merged]
     assert keys.count("ctrl+l") == keys.count("alt+v") == keys.count("alt+r") == 1
+    assert keys.count("alt+c") == 1
     for cls in (
         LinkDialog, VersionsDialog, Cleanup, DeviceLoginDialog, ConfigWizard, RemotesDialog,
         DrivePickerDialog,
@@ -118,6 +119,20 @@ async def test_alt_v_on_dot_dot_cleans_up_the_folder(drive: RunningServer, sampl
         await until(pilot, lambda: isinstance(app.screen, VersionCleanupDialog))
         dialog = app.screen
         assert isinstance(dialog, VersionCleanupDialog) and dialog.folder == "/Docs"
+        await until(pilot, lambda: dialog.has_class("-ready"))
+        await pilot.press("escape")
+
+
+async def test_alt_c_cleans_up_the_drive_root_whatever_the_cursor_is_on(
+    drive: RunningServer, sample: Path
+) -> None:
+    app = make_app(sample, Location("work", "/"), config=load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await on_remote(pilot, app, "/", "Docs")  # the root has no ".." row
+        await pilot.press("alt+c")
+        await until(pilot, lambda: isinstance(app.screen, VersionCleanupDialog))
+        dialog = app.screen
+        assert isinstance(dialog, VersionCleanupDialog) and dialog.folder == "/"
         await until(pilot, lambda: dialog.has_class("-ready"))
         await pilot.press("escape")
 
