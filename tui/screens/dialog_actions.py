@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from core.backend import Backend, Links, Versions
+from core.backend import Backend, BackendContext, Links, Versions
 from core.config import Config, RemoteConfig
 from core.model import Entry, Link, LinkRequest, LinkScope, LinkType
 from core.paths import Location, basename
@@ -55,6 +55,7 @@ class DialogActions(Screen[None]):
     config: Config
     clock: Clock
     backends: dict[str | None, Backend]
+    context: BackendContext
 
     if TYPE_CHECKING:  # provided by MainScreen and FileOperations
 
@@ -157,7 +158,15 @@ class DialogActions(Screen[None]):
     def action_remotes(self) -> None:
         from tui.dialogs.remotes import RemotesDialog
 
-        self.app.push_screen(RemotesDialog(self.config), self.apply_remote_changes)
+        self.app.push_screen(
+            RemotesDialog(self.config, **self._secrets()), self.apply_remote_changes
+        )
+
+    def _secrets(self) -> dict[str, Any]:
+        """Where the dialogs keep sign-ins: the app's own store when it has one (the demo's,
+        in memory), else the default (keyring or private file)."""
+        store = self.context.secrets
+        return {"store": store} if store is not None else {}
 
     def apply_remote_changes(self, changes: RemoteChanges | None) -> None:
         """Close backends of changed remotes; move panes off deleted or renamed ones."""
@@ -187,7 +196,7 @@ class DialogActions(Screen[None]):
 
         from tui.dialogs.wizard import first_start
 
-        first_start(self.app, self.config, on_saved=saved)
+        first_start(self.app, self.config, on_saved=saved, **self._secrets())
 
 
 async def _close(backend: Backend) -> None:
