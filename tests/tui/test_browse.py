@@ -282,3 +282,32 @@ async def test_keys_typed_right_after_tab_act_on_the_new_pane(sample: Path, targ
         await pilot.press("enter")
         await settle(pilot)
         assert (target / "made-on-the-right").is_dir()
+
+
+async def test_hostile_names_are_shown_as_escapes_never_sent_to_the_terminal(
+    tmp_path: Path, target: Path
+) -> None:
+    import os
+
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    raw = {
+        "clear\x1b[2Jscreen.txt": "clear\\x1b[2Jscreen.txt",
+        "photo\u202egpj.exe": "photo\\u202egpj.exe",
+        "c1\x9bcsi.txt": "c1\\x9bcsi.txt",
+        "line\nbreak.txt": "line\\x0abreak.txt",
+    }
+    for name in raw:
+        (folder / name).write_bytes(b"x")
+    os.close(os.open(os.fsencode(folder) + b"/bytes-\xff.bin", os.O_CREAT | os.O_WRONLY, 0o600))
+    app = make_app(folder, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        file_list = main_screen(app).pane("left").file_list
+        shown = "\n".join(file_list.render_line(y).text for y in range(file_list.size.height))
+        for name, escaped in raw.items():
+            assert escaped in shown, escaped
+            assert name not in shown
+        assert "bytes-\\xff.bin" in shown
+        for bad in ("\x1b", "\u202e", "\x9b", "\udcff"):
+            assert bad not in shown
