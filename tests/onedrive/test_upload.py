@@ -279,3 +279,10 @@ async def test_hash_type_none_lists_no_hashes(od: World) -> None:
     backend = await od.reopen(hash_type="none")
     entry = await backend.write(join(od.root, "n.txt"), source_of(b"abc"), WriteRequest(3))
     assert dict(entry.hashes) == {} and backend.capabilities.hash_algorithms == ()
+
+
+def test_upload_errors_name_the_session_host_never_its_pre_authenticated_url() -> None:
+    from core.backends.onedrive.upload import _where
+
+    url = "https://contoso-my.sharepoint.com/_api/v2.0/drives/b!x/items/y/uploadSession?guid='1'&tempauth=eyJ0eXAi.secret"
+    assert _where(url) == "upload session at contoso-my.sharepoint.com"

@@ -304,7 +304,7 @@ class Uploader:
                     return item, reader.value()
                 if frag.end >= size:
                     raise errors.TransientError(
-                        "OneDrive did not finish the upload", path=path, detail=url
+                        "OneDrive did not finish the upload", path=path, detail=_where(url)
                     )
                 if progress is not None:
                     progress.checkpoint({"upload_url": url, "offset": frag.end, "size": size})
@@ -344,7 +344,9 @@ class Uploader:
             if expected >= frag.end:
                 return None  # stored already (a retried request overlapped)
             skip = expected - frag.start
-        raise errors.TransientError("a fragment was refused repeatedly", path=path, detail=url)
+        raise errors.TransientError(
+            "a fragment was refused repeatedly", path=path, detail=_where(url)
+        )
 
     async def discard(self, url: str | None) -> None:
         """Cancel a session (no bearer: the URL carries its own credential)."""
@@ -357,3 +359,9 @@ class Uploader:
 def _item(response: httpx.Response) -> dict[str, Any]:
     data = response.json()
     return data if isinstance(data, dict) else {}
+
+
+def _where(url: str) -> str:
+    """An upload session URL fit for an error message: its host only. The URL itself is
+    pre-authenticated (anyone holding it can write the file) and must not reach logs."""
+    return f"upload session at {httpx.URL(url).host}"
