@@ -126,3 +126,14 @@ def test_emulator_subcommand_takes_its_own_options(capsys: pytest.CaptureFixture
         code = int(exc.code or 0)
     assert code == 2
     assert "invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_a_folder_skypane_cannot_make_is_named_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SKYPANE_DATA_DIR", str(blocker / "data"))
+    assert main(["--demo"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and str(blocker / "data") in err

@@ -67,3 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SkypaneError as exc:
         print(f"skypane: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a folder skypane needs cannot be made or read: say which
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"skypane: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
