@@ -170,11 +170,17 @@ def _prompt(q: ConflictQuestion) -> ConflictDecision:
     print(f"\n{safe_name(q.dest_path)} exists.", file=sys.stderr)
     print(f"  existing: {fmt_size(old.size):>10}  {fmt_time(old.modified)}", file=sys.stderr)
     print(f"  new:      {fmt_size(src.size):>10}  {fmt_time(src.modified)}", file=sys.stderr)
+    if q.renamed_path != q.dest_path:
+        print(f"  [r]ename writes {safe_name(q.renamed_path)}", file=sys.stderr)
     choices = {"o": ConflictAction.OVERWRITE, "s": ConflictAction.SKIP, "r": ConflictAction.RENAME}
     while True:
         sys.stderr.write("[o]verwrite, [s]kip, [r]ename, [c]ancel (capital = all): ")
         sys.stderr.flush()
-        answer = sys.stdin.readline().strip()
+        line = sys.stdin.readline()
+        if not line:  # end of input (Ctrl-D): nobody can answer, so stop rather than guess
+            print("", file=sys.stderr)
+            return ConflictDecision(ConflictAction.CANCEL)
+        answer = line.strip()
         if not answer:
             continue
         if answer.lower() == "c":
