@@ -127,10 +127,29 @@ def test_cleanup_deletes_with_yes_or_says_why_not(remote: RunningServer) -> None
 
 
 def test_cleanup_will_not_delete_unasked_without_a_terminal(remote: RunningServer) -> None:
-    if personal(remote):
-        pytest.skip("Personal refuses before asking")
     code, _, err = cli("cleanup", "work:Docs", "--all-but-current")
-    assert code == 2 and "without --yes" in err
+    if personal(remote):  # Personal refuses before anything is asked
+        assert code == 1 and "does not allow deleting versions" in err
+    else:
+        assert code == 2 and "without --yes" in err
+
+
+class _TerminalAtEnd(io.StringIO):
+    """A terminal whose user pressed Ctrl-D."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_cleanup_question_at_end_of_input_deletes_nothing(
+    remote: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", _TerminalAtEnd(""))
+    code, _, err = cli("cleanup", "work:Docs", "--all-but-current")
+    assert code == 1 and "Traceback" not in err
+    if not personal(remote):
+        assert "no answer given" in err
+    assert len(json.loads(cli("versions", "work:Docs/a.txt", "--json")[1])) == 4
 
 
 def test_cleanup_usage_errors() -> None:

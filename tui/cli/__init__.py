@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("skypane: interrupted", file=sys.stderr)
         return 130
+    except EOFError:  # a question met the end of input (Ctrl-D, or stdin closed)
+        print("\nskypane: no answer given (end of input); nothing more was done", file=sys.stderr)
+        return 1
     except ConfigError as exc:
         print(f"skypane: {exc}", file=sys.stderr)
         return 2 if "unknown remote" in str(exc) else 1
