@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.app import App
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from core.emulator import RunningServer
@@ -47,13 +48,24 @@ class Harness(App[None]):
 
 
 async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    """Let the app run until ``condition()`` holds (workers, threads and timers included)."""
+    """Let the app run until ``condition()`` holds (workers, threads and timers included).
+
+    A widget the condition looks for may not be composed yet (a screen is pushed before its
+    children mount): ``NoMatches`` counts as "not yet".
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not condition():
+    while not _holds(condition):
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.01)
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return bool(condition())
+    except NoMatches:
+        return False
 
 
 def sign_in_with_cli(server: RunningServer, name: str) -> None:

@@ -183,6 +183,7 @@ async def test_dead_token_mid_session_opens_the_dialog_and_the_request_goes_on(
             await until(pilot, lambda: isinstance(hook_app.screen, DeviceLoginDialog))
             dialog = hook_app.screen
             assert isinstance(dialog, DeviceLoginDialog)
+            await until(pilot, lambda: bool(dialog.query("#login-reason")))  # composed
             assert "no longer valid" in str(dialog.query_one("#login-reason").render())
             await until(pilot, lambda: dialog._flow is not None)
             assert dialog._flow is not None

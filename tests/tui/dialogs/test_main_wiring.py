@@ -145,6 +145,7 @@ async def test_renaming_a_remote_moves_the_pane_along(drive: RunningServer, samp
         await until(pilot, lambda: isinstance(app.screen, RemotesDialog))
         await pilot.press("r")
         await until(pilot, lambda: screen_name(app) == "InputDialog")
+        await until(pilot, lambda: bool(app.screen.query("Input")))
         app.screen.query_one("Input").value = "job"  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.names == ["job"])  # type: ignore[attr-defined]
@@ -159,6 +160,7 @@ async def test_first_start_opens_the_wizard_with_a_welcome(sample: Path, target:
     app = make_app(sample, target, welcome=True)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ConfigWizard))
+        await until(pilot, lambda: bool(app.screen.query("#step-remote Label")))
         assert "Welcome to skypane" in str(app.screen.query_one("#step-remote Label").render())
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
