@@ -201,12 +201,40 @@ async def test_expired_token_is_refreshed_once_and_retried() -> None:
     assert tokens.refreshes == 1
 
 
-async def test_second_401_after_refresh_needs_sign_in() -> None:
+async def test_a_token_expiring_again_after_its_refresh_is_refreshed_again() -> None:
+    tokens = Tokens()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        # t1 and t2 expire (other requests in flight, a revocation); t3 is good.
+        if request.headers["Authorization"] in ("Bearer t1", "Bearer t2"):
+            return graph_error(401, "InvalidAuthenticationToken")
+        return httpx.Response(200, json={"ok": True})
+
+    g = client(handler, tokens=tokens)
+    assert await g.get_json("me/drive") == {"ok": True}
+    assert tokens.refreshes == 2
+
+
+async def test_a_refused_refresh_ends_the_request_at_once() -> None:
+    tokens = Tokens(fail_refresh=True)
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["Authorization"])
+        return graph_error(401, "InvalidAuthenticationToken")
+
+    g = client(handler, tokens=tokens)
+    with pytest.raises(errors.AuthenticationRequired):
+        await g.get_json("me/drive")
+    assert seen == ["Bearer t1"]
+
+
+async def test_every_fresh_token_refused_ends_after_the_pacers_attempts() -> None:
     tokens = Tokens()
     g = client(lambda r: graph_error(401, "InvalidAuthenticationToken"), tokens=tokens)
     with pytest.raises(errors.AuthenticationRequired):
         await g.get_json("me/drive")
-    assert tokens.refreshes == 1
+    assert tokens.refreshes == g.pacer.max_attempts + 1  # the first refresh is free
 
 
 async def test_concurrent_401s_share_one_refresh() -> None:

@@ -273,13 +273,34 @@ class OneDriveBackend(FeaturesMixin):
                 item = patched or item
         else:
             address = self.addressing.by_path(stored, "createUploadSession")
-            got, computed = await self.uploader.session(address, source, request, p, progress, fsi)
-            item = got if got is not None else await self._get(p)
+
+            async def completed(computed: str | None) -> dict[str, Any] | None:
+                return await self._holds(p, request.size, computed)
+
+            item, computed = await self.uploader.session(
+                address, source, request, p, progress, fsi, completed
+            )
         entry = self._entry(item, p)
         self._verify_written(entry, request.size, computed)
         if self.settings.no_versions and self.business:
             await self._trim_versions(str(item["id"]))
         return entry
+
+    async def _holds(self, path: str, size: int, computed: str | None) -> dict[str, Any] | None:
+        """The item at ``path`` if it holds exactly the bytes hashed as ``computed``.
+
+        Asked when a session vanished on its last fragment, which is also how a session
+        that completed looks. Without a hash to compare nothing is assumed: send again.
+        """
+        if computed is None:
+            return None
+        try:
+            item = await self._get(path)
+        except errors.NotFound:
+            return None
+        entry = self.convert.entry(item, parent(path), path=path)
+        held = entry.hashes.get(self.settings.hash_type)
+        return item if entry.size == size and held == computed else None
 
     def _verify_written(self, entry: Entry, size: int, computed: str | None) -> None:
         if entry.size != size:

@@ -198,16 +198,24 @@ class GraphClient:
         path: str | None = None,
         stream: bool = False,
         retry: bool = True,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """Send one logical request, retrying what Graph says may be retried.
 
         Returns the response for 1xx–3xx and for statuses in ``accept``; raises the mapped
         ``core.errors`` exception otherwise. With ``stream`` the body is left unread (the
-        caller closes the response).
+        caller closes the response). ``timeout`` (seconds) replaces the client's timeouts.
+
+        A 401 on a Graph call gets a fresh token and the request is sent again, after
+        every refresh that succeeds: with many requests in flight a token can expire (or
+        be revoked) again between its refresh and its use. Only a refused refresh is final
+        (``AuthenticationRequired`` from the token provider); a server that refuses every
+        fresh token still ends after the pacer's attempts.
         """
         target = self.url(url)
         attempts = self.pacer.max_attempts if retry else 1
         refreshed = False
+        per_request = httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT
         last_error: errors.SkypaneError | None = None
         attempt = 0
         while attempt < attempts:
@@ -225,7 +233,12 @@ class GraphClient:
                 body = jsonlib.dumps(json).encode()
                 hdrs["Content-Type"] = "application/json"
             request = self.http.build_request(
-                method, target, params=params, content=body, headers=hdrs
+                method,
+                target,
+                params=params,
+                content=body,
+                headers=hdrs,
+                timeout=per_request,
             )
             try:
                 response = await self.http.send(request, stream=stream)
@@ -249,10 +262,12 @@ class GraphClient:
                 last_error = map_error(response, path)
                 self.pacer.failure(retrying=attempt < attempts)
                 continue
-            if status == 401 and auth and not refreshed:
+            if status == 401 and auth:
+                last_error = map_error(response, path)
+                await self._fresh_token(token)  # raises when the refresh is refused
+                if not refreshed:
+                    attempt -= 1  # the first refresh is not a failed attempt
                 refreshed = True
-                await self._fresh_token(token)
-                attempt -= 1  # a refresh is not a failed attempt
                 continue
             error = map_error(response, path)
             if status not in RETRY_STATUSES:

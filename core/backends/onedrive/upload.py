@@ -14,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -29,14 +31,24 @@ from core.hashing import Hasher, new_hasher
 
 SIMPLE_LIMIT = 4 * 1024 * 1024
 CHUNK_UNIT = 320 * 1024
-#: Times a lost session is replaced by a new one (starting again from byte 0).
-MAX_RESTARTS = 2
+#: Times a lost session is replaced by a new one (starting again from byte 0) in one write.
+MAX_RESTARTS = 4
 #: Tries per fragment when the session answers 416/404 and we re-sync with its status.
 MAX_FRAGMENT_SYNCS = 6
+#: Answers of an upload URL whose session cannot be used any more: 404 (expired, unknown or
+#: completed), 401 (the URL's own credential expired), 403 (Business: expired tempauth).
+SESSION_GONE = (401, 403, 404)
+#: Seconds a resume waits for a stored session's status before it opens a new session.
+PROBE_TIMEOUT = 10.0
+#: A stored session that expires within this many seconds is not worth asking about.
+EXPIRY_MARGIN = 60.0
+
+#: Asks the drive whether it now holds the file with this hash; the item if so.
+Completed = Callable[[str | None], Awaitable[dict[str, Any] | None]]
 
 
 class _SessionLost(Exception):
-    """The upload session is gone (404/401 on its URL and on its status)."""
+    """The upload session is gone (404/401/403 on its URL and on its status)."""
 
     def __init__(self, final: bool) -> None:
         super().__init__("upload session lost")
@@ -148,6 +160,16 @@ class FragmentReader:
                 await closer()
 
 
+def _expiry(when: object) -> float | None:
+    """Epoch seconds of a session's ``expirationDateTime`` (None when absent or unreadable)."""
+    if not isinstance(when, str):
+        return None
+    try:
+        return datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
 def _first_missing(status: Mapping[str, Any]) -> int | None:
     ranges = status.get("nextExpectedRanges")
     if not isinstance(ranges, list) or not ranges:
@@ -216,59 +238,108 @@ class Uploader:
         path: str,
         progress: WriteProgress | None,
         fsi: dict[str, str] | None,
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """Upload through a session; returns (item or None if lost at the very end, hash)."""
-        url: str | None = None
-        offset = 0
-        resume = request.resume or {}
-        if isinstance(resume.get("upload_url"), str) and resume.get("size") == request.size:
-            expected = await self._status(resume["upload_url"], request.size)
-            if expected is not None and expected < request.size:
-                url, offset = resume["upload_url"], expected
+        completed: Completed,
+    ) -> tuple[dict[str, Any], str | None]:
+        """Upload through a session; returns the stored item and our hash.
+
+        A session that is lost (its URL answers 404, 401 or 403) is replaced by a new one
+        and the file sent again from byte 0; when it was lost on the last fragment,
+        ``completed`` first asks whether the drive holds the file already (a completed
+        session answers 404 too).
+        """
+        url, offset, stale = await self._resumable(request)
+        expires: str | None = None
         restarts = 0
         while True:
             if url is None:
-                url, offset = await self._create(address, request.size, fsi, path), 0
+                url, expires = await self._create(address, request.size, fsi, path, stale)
+                offset, stale = 0, None
                 if progress is not None:
-                    progress.checkpoint({"upload_url": url, "offset": 0, "size": request.size})
+                    progress.checkpoint(_state(url, 0, request.size, expires))
             reader = FragmentReader(source, request.size, offset, self.chunk_size, self._hasher())
             try:
-                return await self._send_all(url, reader, request, path, progress)
+                return await self._send_all(url, reader, request, path, progress, expires)
             except _SessionLost as lost:
                 if lost.final:
-                    return None, reader.value()  # the end may have arrived: the caller checks
+                    computed = reader.value()
+                    item = await completed(computed)
+                    if item is not None:
+                        return item, computed
                 restarts += 1
                 if restarts > MAX_RESTARTS:
                     raise errors.ResumeLost(
-                        "the upload session was lost repeatedly", path=path
+                        "the upload session was lost repeatedly", path=path, detail=_where(url)
                     ) from None
                 if progress is not None and reader.sent:
                     progress.advance(-reader.sent)
-                url = None
+                url, stale = None, url
             except errors.IntegrityError:
                 await self.discard(url)
                 raise
             finally:
                 await reader.aclose()
 
+    async def _resumable(self, request: WriteRequest) -> tuple[str | None, int, str | None]:
+        """(URL, offset, None) to go on with the stored session, else (None, 0, its URL).
+
+        A restarted process asks the stored session's status once, with a short timeout:
+        a URL that has expired, is refused, or cannot be reached (the server moved, say)
+        means a new session at once, not a wait through the pacer's retries.
+        """
+        resume = request.resume or {}
+        url = resume.get("upload_url")
+        if not isinstance(url, str) or resume.get("size") != request.size:
+            return None, 0, None
+        expires = _expiry(resume.get("expires"))
+        if expires is not None and expires < time.time() + EXPIRY_MARGIN:
+            return None, 0, url
+        try:
+            expected = await self._status(url, request.size, retry=False, timeout=PROBE_TIMEOUT)
+        except errors.SkypaneError:
+            expected = None
+        if expected is None or expected >= request.size:
+            return None, 0, url
+        return url, expected, None
+
     async def _create(
-        self, address: Address, size: int, fsi: dict[str, str] | None, path: str
-    ) -> str:
+        self,
+        address: Address,
+        size: int,
+        fsi: dict[str, str] | None,
+        path: str,
+        stale: str | None,
+    ) -> tuple[str, str | None]:
+        """A new session's URL and expiry. A 409 while an older session of ours may still
+        live (GRAPH-second-wave.md §7) cancels that one and asks once more."""
         item: dict[str, Any] = {"@microsoft.graph.conflictBehavior": "replace", "fileSize": size}
         if fsi:
             item["fileSystemInfo"] = fsi
-        answer = await self.graph.send_json(
-            "POST", address.url, {"item": item}, params=address.params, path=path
-        )
+        while True:
+            try:
+                answer = await self.graph.send_json(
+                    "POST", address.url, {"item": item}, params=address.params, path=path
+                )
+            except errors.AlreadyExists:
+                if stale is None:
+                    raise
+                await self.discard(stale)
+                stale = None
+                continue
+            break
         url = answer.get("uploadUrl")
         if not isinstance(url, str):
             raise errors.TransientError("OneDrive gave no upload URL", path=path)
-        return url
+        expires = answer.get("expirationDateTime")
+        return url, expires if isinstance(expires, str) else None
 
-    async def _status(self, url: str, total: int) -> int | None:
+    async def _status(
+        self, url: str, total: int, *, retry: bool = True, timeout: float | None = None
+    ) -> int | None:
         """The first byte the session still expects (``total``: all there); None when gone."""
-        response = await self.graph.request("GET", url, auth=False, accept=(401, 404))
-        if response.status_code in (401, 404):
+        response = await self.graph.request(
+            "GET", url, auth=False, accept=SESSION_GONE, retry=retry, timeout=timeout
+        )
+        if response.status_code in SESSION_GONE:
             return None
         first = _first_missing(_item(response))
         return total if first is None else first
@@ -280,7 +351,8 @@ class Uploader:
         request: WriteRequest,
         path: str,
         progress: WriteProgress | None,
-    ) -> tuple[dict[str, Any] | None, str | None]:
+        expires: str | None,
+    ) -> tuple[dict[str, Any], str | None]:
         size = request.size
         if progress is not None and reader.pos:
             progress.advance(reader.pos)  # bytes the server already holds (resume)
@@ -293,21 +365,23 @@ class Uploader:
                     pending = asyncio.ensure_future(reader.next())  # read while this one flies
                 else:
                     self._check_expected(request, reader.value(), path)
-                item = await self._put_fragment(url, frag, size, path)
+                done, body = await self._put_fragment(url, frag, size, path)
                 # httpx keeps each response in a reference cycle with its request until the
                 # garbage collector runs; let go of the bytes now so memory stays bounded.
                 frag.pieces = []
                 reader.sent = frag.end
                 if progress is not None:
                     progress.advance(frag.length)
-                if item is not None:
-                    return item, reader.value()
+                if done:
+                    return body, reader.value()
                 if frag.end >= size:
                     raise errors.TransientError(
                         "OneDrive did not finish the upload", path=path, detail=_where(url)
                     )
+                later = body.get("expirationDateTime")
+                expires = later if isinstance(later, str) else expires
                 if progress is not None:
-                    progress.checkpoint({"upload_url": url, "offset": frag.end, "size": size})
+                    progress.checkpoint(_state(url, frag.end, size, expires))
             raise AssertionError("unreachable")
         finally:
             if pending is not None:
@@ -315,8 +389,10 @@ class Uploader:
 
     async def _put_fragment(
         self, url: str, frag: Fragment, total: int, path: str
-    ) -> dict[str, Any] | None:
-        """Send one fragment; re-sync with the session on 416/404. Returns the item at the end."""
+    ) -> tuple[bool, dict[str, Any]]:
+        """Send one fragment; re-sync with the session on 416/404.
+
+        Returns (True, item) when the file is complete, else (False, session status)."""
         skip = 0
         for _ in range(MAX_FRAGMENT_SYNCS):
             start = frag.start + skip
@@ -329,20 +405,20 @@ class Uploader:
                     "Content-Length": str(frag.end - start),
                 },
                 auth=False,
-                accept=(401, 404, 416),
+                accept=(*SESSION_GONE, 416),
                 path=path,
             )
             status = response.status_code
             if status in (200, 201):
-                return _item(response)
+                return True, _item(response)
             if status == 202:
-                return None
-            expected = await self._status(url, total)
+                return False, _item(response)
+            expected = None if status in (401, 403) else await self._status(url, total)
             if expected is None or expected < frag.start:
                 # Gone, or it lost bytes we can no longer re-read: start a new session.
                 raise _SessionLost(final=frag.end >= total)
             if expected >= frag.end:
-                return None  # stored already (a retried request overlapped)
+                return False, {}  # stored already (a retried request overlapped)
             skip = expected - frag.start
         raise errors.TransientError(
             "a fragment was refused repeatedly", path=path, detail=_where(url)
@@ -359,6 +435,14 @@ class Uploader:
 def _item(response: httpx.Response) -> dict[str, Any]:
     data = response.json()
     return data if isinstance(data, dict) else {}
+
+
+def _state(url: str, offset: int, size: int, expires: str | None) -> dict[str, Any]:
+    """The checkpoint a restarted process resumes from."""
+    state: dict[str, Any] = {"upload_url": url, "offset": offset, "size": size}
+    if expires is not None:
+        state["expires"] = expires
+    return state
 
 
 def _where(url: str) -> str:

@@ -1,0 +1,183 @@
+"""Transfers that finish: lost upload sessions, tokens that expire again and again, SharePoint's
+rewrite of Office files and resume with a dead upload URL, through the engine on the TLS
+emulator (issue #13)."""
+
+from __future__ import annotations
+
+import io
+import os
+import ssl
+import zipfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.backends.local import LocalBackend
+from core.backends.onedrive.backend import OneDriveBackend
+from core.backends.onedrive.graph import make_http_client
+from core.backends.onedrive.pacer import Pacer
+from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.hashing import hash_file
+from core.model import QUICKXOR
+from core.paths import Location
+from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
+from tests.engine.conftest import write_tree
+from tests.engine.od import od_options
+from tests.onedrive.world import EmulatorTokens
+
+UNIT = 320 * 1024
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
+    with start_server(em) as running:
+        yield running
+    em.close()
+
+
+def od_backend(server: RunningServer, tokens: Any = None, **extra: Any) -> OneDriveBackend:
+    """A backend whose tokens refresh over TLS at the emulator's token endpoint."""
+    return OneDriveBackend(
+        "od",
+        od_options(server, **extra),
+        tokens or EmulatorTokens(server),
+        pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
+    )
+
+
+@pytest.fixture
+async def engine_on(journal_path: Path) -> AsyncIterator[Callable[..., TransferEngine]]:
+    """``engine_on(backend, **kwargs)``: remote "od" is ``backend``, ``None`` the local disk."""
+    made: list[TransferEngine] = []
+
+    def factory(backend: OneDriveBackend, **kwargs: Any) -> TransferEngine:
+        kwargs.setdefault("retry_backoff", 0.0)
+        local = LocalBackend()
+        eng = TransferEngine(
+            lambda r: local if r is None else backend, Journal(journal_path), **kwargs
+        )
+        made.append(eng)
+        return eng
+
+    yield factory
+    for eng in made:
+        await eng.close()
+        assert eng.journal is not None
+        eng.journal.close()
+
+
+def od(path: str) -> Location:
+    return Location("od", path)
+
+
+def local(p: Path) -> Location:
+    return Location(None, str(p))
+
+
+async def remote_files(backend: OneDriveBackend, folder: str) -> dict[str, Any]:
+    """Every file under ``folder`` on the drive, by path (folders walked)."""
+    found: dict[str, Any] = {}
+    todo = [folder]
+    while todo:
+        here = todo.pop()
+        async for page in backend.list(here):
+            for e in page:
+                if e.is_dir:
+                    todo.append(e.path)
+                else:
+                    found[e.path] = e
+    return found
+
+
+async def test_lost_upload_sessions_are_replaced_and_every_file_arrives(
+    tmp_path: Path, server: RunningServer, engine_on
+):
+    # Small files with an mtime go in one fragment: a session lost on it used to lose the file.
+    files = {f"f{i:02}.bin": os.urandom(1000 + 97 * i) for i in range(40)}
+    write_tree(tmp_path / "src", files)
+    faults = server.emulator.faults
+    faults.lose_upload_sessions = 0.3
+    backend = od_backend(server)
+    eng = engine_on(backend)
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/"))
+    await eng.wait(job.id)
+    faults.reset()
+    assert job.state is JobState.DONE, [i.error for i in job.failed_items()]
+    lost = server.emulator.requests.matching("PUT", path="/up/", status=404)
+    assert len(lost) >= 5  # sessions really were lost
+    for name, data in files.items():
+        assert server.emulator.read(f"src/{name}") == data
+
+
+class AnswerLost(httpx.AsyncBaseTransport):
+    """Real TLS to the emulator; the answer to the first complete upload is lost on the way."""
+
+    def __init__(self, server: RunningServer) -> None:
+        ctx = ssl.create_default_context(cafile=str(server.ca_bundle))
+        self.inner = httpx.AsyncHTTPTransport(verify=ctx)
+        self.lost = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not self.lost and request.method == "PUT" and response.status_code in (200, 201):
+            await response.aread()
+            self.lost = True
+            raise httpx.ReadError("connection reset before the answer arrived")
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_session_that_completed_unseen_is_not_sent_again(
+    tmp_path: Path, server: RunningServer, engine_on
+):
+    # The last fragment's answer is lost; its retry finds the session gone (a completed
+    # session answers 404 too). The drive holds the file: nothing is uploaded again.
+    data = os.urandom(2 * UNIT + 5)
+    write_tree(tmp_path / "src", {"done.bin": data})
+    transport = AnswerLost(server)
+    backend = OneDriveBackend(
+        "od",
+        od_options(server, chunk_size=UNIT),
+        EmulatorTokens(server),
+        pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
+        http=make_http_client(transport=transport),
+    )
+    eng = engine_on(backend)
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src" / "done.bin")], od("/done.bin"))
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE, job.error
+    assert transport.lost
+    log = server.emulator.requests
+    assert len(log.matching("POST", path="createUploadSession")) == 1
+    assert len(log.matching("PUT", path="/up/", status=404)) == 1
+    assert server.emulator.read("done.bin") == data
+
+
+async def test_tokens_expiring_again_and_again_fail_no_item(
+    tmp_path: Path, server: RunningServer, engine_on
+):
+    spec: dict[str, Any] = {
+        f"d{d}": {f"f{i}.txt": os.urandom(500 + i) for i in range(8)} for d in range(9)
+    }
+    write_tree(tmp_path / "src", spec)
+    faults = server.emulator.faults
+    faults.expire_tokens_early = 0.25
+    tokens = EmulatorTokens(server)
+    eng = engine_on(od_backend(server, tokens), workers=8)
+    job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/"))
+    await eng.wait(job.id)
+    faults.reset()
+    assert job.state is JobState.DONE, [i.error for i in job.failed_items()]
+    assert len(job.items) >= 81
+    assert tokens.refreshes >= 10  # tokens really expired, many times
+    stored = await remote_files(od_backend(server), "/src")
+    assert len(stored) == 72
+    for p in (tmp_path / "src").rglob("*.txt"):
+        entry = stored[f"/src/{p.relative_to(tmp_path / 'src')}"]
+        assert entry.hash(QUICKXOR) == hash_file(p)
