@@ -212,6 +212,16 @@ class UncheckedRead(Protocol):
     def open_read_unchecked(self, path: str, offset: int = 0) -> AsyncIterator[bytes]: ...
 
 
+@runtime_checkable
+class RewritesOnStore(Protocol):
+    """A backend whose drive may change a file as it stores it: SharePoint document libraries
+    merge their metadata into Office documents, so the stored size and hash differ from the
+    bytes sent. For such a path a difference after a completed upload is that rewrite, not
+    corruption: reported, never retried. Not a user-visible capability."""
+
+    def rewrites_on_store(self, path: str) -> bool: ...
+
+
 CAPABILITY_PROTOCOLS: dict[str, type] = {
     "server_side_copy": ServerSideCopy,
     "trash": Trash,

@@ -14,6 +14,7 @@ from .context import Ctx, json_response
 from .errors import GraphError, bad_request, not_found
 from .model import Item
 from .render import parse_iso
+from .rewrite import library_blob
 from .routing import Target
 
 #: Simple uploads (PUT /content) are limited to 250 MiB.
@@ -244,6 +245,12 @@ async def upload_simple(ctx: Ctx) -> Response:
     except (ClientDisconnect, GraphError):
         writer.discard()
         raise
+    home = target.item or target.parent
+    if home is not None:
+        name = target.item.name if target.item is not None else target.name or ""
+        blob = library_blob(
+            ctx.emulator.blobs, home.drive, name, blob, ctx.store.flavour == "personal"
+        )
     with ctx.emulator.lock:
         try:
             item, created = _store_content(ctx, target, blob, behaviour)

@@ -18,6 +18,7 @@ from .identity_routes import base_url
 from .items import _times
 from .model import Item
 from .render import Renderer, iso
+from .rewrite import library_blob
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -261,10 +262,16 @@ def commit(
     """Turn the received bytes into the file; 409/507 keep the session for another try."""
     store = emulator.store
     with emulator.lock:
-        if session.blob is None:
-            session.blob = session.writer.finish()
-        blob = session.blob
         drive = store.drive(session.drive_id)
+        if session.blob is None:
+            session.blob = library_blob(
+                emulator.blobs,
+                drive,
+                name or session.name,
+                session.writer.finish(),
+                store.flavour == "personal",
+            )
+        blob = session.blob
         user = session.user_id
         item: Item
         if session.item_id is not None and name is None:

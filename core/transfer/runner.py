@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import posixpath
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core import errors
-from core.backend import Backend, ServerSideCopy, Trash, UncheckedRead, WriteRequest
+from core.backend import (
+    Backend,
+    RewritesOnStore,
+    ServerSideCopy,
+    Trash,
+    UncheckedRead,
+    WriteRequest,
+)
 from core.model import QUICKXOR, Entry
 from core.transfer import conflicts
 from core.transfer.model import (
@@ -33,10 +39,7 @@ from core.transfer.planner import existing_facts, mtime_ns, same_remote
 from core.transfer.progress import ItemProgress, JobCounters
 from core.transfer.sources import HashingSource
 
-#: Office formats SharePoint document libraries rewrite on upload (metadata merged in).
-_OFFICE = ".docx .docm .dotx .dotm .xlsx .xlsm .xltx .xltm .xlsb .pptx .pptm .potx .potm .ppsx"
-OFFICE_EXTENSIONS = frozenset((_OFFICE + " .ppsm .vsdx .vsdm .one").split(" "))
-REWRITTEN_NOTE = "rewritten by SharePoint after upload (size/hash differ; not corruption)"
+REWRITTEN_NOTE = "uploaded; SharePoint rewrote it (its size and hash differ: not corruption)"
 
 
 @dataclass(eq=False)
@@ -79,17 +82,6 @@ class Env(Protocol):
     def save_item(self, run: JobRun, item: Item) -> None: ...
 
     async def ask(self, run: JobRun, question: ConflictQuestion) -> ConflictAction: ...
-
-
-def _is_office(path: str) -> bool:
-    return posixpath.splitext(path)[1].lower() in OFFICE_EXTENSIONS
-
-
-def _is_document_library(backend: Backend) -> bool:
-    kind = getattr(backend, "drive_type", None)
-    if kind is None:  # the OneDrive backend keeps it in its settings
-        kind = getattr(getattr(backend, "settings", None), "drive_type", None)
-    return kind == "documentLibrary"
 
 
 async def _exists(backend: Backend, path: str) -> bool:
@@ -371,7 +363,7 @@ class ItemRunner:
             problem = f"QuickXorHash differs: source {src_hash}, destination {dst_hash}"
         if problem is None:
             return None
-        if _is_office(item.dst_path) and _is_document_library(dst_b):
+        if isinstance(dst_b, RewritesOnStore) and dst_b.rewrites_on_store(item.dst_path):
             return REWRITTEN_NOTE
         # The copy is bad: remove it (never the source) and let the engine retry once.
         with contextlib.suppress(errors.SkypaneError):

@@ -305,3 +305,38 @@ async def test_empty_file_by_session(
 async def test_session_into_a_missing_folder_is_404(emulator_client: httpx.AsyncClient) -> None:
     response = await emulator_client.post("/me/drive/root:/no/such/f.bin:/createUploadSession")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("emulator_flavour", ["business"])
+async def test_a_document_library_rewrites_office_packages_as_it_stores_them(
+    emulator: Emulator, emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    from core.emulator.seeds import docx
+
+    library = next(iter(emulator.store.sites.values())).drive_ids[0]
+    package = docx("quarterly numbers")
+    root = f"/drives/{library}/root"
+    simple = await emulator_client.put(f"{root}:/simple.docx:/content", content=package)
+    url = (await emulator_client.post(f"{root}:/session.docx:/createUploadSession")).json()[
+        "uploadUrl"
+    ]
+    session = await anon_put(emulator_anon, url, package)
+    plain = await emulator_client.put(f"{root}:/notzip.docx:/content", content=b"not a zip")
+    mine = await emulator_client.put("/me/drive/root:/personal.docx:/content", content=package)
+    for response in (simple, session):
+        item = response.json()
+        assert item["size"] != len(package)
+        assert item["file"]["hashes"]["quickXorHash"] != quickxor(package)
+    drive = emulator.store.drive(library)
+    assert emulator.read("simple.docx", drive).startswith(b"PK")  # still a package
+    assert plain.json()["size"] == 9  # SharePoint cannot open it: stored as sent
+    assert mine.json()["file"]["hashes"]["quickXorHash"] == quickxor(package)  # OneDrive: as sent
+    # The next upload of the same bytes is rewritten again: a new eTag, a new content.
+    again = await emulator_client.put(f"{root}:/simple.docx:/content", content=package)
+    assert again.json()["eTag"] != simple.json()["eTag"]
+
+
+async def anon_put(anon: httpx.AsyncClient, url: str, data: bytes) -> httpx.Response:
+    return await anon.put(
+        url, content=data, headers={"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
+    )

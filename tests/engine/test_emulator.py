@@ -1,5 +1,5 @@
 """The engine against OneDrive on the TLS Graph emulator: uploads and downloads under injected
-faults, server-side copy and move, SharePoint's Office rewrites."""
+faults, server-side copy and move (SharePoint's Office rewrites: test_finishing.py)."""
 
 from __future__ import annotations
 
@@ -217,45 +217,6 @@ async def test_a_job_stopped_during_a_long_throttle_stops_at_once(
         assert not any(i.state is ItemState.RUNNING for i in job.items)
     assert asyncio.get_running_loop().time() - started < 5
     assert all(i.state is not ItemState.FAILED for i in job.items)
-
-
-@pytest.fixture
-def library() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="business", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
-
-
-async def test_office_file_rewritten_by_sharepoint_is_reported_not_failed(
-    tmp_path: Path, library: RunningServer, journal_path: Path, monkeypatch
-):
-    """A documentLibrary that changes .docx files on upload (as SharePoint merges metadata)."""
-    write_tree(tmp_path / "src", {"report.docx": os.urandom(50_000), "data.bin": b"d" * 100})
-    backend = od_backend(od_options(library), token_for(library), drive_type="documentLibrary")
-    real_write = backend.write
-
-    async def rewriting_write(path, source, request, progress=None):  # type: ignore[no-untyped-def]
-        entry = await real_write(path, source, request, progress)
-        if path.endswith(".docx"):
-            from dataclasses import replace
-
-            return replace(entry, size=entry.size + 1234, hashes={QUICKXOR: "rewritten="})
-        return entry
-
-    monkeypatch.setattr(backend, "write", rewriting_write)
-    eng = TransferEngine(
-        lambda r: backend if r == "od" else LocalBackend(), Journal(journal_path), retry_backoff=0
-    )
-    try:
-        job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/lib"))
-        await eng.wait(job.id)
-    finally:
-        await eng.close()
-    assert job.state is JobState.DONE
-    docx = next(i for i in job.items if i.dst_path.endswith(".docx"))
-    assert docx.state is ItemState.DONE and "rewritten by SharePoint" in (docx.note or "")
-    assert all(i.note is None for i in job.items if i is not docx)
 
 
 CHUNK = 10 * 1024 * 1024

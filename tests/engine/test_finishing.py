@@ -4,10 +4,9 @@ emulator (issue #13)."""
 
 from __future__ import annotations
 
-import io
+import asyncio
 import os
 import ssl
-import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,11 @@ from core.backends.onedrive.backend import OneDriveBackend
 from core.backends.onedrive.graph import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.emulator.seeds import docx
 from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
-from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
+from core.transfer import JobKind, JobState, Journal, TransferEngine
 from tests.engine.conftest import write_tree
 from tests.engine.od import od_options
 from tests.onedrive.world import EmulatorTokens
@@ -91,6 +91,70 @@ async def remote_files(backend: OneDriveBackend, folder: str) -> dict[str, Any]:
                 else:
                     found[e.path] = e
     return found
+
+
+@pytest.fixture
+def library() -> Iterator[tuple[RunningServer, str]]:
+    """A Business emulator and the id of a SharePoint site's document library."""
+    em = Emulator(EmulatorConfig(flavour="business", device_code_interval=0))
+    site = next(iter(em.store.sites.values()))
+    with start_server(em) as running:
+        yield running, site.drive_ids[0]
+    em.close()
+
+
+def office_file(text: str) -> bytes:
+    """A small but real Word package (SharePoint only rewrites what it can open)."""
+    return docx(text + "x" * 700)
+
+
+@pytest.mark.parametrize("kind", [JobKind.COPY, JobKind.MOVE])
+async def test_office_files_rewritten_by_a_sharepoint_library_are_uploaded_not_failed(
+    tmp_path: Path, library: tuple[RunningServer, str], engine_on, kind: JobKind
+):
+    server, drive_id = library
+    files = {
+        "report.docx": office_file("report"),
+        "Sheet.XLSX": office_file("sheet"),
+        "big.pptx": docx(os.urandom(500_000).hex()),  # several fragments
+        "data.bin": b"d" * 100,
+    }
+    write_tree(tmp_path / "src", files)
+    backend = od_backend(server, drive_id=drive_id, drive_type="documentLibrary", chunk_size=UNIT)
+    eng = engine_on(backend)
+    job = await eng.submit(kind, [local(tmp_path / "src")], od("/lib"))
+    await eng.wait(job.id)
+    assert job.state is JobState.DONE, [i.error for i in job.failed_items()]
+    drive = server.emulator.store.drive(drive_id)
+    notes = {Path(i.dst_path).name: i.note for i in job.items if i.kind.value == "file"}
+    for name in ("report.docx", "Sheet.XLSX", "big.pptx"):
+        stored = server.emulator.read(f"lib/{name}", drive)
+        assert stored != files[name] and len(stored) != len(files[name])  # really rewritten
+        assert notes[name] is not None and notes[name].startswith("uploaded; SharePoint rewrote")
+    assert notes["data.bin"] is None and server.emulator.read("lib/data.bin", drive) == b"d" * 100
+    # Neither retried nor re-uploaded: one upload per file.
+    log = server.emulator.requests
+    uploads = log.matching("POST", path="createUploadSession") + log.matching(
+        "PUT", path="/content$"
+    )
+    assert len(uploads) == len(files)
+    assert all(i.attempts == 1 for i in job.items)
+    assert (tmp_path / "src").exists() is (kind is JobKind.COPY)
+
+
+async def test_a_move_whose_upload_fails_keeps_its_office_source(
+    tmp_path: Path, library: tuple[RunningServer, str], engine_on
+):
+    server, drive_id = library
+    report = office_file("report")
+    write_tree(tmp_path / "src", {"report.docx": report})
+    server.emulator.faults.fail_next(10, 403, retry_after=None, path="report.docx")
+    backend = od_backend(server, drive_id=drive_id, drive_type="documentLibrary")
+    eng = engine_on(backend)
+    job = await eng.submit(JobKind.MOVE, [local(tmp_path / "src")], od("/lib"))
+    await eng.wait(job.id)
+    assert job.state is JobState.FAILED
+    assert (tmp_path / "src" / "report.docx").read_bytes() == report
 
 
 async def test_lost_upload_sessions_are_replaced_and_every_file_arrives(
@@ -181,3 +245,91 @@ async def test_tokens_expiring_again_and_again_fail_no_item(
     for p in (tmp_path / "src").rglob("*.txt"):
         entry = stored[f"/src/{p.relative_to(tmp_path / 'src')}"]
         assert entry.hash(QUICKXOR) == hash_file(p)
+
+
+class Stalling:
+    """The local disk, whose reads of one file hang past ``after`` bytes (a process that will
+    be killed there)."""
+
+    def __init__(self, after: int) -> None:
+        self.inner = LocalBackend()
+        self.after = after
+        self.stalled = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        pos = offset
+        async for chunk in self.inner.open_read(path, offset):
+            if pos >= self.after:
+                self.stalled.set()
+                await asyncio.Event().wait()
+            pos += len(chunk)
+            yield chunk
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """Real TLS; keeps the URL of every request."""
+
+    def __init__(self, server: RunningServer) -> None:
+        ctx = ssl.create_default_context(cafile=str(server.ca_bundle))
+        self.inner = httpx.AsyncHTTPTransport(verify=ctx)
+        self.urls: list[httpx.URL] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(request.url)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_resume_after_a_restart_whose_upload_url_is_dead_starts_a_new_session(
+    tmp_path: Path, journal_path: Path
+):
+    # The demo's case: the server the session was opened on is gone (the emulator came back
+    # on another port); the stored URL gets one try, then a new session carries the upload.
+    data = os.urandom(6 * UNIT + 11)
+    (tmp_path / "big.bin").write_bytes(data)
+    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
+    first_server = start_server(em)
+    source = Stalling(after=3 * UNIT)
+    first_od = od_backend(first_server, chunk_size=UNIT)
+    first = TransferEngine(lambda r: source if r is None else first_od, Journal(journal_path))
+    job = await first.submit(JobKind.COPY, [local(tmp_path / "big.bin")], od("/big.bin"))
+    await asyncio.wait_for(source.stalled.wait(), 30)
+    for run in first._runs.values():  # the process dies: no clean-up of any kind
+        for task in [*run.running.values(), run.task]:
+            if task is not None:
+                task.cancel()
+    assert first._ticker is not None
+    first._ticker.cancel()
+    await first_od.close()
+    old_port = first_server.port
+    first_server.stop()
+    assert em.upload_sessions  # the session lives on, at an address no one answers
+
+    with start_server(em) as server:
+        transport = Recording(server)
+        backend = OneDriveBackend(
+            "od",
+            od_options(server, chunk_size=UNIT),
+            EmulatorTokens(server),
+            pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
+            http=make_http_client(transport=transport),
+        )
+        second = TransferEngine(
+            lambda r: LocalBackend() if r is None else backend, Journal(journal_path)
+        )
+        try:
+            [again] = await second.resume_unfinished()
+            await second.wait(again.id)
+        finally:
+            await second.close()
+            assert first.journal is not None
+            first.journal.close()
+    assert again.id == job.id and again.state is JobState.DONE, again.error
+    assert len([u for u in transport.urls if u.port == old_port]) == 1  # asked once, no retries
+    assert em.read("big.bin") == data
+    em.close()

@@ -30,7 +30,13 @@ from core.backends.onedrive.dlcache import DownloadUrls
 from core.backends.onedrive.download import read_stream
 from core.backends.onedrive.features import FeaturesMixin
 from core.backends.onedrive.graph import GraphClient
-from core.backends.onedrive.items import Addressing, Converter, file_system_info, is_folder
+from core.backends.onedrive.items import (
+    Addressing,
+    Converter,
+    file_system_info,
+    is_folder,
+    is_office,
+)
 from core.backends.onedrive.options import OPTIONS
 from core.backends.onedrive.pacer import Pacer
 from core.backends.onedrive.settings import Settings
@@ -302,7 +308,13 @@ class OneDriveBackend(FeaturesMixin):
         held = entry.hashes.get(self.settings.hash_type)
         return item if entry.size == size and held == computed else None
 
+    def rewrites_on_store(self, path: str) -> bool:
+        """A SharePoint library rewrites Office documents as it stores them."""
+        return self._drive_type == "documentLibrary" and is_office(path)
+
     def _verify_written(self, entry: Entry, size: int, computed: str | None) -> None:
+        if self.rewrites_on_store(entry.path):
+            return  # the library's rewrite: the engine reports it (core.backend.RewritesOnStore)
         if entry.size != size:
             raise errors.IntegrityError(
                 "OneDrive stored a different size",

@@ -13,6 +13,16 @@ from core.paths import join
 
 #: Characters left unescaped in a path segment (RFC 3986 sub-delims, ``@``; GRAPH.md §2.1).
 SEGMENT_SAFE = "!$&'()*+,;=@"
+#: Office formats a SharePoint document library rewrites as it stores them (its metadata merged
+#: in, so size and hash change; GRAPH.md §4 and §21's rclone notes).
+_OFFICE = ".docx .docm .dotx .dotm .xlsx .xlsm .xltx .xltm .xlsb .pptx .pptm .potx .potm .ppsx"
+OFFICE_EXTENSIONS = frozenset((_OFFICE + " .ppsm .vsdx .vsdm .one").split(" "))
+
+
+def is_office(path: str) -> bool:
+    """Whether ``path`` names an Office document (by its extension, any case)."""
+    dot = path.rfind(".")
+    return dot > path.rfind("/") and path[dot:].lower() in OFFICE_EXTENSIONS
 
 
 def parse_time(text: Any) -> datetime | None:
