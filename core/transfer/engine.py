@@ -207,6 +207,28 @@ class TransferEngine:
         self._set_state(run, JobState.QUEUED)  # not finished any more: wait() waits again
         self._start(run)
 
+    def retry_journaled(self, job_id: str) -> Job:
+        """Run the failed items of a finished job again, loading it from the journal if
+        this engine does not know it (``skypane resume --failed``, after a restart).
+
+        A job that failed before it had items (its planning failed) is planned again.
+        """
+        run = self._runs.get(job_id)
+        if run is None:
+            job = self.journal.load_job(job_id) if self.journal is not None else None
+            if job is None:
+                raise errors.NotFound("no job with that id", path=job_id)
+            if not job.state.finished:
+                raise errors.SkypaneError("the job is not finished: resume it instead", path=job_id)
+            run = JobRun(job)
+            run.counters.reset_from(job)
+            self._runs[job_id] = run
+        job = run.job
+        if job.state is not JobState.FAILED:
+            raise errors.SkypaneError(f"the job is {job.state.value}: nothing failed", path=job_id)
+        self.retry_failed(job_id)
+        return job
+
     async def wait(self, job_id: str) -> Job:
         """Wait until the job is done, failed or cancelled (not while it is paused)."""
         run = self._run(job_id)

@@ -19,7 +19,7 @@ from core import errors
 from core.backend import Backend, QuotaInfo, ServerSideCopy
 from core.model import QUICKXOR, Entry
 from core.paths import basename, join, parent
-from core.transfer.model import Item, ItemKind, Job, JobKind, Plan, PlanProblem
+from core.transfer.model import Item, ItemKind, ItemState, Job, JobKind, Plan, PlanProblem
 
 #: Source folders listed at once during the walk.
 LIST_CONCURRENCY = 4
@@ -81,7 +81,8 @@ class _Walk:
             src_hashes=dict(src.hashes) if src is not None else {},
         )
 
-    def check(self, dst_b: Backend, path: str, size: int | None) -> bool:
+    def refusal(self, dst_b: Backend, path: str, size: int | None) -> str | None:
+        """Why the destination cannot take ``path`` (a reserved name, too long, too big)."""
         try:
             dst_b.check_path(path, size)
             limit = dst_b.capabilities.max_file_size
@@ -90,9 +91,14 @@ class _Walk:
                     f"file larger than the destination's limit ({limit} bytes)"
                 )
         except errors.SkypaneError as exc:
-            self.problem(path, exc.message if exc.path else str(exc))
-            return False
-        return True
+            return exc.message if exc.path else str(exc)
+        return None
+
+    def check(self, dst_b: Backend, path: str, size: int | None) -> bool:
+        reason = self.refusal(dst_b, path, size)
+        if reason is not None:
+            self.problem(path, reason)
+        return reason is None
 
     def key(self, dst_b: Backend, name: str) -> str:
         return name.casefold() if dst_b.capabilities.case_insensitive else name
@@ -121,12 +127,17 @@ class _Walk:
         if existing is not None and existing.is_dir:
             self.problem(target, "a folder of that name is in the way")
             return
-        if not self.check(dst_b, target, src.size):
-            return
         dest = self.job.dest
         assert dest is not None
         move_here = self.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote)
         item = self._new(ItemKind.MOVE if move_here else ItemKind.FILE, src, src_remote, target)
+        refused = self.refusal(dst_b, target, src.size)
+        if refused is not None:
+            # A file the destination refuses is a failed item, counted and reported with the
+            # others (and retried with them, where it fails again with the same reason).
+            item.state, item.error = ItemState.FAILED, f"{refused}: {target}"
+            self.files.append(item)
+            return
         if existing is not None:
             item.existing = existing_facts(existing)
             self.conflicts.append(target)

@@ -232,11 +232,13 @@ async def test_preflight_fails_only_what_the_destination_cannot_store(tmp_path, 
     eng = make_engine(Picky(free=None))
     job = await eng.submit(JobKind.COPY, [loc(tmp_path / "src")], loc(tmp_path / "dst"))
     await eng.wait(job.id)
-    reasons = {Path(p.path).name: p.reason for p in job.plan.problems}
+    # Refused files are failed items (counted, reported, retried with the others).
+    reasons = {Path(i.dst_path).name: i.error for i in job.failed_items()}
     assert reasons.keys() == {"a:b.txt", "huge"}
-    assert "':'" in reasons["a:b.txt"] and "too large" in reasons["huge"]
+    assert "':'" in (reasons["a:b.txt"] or "") and "too large" in (reasons["huge"] or "")
+    assert all(i.attempts == 0 for i in job.failed_items())  # never sent
     assert read_tree(tmp_path / "dst") == {"ok.txt": b"fine"}
-    assert job.state is JobState.FAILED
+    assert job.state is JobState.FAILED and job.error == "2 items failed"
 
 
 async def test_not_enough_space_stops_the_job_before_anything_is_written(tmp_path, make_engine):

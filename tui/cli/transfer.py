@@ -25,6 +25,7 @@ from core.transfer import (
     ConflictDecision,
     ConflictPolicy,
     ConflictQuestion,
+    ItemState,
     Job,
     JobKind,
     JobState,
@@ -39,8 +40,25 @@ from tui.cli.walk import cmd_info, cmd_tree
 POLICIES = [p.value for p in ConflictPolicy]
 
 
+#: Files at once: the engine's workers (more only queue behind the drive's throttling).
+MAX_TRANSFERS = 64
+
+
 class UsageError(Exception):
     """Wrong arguments: exit code 2."""
+
+
+def transfers(text: str) -> int:
+    """``--transfers``: a whole number from 1 to ``MAX_TRANSFERS``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_TRANSFERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of files from 1 to {MAX_TRANSFERS}"
+        )
+    return value
 
 
 def _transfer_options(p: argparse.ArgumentParser, *, conflicts: bool = True) -> None:
@@ -52,7 +70,13 @@ def _transfer_options(p: argparse.ArgumentParser, *, conflicts: bool = True) -> 
             default=None,
             help="what to do with existing files (default: ask on a terminal, else skip)",
         )
-    p.add_argument("--transfers", type=int, default=4, metavar="N", help="files at once (4)")
+    p.add_argument(
+        "--transfers",
+        type=transfers,
+        default=4,
+        metavar="N",
+        help=f"files at once, 1..{MAX_TRANSFERS} (4)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
 
@@ -99,7 +123,20 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_jobs)
     p = sub.add_parser("resume", help="continue unfinished transfer jobs (all, or one by ID)")
     p.add_argument("id", nargs="?")
-    p.add_argument("--transfers", type=int, default=4, metavar="N")
+    p.add_argument(
+        "--failed",
+        action="store_true",
+        help="run the failed items of the finished job ID again (as the TUI's r does)",
+    )
+    _resume_options(p)
+    p = sub.add_parser("retry", help="run the failed items of a finished job again")
+    p.add_argument("id")
+    _resume_options(p)
+    p.set_defaults(failed=True)
+
+
+def _resume_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--transfers", type=transfers, default=4, metavar="N")
     p.add_argument("--json", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(handler=cmd_resume, dry_run=False, conflict=None)
@@ -224,6 +261,7 @@ def _summary(job: Job, elapsed: float) -> dict[str, Any]:
     if job.dry_run:
         out["actions"] = [
             {"kind": str(i.kind), "src": str(i.src), "dst": str(i.dst), "size": i.size}
+            | ({"refused": i.error} if i.state is ItemState.FAILED else {})
             for i in job.items
         ]
     return out
@@ -235,6 +273,9 @@ def _print_plan(job: Job) -> None:
         print(f"nothing planned: {job.error}")
         return
     for it in job.items:
+        if it.state is ItemState.FAILED:
+            print(f"refused: {safe_name(str(it.src))}: {it.error}", file=sys.stderr)
+            continue
         print(f"{it.kind.value:6} {safe_name(str(it.src))} -> {safe_name(str(it.dst))}")
     for p in plan.problems:
         print(f"{p.severity}: {safe_name(p.path)}: {p.reason}", file=sys.stderr)
@@ -266,6 +307,8 @@ def _report(jobs: Sequence[Job], as_json: bool, elapsed: float) -> int:
             print(f"{job.id} {job.state.value}{tail}: {line}", file=sys.stderr)
             if job.state is not JobState.DONE and not job.state.finished:
                 print(f"continue with: skypane resume {job.id}", file=sys.stderr)
+            elif job.state is JobState.FAILED:
+                print(f"run the failed items again with: skypane retry {job.id}", file=sys.stderr)
     ok = all(j.state is JobState.DONE for j in jobs)
     return 0 if ok else 1
 
@@ -279,7 +322,7 @@ async def _run_jobs(
     engine = TransferEngine(
         lambda remote: _open(remote, config),
         journal,
-        workers=max(1, args.transfers),
+        workers=args.transfers,
         on_progress=console.progress,
         on_conflict=console.ask if interactive else None,
     )
@@ -349,17 +392,28 @@ def cmd_transfer(args: argparse.Namespace) -> int:
             print_json(_summary(job, elapsed))
         else:
             _print_plan(job)
-        return 0 if job.plan is not None and job.plan.ok else 1
+        refused = any(i.state is ItemState.FAILED for i in job.items)
+        return 0 if job.plan is not None and job.plan.ok and not refused else 1
     return _report(jobs, args.json, elapsed)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     config = load_config()
 
+    if args.failed and not args.id:
+        print("skypane: resume --failed needs the ID of a job (see skypane jobs)", file=sys.stderr)
+        return 2
+
     async def start(engine: TransferEngine, interactive: bool) -> list[Job]:
+        if args.failed:
+            return [engine.retry_journaled(args.id)]
         jobs = await engine.resume_unfinished([args.id] if args.id else None)
         if args.id and not jobs:
-            raise errors.NotFound("no unfinished job with that id", path=args.id)
+            raise errors.NotFound(
+                "no unfinished job with that id (skypane resume --failed ID runs a finished"
+                " job's failed items again)",
+                path=args.id,
+            )
         return [j for j in jobs if not (j.state is JobState.PAUSED and args.id is None)]
 
     jobs, elapsed = asyncio.run(_run_jobs(args, start, config))
