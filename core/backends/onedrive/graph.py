@@ -251,17 +251,21 @@ class GraphClient:
                 self.pacer.failure(retrying=attempt < attempts)
                 continue
             status = response.status_code
+            if status == 401:
+                await response.aread()  # a short error body, read even when streaming
+                if "Unable to initialize RPS" in response.text:
+                    # A passing glitch of Microsoft's sign-in backend, not a bad token (nor a
+                    # dead upload URL, where 401 is accepted): retry.
+                    await response.aclose()
+                    last_error = map_error(response, path)
+                    self.pacer.failure(retrying=attempt < attempts)
+                    continue
             if status < 400 or status in accept:
                 self.pacer.success()
                 return response
             if stream:
                 await response.aread()
                 await response.aclose()
-            if status == 401 and "Unable to initialize RPS" in response.text:
-                # A passing glitch of Microsoft's sign-in backend, not a bad token: retry.
-                last_error = map_error(response, path)
-                self.pacer.failure(retrying=attempt < attempts)
-                continue
             if status == 401 and auth:
                 last_error = map_error(response, path)
                 await self._fresh_token(token)  # raises when the refresh is refused
