@@ -54,11 +54,16 @@ def authenticate(emulator: Emulator, request: Request) -> User:
         raise _unauthorized(
             emulator, request, "Access token has expired or is not yet valid.", expired=True
         )
+    request.state.client_id = found.client_id  # the app the token was issued to
     return emulator.store.users[found.user_id]
 
 
 def refuse_authorization(request: Request) -> None:
-    """Pre-authenticated URLs carry their own credential; a bearer token gets 401."""
+    """Pre-authenticated URLs carry their own credential; a bearer token gets 401 (unless
+    ``EmulatorConfig.accept_bearer_on_preauth``, as some real accounts accept it)."""
+    emulator: Emulator = request.app.state.emulator
+    if emulator.config.accept_bearer_on_preauth:
+        return
     if "authorization" in request.headers:
         raise GraphError(
             401,

@@ -1,26 +1,37 @@
-"""``skypane emulator``: serve the Graph emulator over TLS until Ctrl-C."""
+"""``skypane emulator``: serve the Graph emulator over TLS until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from .config import EmulatorConfig
+from .config import EXAMPLE_CLIENT_ID, EmulatorConfig
 from .emulator import Emulator
 from .seeds import SEEDS
 from .server import start_server
-
-EXAMPLE_CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 
 
 def _rate(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("a rate is a number from 0 to 1")
+    return value
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds above 0")
     return value
 
 
@@ -56,7 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=int, default=5, help="device-code polling interval the server asks for"
     )
     parser.add_argument(
+        "--device-code-lifetime",
+        type=_seconds,
+        default=900,
+        metavar="SECONDS",
+        help="how long a device code may be used to sign in (900, as Microsoft's)",
+    )
+    parser.add_argument(
         "--token-lifetime", type=int, default=3600, help="access token lifetime in seconds"
+    )
+    parser.add_argument(
+        "--accept-bearer-on-preauth",
+        action="store_true",
+        help="accept a bearer token on pre-authenticated upload/download URLs (some real "
+        "accounts do; by default it is refused)",
     )
     parser.add_argument("--quota", type=int, metavar="BYTES", help="drive quota")
     faults = parser.add_argument_group("fault injection (rates are 0..1 per request)")
@@ -109,10 +133,12 @@ def make_emulator(args: argparse.Namespace) -> Emulator:
         state_dir=args.state,
         seed=seed,
         device_code_interval=args.interval,
+        device_code_lifetime=args.device_code_lifetime,
         auto_approve_after=args.auto_approve,
         access_token_lifetime=args.token_lifetime,
         fault_seed=args.fault_seed,
         quota_total=args.quota,
+        accept_bearer_on_preauth=args.accept_bearer_on_preauth,
     )
     emulator = Emulator(config)
     faults = emulator.faults
@@ -169,11 +195,29 @@ def main(argv: list[str], *, out: TextIO | None = None, stop: threading.Event | 
     )
     waiter = stop or threading.Event()
     try:
-        while not waiter.wait(0.5):
-            pass
+        with _stop_on_sigterm(waiter):
+            while not waiter.wait(0.5):
+                pass
+        if stop is None or not stop.is_set():
+            print("stopping", file=out, flush=True)
     except KeyboardInterrupt:
-        print("stopping", file=out)
+        print("stopping", file=out, flush=True)
     finally:
         server.stop()
         emulator.close()
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(waiter: threading.Event) -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) ends serving as cleanly as Ctrl-C: requests in
+    flight finish, the state is saved and temporary files go. Only the main thread may set
+    signal handlers; elsewhere (tests) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: waiter.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

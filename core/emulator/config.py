@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 Flavour = Literal["personal", "business"]
+
+#: The client id ``skypane emulator`` suggests signing in with (any GUID works).
+EXAMPLE_CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 
 GIB = 1024**3
 
@@ -44,6 +47,19 @@ class EmulatorConfig:
     copy_polls_in_progress: int = 1
     #: Contents up to this size stay in memory in memory mode; bigger ones spill to disk.
     memory_blob_limit: int = 4 * 1024 * 1024
+    #: Confidential applications (client id → secret), which must authenticate at the token
+    #: endpoint; every other client id is a public client (as skypane is) and must not.
+    confidential_clients: dict[str, str] = field(default_factory=dict)
+    #: Display names of applications, as their registrations would give them (share links
+    #: name the app that made them); an unknown app shows its client id.
+    app_names: dict[str, str] = field(default_factory=lambda: {EXAMPLE_CLIENT_ID: "skypane"})
+    #: Accept a bearer token on pre-authenticated URLs (upload sessions, downloads), as real
+    #: OneDrive does on some accounts; by default it is refused, as the docs say it may be.
+    accept_bearer_on_preauth: bool = False
+
+    def app_name(self, client_id: str) -> str:
+        """The display name of the application ``client_id``."""
+        return self.app_names.get(client_id) or client_id
 
     def total_quota(self) -> int:
         """The drive quota in bytes (5 GiB Personal, 1 TiB Business unless set)."""

@@ -34,16 +34,20 @@ _AADSTS = {
 
 
 class OAuthError(Exception):
-    """An OAuth error answered with HTTP 400 and the Entra ID body."""
+    """An OAuth error answered with HTTP 400 (or ``status``) and the Entra ID body."""
 
-    def __init__(self, error: str, description: str) -> None:
+    def __init__(
+        self, error: str, description: str, *, code: int | None = None, status: int = 400
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
+        self.code = code
+        self.status = status
 
     @property
     def aadsts(self) -> int:
-        return _AADSTS.get(self.error, 90000)
+        return self.code or _AADSTS.get(self.error, 90000)
 
 
 @dataclass(slots=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hmac
 import html
 import time
 import uuid
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -48,8 +50,77 @@ def oauth_error_response(error: OAuthError) -> JSONResponse:
             "correlation_id": correlation,
             "error_uri": f"https://login.microsoftonline.com/error?code={error.aadsts}",
         },
-        status_code=400,
+        status_code=error.status,
     )
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``client_secret_basic``: the client id and secret of an ``Authorization: Basic`` header
+    (each form-urlencoded before base64, RFC 6749 §2.3.1)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise OAuthError("invalid_client", "The Authorization header is malformed.") from None
+    user, colon, password = decoded.partition(":")
+    if not colon:
+        raise OAuthError("invalid_client", "The Authorization header is malformed.")
+    return unquote_plus(user), unquote_plus(password)
+
+
+def authenticate_client(emulator: Emulator, request: Request, form: dict[str, str]) -> str:
+    """The client id of a token request, its credentials checked as Entra ID does.
+
+    A public client (any id not in ``confidential_clients``) must present no secret
+    (AADSTS700025); a confidential one must present its own, in the body
+    (``client_secret_post``) or in an ``Authorization: Basic`` header (``client_secret_basic``).
+    """
+    basic = _basic_credentials(request)
+    client_id = form.get("client_id", "")
+    secret = form.get("client_secret")
+    if basic is not None:
+        if client_id and client_id != basic[0]:
+            raise OAuthError(
+                "invalid_request",
+                "The client_id in the body differs from the Authorization header.",
+            )
+        if secret is not None:
+            raise OAuthError(
+                "invalid_request", "Client credentials were given in both body and header."
+            )
+        client_id, secret = basic
+    if not client_id:
+        raise OAuthError("invalid_request", "The request body must contain 'client_id'.")
+    known = emulator.config.confidential_clients.get(client_id)
+    assertion = form.get("client_assertion")
+    if known is None:
+        if secret is not None or assertion is not None:
+            raise OAuthError(
+                "invalid_client",
+                "Client is public so neither 'client_assertion' nor 'client_secret' should be "
+                "presented.",
+                code=700025,
+            )
+        return client_id
+    if assertion is not None:
+        raise OAuthError(
+            "invalid_client", "Client assertions are not supported by the emulator.", status=401
+        )
+    if secret is None:
+        raise OAuthError(
+            "invalid_client",
+            "The request body must contain the following parameter: 'client_assertion' or "
+            "'client_secret'.",
+            code=7000218,
+            status=401,
+        )
+    if not hmac.compare_digest(secret.encode(), known.encode()):
+        raise OAuthError(
+            "invalid_client", "Invalid client secret provided.", code=7000215, status=401
+        )
+    return client_id
 
 
 def identity_routes(emulator: Emulator) -> list[Route]:
@@ -70,7 +141,11 @@ def identity_routes(emulator: Emulator) -> list[Route]:
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
                 "subject_types_supported": ["pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
                 "tenant_region_scope": None,
             }
         )
@@ -99,12 +174,10 @@ def identity_routes(emulator: Emulator) -> list[Route]:
     async def token(request: Request) -> Response:
         form = await read_form(request)
         grant = form.get("grant_type", "")
-        client_id = form.get("client_id", "")
         client_info = form.get("client_info") == "1"
         issuer_base = base_url(request)
         try:
-            if not client_id:
-                raise OAuthError("invalid_request", "The request body must contain 'client_id'.")
+            client_id = authenticate_client(emulator, request, form)
             if grant == DEVICE_CODE_GRANT:
                 device_code = form.get("device_code") or form.get("code") or ""
                 code = identity.poll(device_code, emulator.me.id)

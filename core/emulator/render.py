@@ -56,6 +56,9 @@ class Renderer:
     def flavour(self) -> str:
         return self.store.flavour
 
+    def _app_name(self, client_id: str) -> str:
+        return self.store.config.app_name(client_id)
+
     def identity(self, user_id: str) -> dict[str, object]:
         found = self._identities.get(user_id)
         if found is None:
@@ -258,7 +261,10 @@ class Renderer:
                 "type": permission.link_type,
                 "scope": permission.scope,
                 "webUrl": permission.web_url,
-                "application": {"id": permission.application_id or "", "displayName": "skypane"},
+                "application": {
+                    "id": permission.application_id or "",
+                    "displayName": self._app_name(permission.application_id or ""),
+                },
             }
             if permission.link_type == "embed":
                 link["webHtml"] = (

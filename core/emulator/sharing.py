@@ -68,7 +68,7 @@ async def create_link(ctx: Ctx) -> Response:
             web_url=_link_url(ctx.store, item, kind, token),
             password=None if password is None else str(password),
             expiration=expiration,
-            application_id=ctx.request.headers.get("x-client-id", ""),
+            application_id=getattr(ctx.request.state, "client_id", ""),
             created_ms=ctx.emulator.clock.now_ms(),
         )
         item.permissions = [*links, permission]

@@ -41,17 +41,18 @@ CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 
 def serve(tls_dir: str) -> None:
     """Child process: serve a Personal drive over TLS until stdin closes."""
-    import core.emulator.downloads
-    import core.emulator.uploads
     from core.emulator import Emulator, EmulatorConfig, start_server
 
     # rclone 1.60 (Debian's) sends its bearer token with upload fragments; the emulator
-    # refuses that as the docs say the service may. Let it through here so rclone can run
-    # at all; skypane never sends one (its tests run against the strict emulator).
-    core.emulator.uploads.refuse_authorization = lambda request: None  # type: ignore[attr-defined]
-    core.emulator.downloads.refuse_authorization = lambda request: None  # type: ignore[attr-defined]
+    # refuses that by default, as the docs say the service may, and accepts it with the
+    # switch real accounts behave like. skypane never sends one (its tests use the default).
     em = Emulator(
-        EmulatorConfig(flavour="personal", quota_total=64 * 1024**3, access_token_lifetime=86400)
+        EmulatorConfig(
+            flavour="personal",
+            quota_total=64 * 1024**3,
+            access_token_lifetime=86400,
+            accept_bearer_on_preauth=True,
+        )
     )
     server = start_server(em, tls_dir=Path(tls_dir))
     token = em.issue_tokens(client_id=CLIENT_ID, base_url=server.base_url)["access_token"]

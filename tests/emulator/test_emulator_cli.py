@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
 from core.emulator.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cli_prints_urls_and_serves_until_stopped() -> None:
@@ -58,3 +64,56 @@ def test_cli_parses_fault_switches() -> None:
 
 def test_cli_rejects_a_rate_above_one() -> None:
     assert main(["--throttle-rate", "2"], out=io.StringIO()) == 2
+
+
+def test_cli_sets_the_device_code_lifetime() -> None:
+    assert build_parser().parse_args(["--device-code-lifetime", "30"]).device_code_lifetime == 30
+    assert main(["--device-code-lifetime", "0"], out=io.StringIO()) == 2
+    args = build_parser().parse_args(["--device-code-lifetime", "45", "--port", "0"])
+    from core.emulator.cli import make_emulator
+
+    emulator = make_emulator(args)
+    try:
+        code = emulator.identity.new_device_code("c", "Files.Read")
+        assert code.expires_at - code.issued_at == 45
+    finally:
+        emulator.close()
+
+
+def test_sigterm_stops_the_emulator_as_cleanly_as_ctrl_c(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tui", "emulator", "--port", "0", "--state", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        lines = []
+        for line in child.stdout:  # until it serves (generous: a busy machine starts slowly)
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        bundle = re.search(r"CA bundle:\s+(\S+)", text)
+        graph = re.search(r"Graph base URL:\s+(\S+)", text)
+        assert bundle and graph, text
+        context = ssl.create_default_context(cafile=bundle.group(1))
+        assert httpx.get(f"{graph.group(1)}/me/drive", verify=context).status_code == 401
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, err
+    assert "stopping" in out and "Traceback" not in err
+    # What Ctrl-C would have saved is there for the next run.
+    from core.emulator import Emulator, EmulatorConfig
+
+    again = Emulator(EmulatorConfig(state_dir=tmp_path))
+    try:
+        assert again.item("Documents") is not None  # the sample tree it was seeded with
+    finally:
+        again.close()
