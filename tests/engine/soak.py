@@ -35,7 +35,7 @@ SHARES = {
     "throttle": 3,
     "error": 3,  # 500, 502, 503, 504 and the spurious 401 "Unable to initialize RPS"
     "drop": 2,
-    "expired token": 2,
+    "expired token": 2,  # counted as the 401s it causes (all requests in flight)
     "lost session": 2,
     "spurious 416": 4,
 }
@@ -99,6 +99,7 @@ class SoakResult:
 def faults_seen(server: RunningServer) -> dict[str, int]:
     """Injected faults by kind, from the emulator's request log."""
     kinds: Counter[str] = Counter()
+    lost: set[str] = set()  # a lost session answers 404 to its fragment and its status alike
     for r in server.emulator.requests:
         if r.fault == "drop":
             kinds["drop"] += 1
@@ -107,11 +108,13 @@ def faults_seen(server: RunningServer) -> dict[str, int]:
         elif r.fault is not None and r.fault.startswith("status "):
             kinds[f"error {r.status}"] += 1
         elif r.fault is None and r.status == 401 and r.authorized:
-            kinds["expired token"] += 1
+            kinds["expired token (401s)"] += 1
         elif r.fault is None and r.status == 404 and r.path.startswith("/up/"):
-            kinds["lost session"] += 1
+            lost.add(r.path)
         elif r.fault is None and r.status == 416:
             kinds["spurious 416"] += 1
+    if lost:
+        kinds["lost session"] = len(lost)
     return dict(sorted(kinds.items()))
 
 

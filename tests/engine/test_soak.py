@@ -29,7 +29,7 @@ async def test_300_files_up_and_down_through_every_fault_kind_at_12_percent(
     assert result.verified_up == result.verified_down == 300
     # Every kind of fault really happened (their counts vary with the order of requests).
     seen = result.faults
-    for kind in ("throttle", "drop", "expired token", "lost session", "spurious 416"):
+    for kind in ("throttle", "drop", "expired token (401s)", "lost session", "spurious 416"):
         assert seen.get(kind, 0) >= 1, seen
     assert sum(n for k, n in seen.items() if k.startswith("error")) >= 5, seen
     assert sum(seen.values()) >= 100, seen
