@@ -11,7 +11,7 @@ import asyncio
 import errno
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import core.backends.local as local_mod
 from core import errors
 from core.backend import ByteSource, WriteProgress, WriteRequest
 from core.backends.local import LocalBackend
+from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
 from core.model import Entry
 from core.transfer import Journal, ProgressSnapshot, TransferEngine
 
@@ -245,6 +246,47 @@ async def make_engine(
         await eng.close()
         if eng.journal is not None:
             eng.journal.close()
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    """A Personal drive on the Graph emulator, served over TLS for this test alone."""
+    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
+    with start_server(em) as running:
+        yield running
+    em.close()
+
+
+@pytest.fixture
+async def engine_for(journal_path: Path) -> AsyncIterator[Callable[..., TransferEngine]]:
+    """``engine_for(od, **kwargs)``: an engine where remote "od" is ``od`` and ``None`` the
+    local disk (no back-off between an item's tries unless ``retry_backoff`` says so)."""
+    made: list[TransferEngine] = []
+
+    def factory(od: Any, **kwargs: Any) -> TransferEngine:
+        kwargs.setdefault("retry_backoff", 0.0)
+        local = LocalBackend()
+        eng = TransferEngine(
+            lambda r: local if r is None or r == "local" else od, Journal(journal_path), **kwargs
+        )
+        made.append(eng)
+        return eng
+
+    yield factory
+    for eng in made:
+        await eng.close()
+        assert eng.journal is not None
+        eng.journal.close()
+
+
+def abandon(eng: TransferEngine) -> None:
+    """Simulate the process dying: tasks stop where they are, nothing is cleaned up."""
+    for run in eng._runs.values():
+        for task in [*run.running.values(), run.task]:
+            if task is not None:
+                task.cancel()
+    if eng._ticker is not None:
+        eng._ticker.cancel()
 
 
 def immutable(path: Path) -> bool:

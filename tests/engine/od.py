@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.backends.onedrive.backend import OneDriveBackend
 from core.backends.onedrive.pacer import Pacer
+from core.model import Entry
 
 if TYPE_CHECKING:  # the benchmark's client process must not pay for importing the emulator
     from core.emulator import RunningServer
@@ -55,3 +56,19 @@ def od_backend(
         StaticTokens(token),
         pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
     )
+
+
+async def remote_files(backend: OneDriveBackend, folder: str) -> dict[str, Entry]:
+    """Every file under ``folder`` on the drive by path, folders walked; a path listed twice
+    appears a second time with ``" (listed again)"`` after it."""
+    found: dict[str, Entry] = {}
+    todo = [folder]
+    while todo:
+        here = todo.pop()
+        async for page in backend.list(here):
+            for e in page:
+                if e.is_dir:
+                    todo.append(e.path)
+                else:
+                    found[e.path + (" (listed again)" if e.path in found else "")] = e
+    return found

@@ -24,7 +24,7 @@ from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
 from core.transfer import JobKind, JobState, Journal, TransferEngine
-from tests.engine.od import od_options
+from tests.engine.od import od_options, remote_files
 from tests.onedrive.world import EmulatorTokens
 
 UNIT = 320 * 1024
@@ -158,7 +158,7 @@ async def run_soak(
             if job.state is not JobState.DONE:
                 problems += [f"{i.dst_path}: {i.error}" for i in job.failed_items()]
                 problems.append(f"job {job.kind.value}: {job.state.value} {job.error}")
-        stored = await _remote_files(backend, "/up")
+        stored = await remote_files(backend, "/up")
     finally:
         server.emulator.faults.reset()
         await engine.close()
@@ -206,22 +206,6 @@ async def run_soak(
         },
         problems=problems,
     )
-
-
-async def _remote_files(backend: OneDriveBackend, folder: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    todo = [folder]
-    while todo:
-        here = todo.pop()
-        async for page in backend.list(here):
-            for e in page:
-                if e.is_dir:
-                    todo.append(e.path)
-                elif e.path in found:
-                    found[e.path + "\0twice"] = e
-                else:
-                    found[e.path] = e
-    return found
 
 
 __all__ = ["SoakResult", "make_tree", "run_soak", "switch_faults"]

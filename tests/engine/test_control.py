@@ -19,7 +19,15 @@ from core.transfer import (
     Journal,
     TransferEngine,
 )
-from tests.engine.conftest import Corrupting, Gated, Recorder, leftovers, read_tree, write_tree
+from tests.engine.conftest import (
+    Corrupting,
+    Gated,
+    Recorder,
+    abandon,
+    leftovers,
+    read_tree,
+    write_tree,
+)
 
 BIG = 5 * 1024 * 1024
 HALF = 2 * 1024 * 1024
@@ -123,17 +131,6 @@ async def test_jobs_and_items_are_journaled_as_they_finish(tmp_path, make_engine
         other.close()
 
 
-def _abandon(eng: TransferEngine) -> None:
-    """Simulate the process dying: tasks stop where they are, nothing is cleaned up."""
-    for run in eng._runs.values():
-        for task in list(run.running.values()):
-            task.cancel()
-        if run.task is not None:
-            run.task.cancel()
-    if eng._ticker is not None:
-        eng._ticker.cancel()
-
-
 async def test_after_a_crash_the_next_engine_resumes_from_the_part_file(
     tmp_path: Path, journal_path: Path
 ):
@@ -142,7 +139,7 @@ async def test_after_a_crash_the_next_engine_resumes_from_the_part_file(
     first = TransferEngine(lambda r: gated, Journal(journal_path))
     job = await first.submit(JobKind.COPY, [loc(tmp_path / "src")], loc(tmp_path / "dst"))
     await gated.reached.wait()
-    _abandon(first)
+    abandon(first)
     await asyncio.sleep(0)
 
     reader = Gated("nothing", after=0)

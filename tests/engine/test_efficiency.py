@@ -4,52 +4,23 @@ hashed once, and verification still catching bad bytes (TLS Graph emulator, real
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.backends.local import LocalBackend
 from core.backends.onedrive import aionet
 from core.backends.onedrive.backend import OneDriveBackend
 from core.backends.onedrive.graph import make_http_client
 from core.backends.onedrive.pacer import Pacer
-from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.emulator import Emulator, RunningServer
 from core.hashing import QuickXorHasher
 from core.paths import Location
-from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
+from core.transfer import ItemState, JobKind, JobState
 from tests.engine.conftest import leftovers
 from tests.engine.od import StaticTokens, od_backend, od_options, token_for
 from tests.onedrive.world import RecordingTransport
-
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
-
-
-@pytest.fixture
-async def engine_for(journal_path: Path) -> AsyncIterator[Any]:
-    """``engine_for(od_backend)``: an engine with "od" and the local disk."""
-    made: list[TransferEngine] = []
-
-    def factory(od: Any) -> TransferEngine:
-        local = LocalBackend()
-        eng = TransferEngine(
-            lambda r: od if r == "od" else local, Journal(journal_path), retry_backoff=0.0
-        )
-        made.append(eng)
-        return eng
-
-    yield factory
-    for eng in made:
-        await eng.close()
-        assert eng.journal is not None
-        eng.journal.close()
 
 
 @pytest.fixture

@@ -11,56 +11,29 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.backends.local import LocalBackend
-from core.emulator import Emulator, EmulatorConfig, RequestRecord, RunningServer, start_server
+from core.emulator import RequestRecord, RunningServer
 from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
 from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
-from tests.engine.conftest import Recorder, leftovers, read_tree, write_tree
+from tests.engine.conftest import Recorder, abandon, leftovers, read_tree, write_tree
 from tests.engine.od import od_backend, od_options, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def server() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
-
-
-@pytest.fixture
-async def od_engine(
-    server: RunningServer, journal_path: Path
-) -> AsyncIterator[Callable[..., TransferEngine]]:
+def od_engine(server: RunningServer, engine_for) -> Callable[..., TransferEngine]:
     """``od_engine(**kwargs)``: remote "od" is the emulator's drive, ``None`` the local disk."""
-    made: list[TransferEngine] = []
     opts, token = od_options(server), token_for(server)
-
-    def factory(**kwargs: object) -> TransferEngine:
-        backends = {"od": od_backend(opts, token), "local": LocalBackend()}
-        kwargs.setdefault("retry_backoff", 0.0)
-        eng = TransferEngine(
-            lambda r: backends["local" if r is None else r],
-            Journal(journal_path),
-            **kwargs,  # type: ignore[arg-type]
-        )
-        made.append(eng)
-        return eng
-
-    yield factory
-    for eng in made:
-        await eng.close()
-        assert eng.journal is not None
-        eng.journal.close()
+    return lambda **kwargs: engine_for(od_backend(opts, token), **kwargs)
 
 
 def od(path: str) -> Location:
@@ -407,12 +380,7 @@ async def test_download_interrupted_by_a_crash_resumes_from_the_part_file(
     )
     job = await first.submit(JobKind.COPY, [od("/dl/big.bin")], local(tmp_path / "big.bin"))
     await stalling.stalled.wait()
-    for run in first._runs.values():  # the process dies: no clean-up of any kind
-        for task in [*run.running.values(), run.task]:
-            if task is not None:
-                task.cancel()
-    assert first._ticker is not None
-    first._ticker.cancel()
+    abandon(first)  # the process dies: no clean-up of any kind
     [part] = leftovers(tmp_path)
     kept = Path(part).stat().st_size
     assert kept >= 5 * 1024 * 1024

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,50 +23,27 @@ from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
 from core.transfer import JobKind, JobState, Journal, TransferEngine
-from tests.engine.conftest import write_tree
-from tests.engine.od import od_options
-from tests.onedrive.world import EmulatorTokens
+from tests.engine.conftest import abandon, write_tree
+from tests.engine.od import od_options, remote_files
+from tests.onedrive.world import EmulatorTokens, RecordingTransport
 
 UNIT = 320 * 1024
 
 
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
-
-
-def od_backend(server: RunningServer, tokens: Any = None, **extra: Any) -> OneDriveBackend:
+def od_backend(
+    server: RunningServer,
+    tokens: Any = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **extra: Any,
+) -> OneDriveBackend:
     """A backend whose tokens refresh over TLS at the emulator's token endpoint."""
     return OneDriveBackend(
         "od",
         od_options(server, **extra),
         tokens or EmulatorTokens(server),
         pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
+        http=make_http_client(transport=transport) if transport is not None else None,
     )
-
-
-@pytest.fixture
-async def engine_on(journal_path: Path) -> AsyncIterator[Callable[..., TransferEngine]]:
-    """``engine_on(backend, **kwargs)``: remote "od" is ``backend``, ``None`` the local disk."""
-    made: list[TransferEngine] = []
-
-    def factory(backend: OneDriveBackend, **kwargs: Any) -> TransferEngine:
-        kwargs.setdefault("retry_backoff", 0.0)
-        local = LocalBackend()
-        eng = TransferEngine(
-            lambda r: local if r is None else backend, Journal(journal_path), **kwargs
-        )
-        made.append(eng)
-        return eng
-
-    yield factory
-    for eng in made:
-        await eng.close()
-        assert eng.journal is not None
-        eng.journal.close()
 
 
 def od(path: str) -> Location:
@@ -76,21 +52,6 @@ def od(path: str) -> Location:
 
 def local(p: Path) -> Location:
     return Location(None, str(p))
-
-
-async def remote_files(backend: OneDriveBackend, folder: str) -> dict[str, Any]:
-    """Every file under ``folder`` on the drive, by path (folders walked)."""
-    found: dict[str, Any] = {}
-    todo = [folder]
-    while todo:
-        here = todo.pop()
-        async for page in backend.list(here):
-            for e in page:
-                if e.is_dir:
-                    todo.append(e.path)
-                else:
-                    found[e.path] = e
-    return found
 
 
 @pytest.fixture
@@ -110,7 +71,7 @@ def office_file(text: str) -> bytes:
 
 @pytest.mark.parametrize("kind", [JobKind.COPY, JobKind.MOVE])
 async def test_office_files_rewritten_by_a_sharepoint_library_are_uploaded_not_failed(
-    tmp_path: Path, library: tuple[RunningServer, str], engine_on, kind: JobKind
+    tmp_path: Path, library: tuple[RunningServer, str], engine_for, kind: JobKind
 ):
     server, drive_id = library
     files = {
@@ -121,7 +82,7 @@ async def test_office_files_rewritten_by_a_sharepoint_library_are_uploaded_not_f
     }
     write_tree(tmp_path / "src", files)
     backend = od_backend(server, drive_id=drive_id, drive_type="documentLibrary", chunk_size=UNIT)
-    eng = engine_on(backend)
+    eng = engine_for(backend)
     job = await eng.submit(kind, [local(tmp_path / "src")], od("/lib"))
     await eng.wait(job.id)
     assert job.state is JobState.DONE, [i.error for i in job.failed_items()]
@@ -143,14 +104,14 @@ async def test_office_files_rewritten_by_a_sharepoint_library_are_uploaded_not_f
 
 
 async def test_a_move_whose_upload_fails_keeps_its_office_source(
-    tmp_path: Path, library: tuple[RunningServer, str], engine_on
+    tmp_path: Path, library: tuple[RunningServer, str], engine_for
 ):
     server, drive_id = library
     report = office_file("report")
     write_tree(tmp_path / "src", {"report.docx": report})
     server.emulator.faults.fail_next(10, 403, retry_after=None, path="report.docx")
     backend = od_backend(server, drive_id=drive_id, drive_type="documentLibrary")
-    eng = engine_on(backend)
+    eng = engine_for(backend)
     job = await eng.submit(JobKind.MOVE, [local(tmp_path / "src")], od("/lib"))
     await eng.wait(job.id)
     assert job.state is JobState.FAILED
@@ -158,7 +119,7 @@ async def test_a_move_whose_upload_fails_keeps_its_office_source(
 
 
 async def test_lost_upload_sessions_are_replaced_and_every_file_arrives(
-    tmp_path: Path, server: RunningServer, engine_on
+    tmp_path: Path, server: RunningServer, engine_for
 ):
     # Small files with an mtime go in one fragment: a session lost on it used to lose the file.
     files = {f"f{i:02}.bin": os.urandom(1000 + 97 * i) for i in range(40)}
@@ -166,7 +127,7 @@ async def test_lost_upload_sessions_are_replaced_and_every_file_arrives(
     faults = server.emulator.faults
     faults.lose_upload_sessions = 0.3
     backend = od_backend(server)
-    eng = engine_on(backend)
+    eng = engine_for(backend)
     job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/"))
     await eng.wait(job.id)
     faults.reset()
@@ -177,42 +138,31 @@ async def test_lost_upload_sessions_are_replaced_and_every_file_arrives(
         assert server.emulator.read(f"src/{name}") == data
 
 
-class AnswerLost(httpx.AsyncBaseTransport):
+class AnswerLost(RecordingTransport):
     """Real TLS to the emulator; the answer to the first complete upload is lost on the way."""
 
     def __init__(self, server: RunningServer) -> None:
-        ctx = ssl.create_default_context(cafile=str(server.ca_bundle))
-        self.inner = httpx.AsyncHTTPTransport(verify=ctx)
+        super().__init__(server)
         self.lost = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
+        response = await super().handle_async_request(request)
         if not self.lost and request.method == "PUT" and response.status_code in (200, 201):
             await response.aread()
             self.lost = True
             raise httpx.ReadError("connection reset before the answer arrived")
         return response
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
 
 async def test_a_session_that_completed_unseen_is_not_sent_again(
-    tmp_path: Path, server: RunningServer, engine_on
+    tmp_path: Path, server: RunningServer, engine_for
 ):
     # The last fragment's answer is lost; its retry finds the session gone (a completed
     # session answers 404 too). The drive holds the file: nothing is uploaded again.
     data = os.urandom(2 * UNIT + 5)
     write_tree(tmp_path / "src", {"done.bin": data})
     transport = AnswerLost(server)
-    backend = OneDriveBackend(
-        "od",
-        od_options(server, chunk_size=UNIT),
-        EmulatorTokens(server),
-        pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
-        http=make_http_client(transport=transport),
-    )
-    eng = engine_on(backend)
+    eng = engine_for(od_backend(server, transport=transport, chunk_size=UNIT))
     job = await eng.submit(JobKind.COPY, [local(tmp_path / "src" / "done.bin")], od("/done.bin"))
     await eng.wait(job.id)
     assert job.state is JobState.DONE, job.error
@@ -224,7 +174,7 @@ async def test_a_session_that_completed_unseen_is_not_sent_again(
 
 
 async def test_tokens_expiring_again_and_again_fail_no_item(
-    tmp_path: Path, server: RunningServer, engine_on
+    tmp_path: Path, server: RunningServer, engine_for
 ):
     spec: dict[str, Any] = {
         f"d{d}": {f"f{i}.txt": os.urandom(500 + i) for i in range(8)} for d in range(9)
@@ -233,7 +183,7 @@ async def test_tokens_expiring_again_and_again_fail_no_item(
     faults = server.emulator.faults
     faults.expire_tokens_early = 0.25
     tokens = EmulatorTokens(server)
-    eng = engine_on(od_backend(server, tokens), workers=8)
+    eng = engine_for(od_backend(server, tokens), workers=8)
     job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/"))
     await eng.wait(job.id)
     faults.reset()
@@ -269,22 +219,6 @@ class Stalling:
             yield chunk
 
 
-class Recording(httpx.AsyncBaseTransport):
-    """Real TLS; keeps the URL of every request."""
-
-    def __init__(self, server: RunningServer) -> None:
-        ctx = ssl.create_default_context(cafile=str(server.ca_bundle))
-        self.inner = httpx.AsyncHTTPTransport(verify=ctx)
-        self.urls: list[httpx.URL] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(request.url)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 async def test_resume_after_a_restart_whose_upload_url_is_dead_starts_a_new_session(
     tmp_path: Path, journal_path: Path
 ):
@@ -299,12 +233,7 @@ async def test_resume_after_a_restart_whose_upload_url_is_dead_starts_a_new_sess
     first = TransferEngine(lambda r: source if r is None else first_od, Journal(journal_path))
     job = await first.submit(JobKind.COPY, [local(tmp_path / "big.bin")], od("/big.bin"))
     await asyncio.wait_for(source.stalled.wait(), 30)
-    for run in first._runs.values():  # the process dies: no clean-up of any kind
-        for task in [*run.running.values(), run.task]:
-            if task is not None:
-                task.cancel()
-    assert first._ticker is not None
-    first._ticker.cancel()
+    abandon(first)  # the process dies: no clean-up of any kind
     await first_od.close()
     stored = first.journal.load_job(job.id) if first.journal is not None else None
     assert stored is not None
@@ -315,14 +244,8 @@ async def test_resume_after_a_restart_whose_upload_url_is_dead_starts_a_new_sess
     em.drop_upload_sessions()  # a restarted emulator keeps its drive, not its sessions
 
     with start_server(em) as server:
-        transport = Recording(server)
-        backend = OneDriveBackend(
-            "od",
-            od_options(server, chunk_size=UNIT),
-            EmulatorTokens(server),
-            pacer=Pacer(min_sleep=0.0, max_sleep=0.05),
-            http=make_http_client(transport=transport),
-        )
+        transport = RecordingTransport(server)
+        backend = od_backend(server, transport=transport, chunk_size=UNIT)
         second = TransferEngine(
             lambda r: LocalBackend() if r is None else backend, Journal(journal_path)
         )
@@ -334,7 +257,8 @@ async def test_resume_after_a_restart_whose_upload_url_is_dead_starts_a_new_sess
             assert first.journal is not None
             first.journal.close()
     assert again.id == job.id and again.state is JobState.DONE, again.error
-    dead = [u for u in transport.urls if (u.host, u.port) == (old_url.host, old_url.port)]
+    urls = [r.url for r in transport.requests]
+    dead = [u for u in urls if (u.host, u.port) == (old_url.host, old_url.port)]
     assert len(dead) == 1  # asked once, no retries
     assert em.read("big.bin") == data
     em.close()

@@ -4,21 +4,10 @@ combined 12 %. Every file must arrive verified, once. (tests/bench/bench_soak.py
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.emulator import RunningServer
 from tests.engine.soak import run_soak
-
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
 
 
 async def test_300_files_up_and_down_through_every_fault_kind_at_12_percent(
