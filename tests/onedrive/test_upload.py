@@ -241,6 +241,59 @@ async def test_resume_with_an_expired_session_starts_over(small_chunks: World) -
     assert w.emulator.read(path.strip("/")) == data
 
 
+async def test_resume_of_a_session_past_its_expiry_starts_over_without_asking(
+    small_chunks: World,
+) -> None:
+    w = small_chunks
+    data = os.urandom(2 * UNIT)
+    path = join(w.root, "expired.bin")
+    progress = Progress()
+
+    def crash(offset: int) -> None:
+        if offset >= UNIT:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        await w.backend.write(path, source_of(data, UNIT, crash), WriteRequest(len(data)), progress)
+    state = progress.checkpoints[-1]
+    assert state["expires"].endswith("Z")  # the session's expiry is kept with its URL
+    state = {**state, "expires": "2001-01-01T00:00:00Z"}
+    asked = len(w.transport.sent("GET", "/up/"))
+    await w.backend.write(path, source_of(data), WriteRequest(len(data), resume=state))
+    assert len(w.transport.sent("GET", "/up/")) == asked  # an expired session is not asked
+    assert len(w.transport.sent("POST", "createUploadSession")) == 2
+    assert w.emulator.read(path.strip("/")) == data
+    w.emulator.drop_upload_sessions()  # the crashed one would expire by itself
+
+
+async def test_an_upload_url_refusing_its_own_credential_is_replaced_by_a_new_session(
+    small_chunks: World,
+) -> None:
+    w = small_chunks
+    # The URL's credential lapsed (403 accessDenied; 401 expiredToken goes the same way): a
+    # fresh Graph token cannot help, a new session can.
+    w.emulator.faults.fail_next(1, 403, retry_after=None, path="/up/", method="PUT")
+    data = os.urandom(2 * UNIT + 9)
+    path = join(w.root, "lapsed.bin")
+    await w.backend.write(path, source_of(data), WriteRequest(len(data)))
+    assert len(w.transport.sent("POST", "createUploadSession")) == 2
+    assert w.tokens.refreshes == 0
+    assert w.emulator.read(path.strip("/")) == data
+    w.emulator.drop_upload_sessions()  # the refused one would expire by itself
+
+
+async def test_a_spurious_rps_401_on_an_upload_url_is_retried_on_the_same_session(
+    small_chunks: World,
+) -> None:
+    w = small_chunks
+    w.emulator.faults.fail_next(1, 401, retry_after=None, path="/up/", method="PUT")
+    data = os.urandom(2 * UNIT + 9)
+    path = join(w.root, "glitch.bin")
+    await w.backend.write(path, source_of(data), WriteRequest(len(data)))
+    assert len(w.transport.sent("POST", "createUploadSession")) == 1
+    assert w.emulator.read(path.strip("/")) == data
+
+
 async def test_corruption_on_the_wire_is_an_integrity_error(small_chunks: World) -> None:
     w = small_chunks
     w.transport.corrupt_upload = True
