@@ -189,7 +189,7 @@ async def test_tokens_expiring_again_and_again_fail_no_item(
     faults.reset()
     assert job.state is JobState.DONE, [i.error for i in job.failed_items()]
     assert len(job.items) >= 81
-    assert tokens.refreshes >= 10  # tokens really expired, many times
+    assert tokens.refreshes >= 5  # tokens really expired, many times
     stored = await remote_files(od_backend(server), "/src")
     assert len(stored) == 72
     for p in (tmp_path / "src").rglob("*.txt"):
