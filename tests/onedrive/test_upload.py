@@ -38,6 +38,20 @@ def calls(w: World, since: int) -> list[str]:
     ]
 
 
+async def interrupted(w: World, path: str, data: bytes, *, at: int) -> Progress:
+    """Start writing ``data`` to ``path`` and let the process die once ``at`` bytes are read;
+    returns what the write reported (its checkpoints)."""
+    progress = Progress()
+
+    def crash(offset: int) -> None:
+        if offset >= at:
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        await w.backend.write(path, source_of(data, UNIT, crash), WriteRequest(len(data)), progress)
+    return progress
+
+
 async def test_small_file_with_mtime_is_a_session_of_one_fragment(od: World) -> None:
     before = len(od.transport.requests)
     path = join(od.root, "small.txt")
@@ -198,14 +212,7 @@ async def test_resume_after_a_restart_sends_at_most_one_fragment_again(small_chu
     w = small_chunks
     data = os.urandom(6 * UNIT + 99)
     path = join(w.root, "resumed.bin")
-    progress = Progress()
-
-    def crash(offset: int) -> None:
-        if offset >= 4 * UNIT:
-            raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError, match="killed"):
-        await w.backend.write(path, source_of(data, UNIT, crash), WriteRequest(len(data)), progress)
+    progress = await interrupted(w, path, data, at=4 * UNIT)
     sent_before = len(fragment_puts(w))
     # Kill -9 between the server accepting a fragment and the journal saving its checkpoint:
     # resume from the one before the last.
@@ -226,14 +233,7 @@ async def test_resume_with_an_expired_session_starts_over(small_chunks: World) -
     w = small_chunks
     data = os.urandom(2 * UNIT)
     path = join(w.root, "stale.bin")
-    progress = Progress()
-
-    def crash(offset: int) -> None:
-        if offset >= UNIT:
-            raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError):
-        await w.backend.write(path, source_of(data, UNIT, crash), WriteRequest(len(data)), progress)
+    progress = await interrupted(w, path, data, at=UNIT)
     w.emulator.drop_upload_sessions()
     await w.backend.write(
         path, source_of(data), WriteRequest(len(data), resume=progress.checkpoints[-1])
@@ -247,14 +247,7 @@ async def test_resume_of_a_session_past_its_expiry_starts_over_without_asking(
     w = small_chunks
     data = os.urandom(2 * UNIT)
     path = join(w.root, "expired.bin")
-    progress = Progress()
-
-    def crash(offset: int) -> None:
-        if offset >= UNIT:
-            raise RuntimeError("killed")
-
-    with pytest.raises(RuntimeError):
-        await w.backend.write(path, source_of(data, UNIT, crash), WriteRequest(len(data)), progress)
+    progress = await interrupted(w, path, data, at=UNIT)
     state = progress.checkpoints[-1]
     assert state["expires"].endswith("Z")  # the session's expiry is kept with its URL
     state = {**state, "expires": "2001-01-01T00:00:00Z"}
@@ -266,32 +259,22 @@ async def test_resume_of_a_session_past_its_expiry_starts_over_without_asking(
     w.emulator.drop_upload_sessions()  # the crashed one would expire by itself
 
 
-async def test_an_upload_url_refusing_its_own_credential_is_replaced_by_a_new_session(
-    small_chunks: World,
+@pytest.mark.parametrize(("status", "sessions"), [(403, 2), (401, 1)])
+async def test_an_upload_url_refusing_its_credential_gets_a_new_session_a_glitch_does_not(
+    small_chunks: World, status: int, sessions: int
 ) -> None:
     w = small_chunks
-    # The URL's credential lapsed (403 accessDenied; 401 expiredToken goes the same way): a
-    # fresh Graph token cannot help, a new session can.
-    w.emulator.faults.fail_next(1, 403, retry_after=None, path="/up/", method="PUT")
+    # 403 accessDenied: the URL's credential lapsed (401 expiredToken goes the same way); a
+    # fresh Graph token cannot help, a new session can. The emulator's injected 401 is the
+    # passing "Unable to initialize RPS": retried on the same session.
+    w.emulator.faults.fail_next(1, status, retry_after=None, path="/up/", method="PUT")
     data = os.urandom(2 * UNIT + 9)
-    path = join(w.root, "lapsed.bin")
+    path = join(w.root, f"refused-{status}.bin")
     await w.backend.write(path, source_of(data), WriteRequest(len(data)))
-    assert len(w.transport.sent("POST", "createUploadSession")) == 2
+    assert len(w.transport.sent("POST", "createUploadSession")) == sessions
     assert w.tokens.refreshes == 0
     assert w.emulator.read(path.strip("/")) == data
-    w.emulator.drop_upload_sessions()  # the refused one would expire by itself
-
-
-async def test_a_spurious_rps_401_on_an_upload_url_is_retried_on_the_same_session(
-    small_chunks: World,
-) -> None:
-    w = small_chunks
-    w.emulator.faults.fail_next(1, 401, retry_after=None, path="/up/", method="PUT")
-    data = os.urandom(2 * UNIT + 9)
-    path = join(w.root, "glitch.bin")
-    await w.backend.write(path, source_of(data), WriteRequest(len(data)))
-    assert len(w.transport.sent("POST", "createUploadSession")) == 1
-    assert w.emulator.read(path.strip("/")) == data
+    w.emulator.drop_upload_sessions()  # a refused one would expire by itself
 
 
 async def test_corruption_on_the_wire_is_an_integrity_error(small_chunks: World) -> None:
