@@ -5,7 +5,7 @@
 * ``emulator_client`` – ``httpx.AsyncClient`` in-process, base ``https://127.0.0.1/v1.0``,
   with a valid bearer token for "me".
 * ``emulator_anon`` – the same app without a token, base ``https://127.0.0.1`` (identity,
-  pre-authenticated URLs).
+  pre-authenticated URLs, which live on ``IN_PROCESS_FILES``: another port, as on Graph).
 * ``emulator_server`` – the emulator served over real TLS (``RunningServer``: ``.graph_url``,
   ``.authority``, ``.ca_bundle``, ``.base_url``).
 * ``emulator_tls_client`` – ``httpx.AsyncClient`` for ``emulator_server`` that verifies its CA.
@@ -20,8 +20,11 @@ import httpx
 import pytest
 
 from core.emulator import Emulator, EmulatorConfig, RunningServer, create_app, start_server
+from core.emulator.origins import IN_PROCESS_FILES_PORT
 
 IN_PROCESS_BASE = "https://127.0.0.1"
+#: Where the in-process app's pre-authenticated URLs point (the files origin).
+IN_PROCESS_FILES = f"https://127.0.0.1:{IN_PROCESS_FILES_PORT}"
 
 
 def make_emulator(flavour: str = "personal", **options: object) -> Emulator:

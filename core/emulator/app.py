@@ -1,4 +1,5 @@
-"""The ASGI application: identity routes, Graph routes, pre-authenticated URLs."""
+"""The ASGI application: identity and Graph routes on one origin, pre-authenticated URLs on
+another (see ``origins.py``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from .downloads import download_content
 from .faults import FaultMiddleware
 from .graph import graph_endpoint
 from .identity_routes import base_url, identity_routes
+from .origins import IN_PROCESS_FILES_PORT, Origins, files_base
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -25,27 +28,44 @@ async def home(request: Request) -> Response:
     return HTMLResponse(
         "<!doctype html><title>skypane emulator</title><h1>skypane Graph emulator</h1>"
         f"<ul><li>Graph: {base}/v1.0</li><li>Authority: {base}/common</li>"
+        f"<li>Pre-authenticated URLs: {files_base(request)}</li>"
         f"<li><a href='/devicelogin'>Sign in a device</a></li></ul>"
     )
 
 
-def create_app(emulator: Emulator) -> Starlette:
-    """The emulator as a Starlette app (wrapped in fault injection and the request log)."""
+def create_app(emulator: Emulator, *, files_port: int | None = None) -> ASGIApp:
+    """The emulator as an ASGI app (wrapped in fault injection and the request log).
+
+    ``files_port`` is the port of the files origin (a second listener over TLS); in-process
+    it defaults to :data:`~core.emulator.origins.IN_PROCESS_FILES_PORT`.
+    """
     from .copying import monitor
     from .uploads import upload_session_endpoint
 
-    routes = [
-        Route("/", home),
-        Route("/v1.0/{rest:path}", graph_endpoint, methods=_ALL),
-        Route("/beta/{rest:path}", graph_endpoint, methods=_ALL),
-        Route("/dl/{drive}/{item}/{blob}", download_content, methods=["GET", "HEAD"]),
-        Route("/up/{session}", upload_session_endpoint, methods=["GET", "PUT", "POST", "DELETE"]),
-        Route("/monitor/{job}", monitor, methods=["GET"]),
-        *identity_routes(emulator),
-    ]
-    app = Starlette(routes=routes)
-    app.state.emulator = emulator
-    app.add_middleware(
-        FaultMiddleware, faults=emulator.faults, log=emulator.requests, clock=emulator.clock
+    port = IN_PROCESS_FILES_PORT if files_port is None else files_port
+    graph = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/v1.0/{rest:path}", graph_endpoint, methods=_ALL),
+            Route("/beta/{rest:path}", graph_endpoint, methods=_ALL),
+            *identity_routes(emulator),
+        ]
     )
-    return app
+    files = Starlette(
+        routes=[
+            Route("/dl/{drive}/{item}/{blob}", download_content, methods=["GET", "HEAD"]),
+            Route(
+                "/up/{session}", upload_session_endpoint, methods=["GET", "PUT", "POST", "DELETE"]
+            ),
+            Route("/monitor/{job}", monitor, methods=["GET"]),
+        ]
+    )
+    for app in (graph, files):
+        app.state.emulator = emulator
+        app.state.files_port = port
+    return FaultMiddleware(
+        Origins(graph, files, port),
+        faults=emulator.faults,
+        log=emulator.requests,
+        clock=emulator.clock,
+    )

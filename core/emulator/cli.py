@@ -35,13 +35,27 @@ def _seconds(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is a number from 0 to 65535")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skypane emulator",
         description="Serve a local Microsoft Graph + sign-in emulator over TLS on 127.0.0.1.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8443, help="port (0 = any free port)")
+    parser.add_argument("--port", type=_port, default=8443, help="port (0 = any free port)")
+    parser.add_argument(
+        "--files-port",
+        type=_port,
+        metavar="PORT",
+        help="port of the pre-authenticated download and upload URLs, another origin than "
+        "Graph's as on the real service (default: --port + 1; 0 = any free port)",
+    )
     parser.add_argument(
         "--state",
         type=Path,
@@ -123,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def chosen_files_port(args: argparse.Namespace) -> int:
+    """``--files-port``, else the port after ``--port`` (any free one when that is 0)."""
+    if args.files_port is not None:
+        return int(args.files_port)
+    return int(args.port) + 1 if 0 < args.port < 65535 else 0
+
+
 def make_emulator(args: argparse.Namespace) -> Emulator:
     seed = args.seed
     if seed is None:
@@ -162,11 +183,14 @@ def main(argv: list[str], *, out: TextIO | None = None, stop: threading.Event | 
     except SystemExit as exit_:
         return int(exit_.code or 0)
     emulator = make_emulator(args)
+    files_port = chosen_files_port(args)
     try:
-        server = start_server(emulator, args.host, args.port)
+        server = start_server(emulator, args.host, args.port, files_port=files_port)
     except (OSError, RuntimeError) as error:
         print(
-            f"skypane emulator: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr
+            f"skypane emulator: cannot listen on {args.host} ports {args.port} and {files_port}: "
+            f"{error}",
+            file=sys.stderr,
         )
         emulator.close()
         return 1
@@ -184,6 +208,7 @@ def main(argv: list[str], *, out: TextIO | None = None, stop: threading.Event | 
         f"skypane emulator ({args.flavour}) serving {server.base_url}\n"
         f"  Graph base URL:    {server.graph_url}\n"
         f"  Authority:         {server.authority}\n"
+        f"  Download/upload:   {server.files_url} (pre-authenticated URLs, no bearer)\n"
         f"  CA bundle:         {server.ca_bundle}\n"
         f"  Verification page: {server.verification_url}\n"
         f"  Signed-in user:    {emulator.me.email} (drive {emulator.drive_id})\n"

@@ -50,8 +50,11 @@ class Ctx:
     user: User
     target: Target
     render: Renderer
+    #: Scheme and authority of Graph as this client reached it.
     base: str
     raw_path: str
+    #: Scheme and authority of the files origin (pre-authenticated URLs).
+    files: str
 
     @property
     def store(self) -> Store:

@@ -72,7 +72,7 @@ async def copy_item(ctx: Ctx) -> Response:
             secrets.token_urlsafe(24), copied.id, ctx.emulator.config.copy_polls_in_progress
         )
         ctx.emulator.copy_jobs[job.id] = job
-    return Response(status_code=202, headers={"Location": f"{ctx.base}/monitor/{job.id}"})
+    return Response(status_code=202, headers={"Location": f"{ctx.files}/monitor/{job.id}"})
 
 
 async def monitor(request: Request) -> Response:

@@ -20,6 +20,7 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
+from .origins import request_port
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -61,6 +62,8 @@ class RequestRecord:
     authorized: bool  # an Authorization header was present
     timestamp: float
     fault: str | None = None
+    #: The port the request came to (Graph's, or the files origin's: see ``origins.py``).
+    port: int = 0
 
 
 class RequestLog:
@@ -257,6 +260,7 @@ class FaultMiddleware:
             status=0,
             authorized=b"authorization" in headers,
             timestamp=self.clock.now(),
+            port=request_port(scope),
         )
         started = logged = False
 

@@ -13,6 +13,7 @@ from .auth import authenticate
 from .context import Ctx, Handler, json_response
 from .errors import GraphError, bad_request, error_response
 from .identity_routes import base_url
+from .origins import files_base
 from .render import Renderer
 from .routing import Target, parse
 
@@ -135,16 +136,18 @@ async def graph_endpoint(request: Request) -> Response:
             target = parse(emulator.store, user, my_drive, raw_path[len(version_prefix) :])
         handler = _choose(target, request.method)
         base = base_url(request)
+        files = files_base(request)
         ctx = Ctx(
             emulator=emulator,
             request=request,
             user=user,
             target=target,
             render=Renderer(
-                emulator.store, base, my_drive, emulator, emulator.config.download_url_lifetime
+                emulator.store, files, my_drive, emulator, emulator.config.download_url_lifetime
             ),
             base=base,
             raw_path=raw_path,
+            files=files,
         )
         response = await handler(ctx)
     except GraphError as error:

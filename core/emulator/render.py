@@ -40,10 +40,11 @@ def encode_path(path: str) -> str:
 
 @dataclass
 class Renderer:
-    """Renders state for one request (knows the base URL and how the drive was addressed)."""
+    """Renders state for one request (knows the files origin and how the drive was addressed)."""
 
     store: Store
-    base: str
+    #: Scheme and authority of the files origin, where download URLs point.
+    files_base: str
     me_drive: Drive
     signer: object  # the Emulator (for download URL signatures)
     url_lifetime: int
@@ -150,7 +151,7 @@ class Renderer:
         signature = self.signer.sign(*parts)  # type: ignore[attr-defined]
         return (
             # Our ids only hold URL-safe characters (letters, digits, "!", "-", "_").
-            f"{self.base}/dl/{item.drive.id}/{item.id}/"
+            f"{self.files_base}/dl/{item.drive.id}/{item.id}/"
             f"{version.blob.id}?exp={expires}&tempauth={signature}"
         )
 

@@ -29,7 +29,11 @@ class _HideDeliberateDrops(logging.Filter):
 
 
 class RunningServer:
-    """A TLS emulator serving on ``127.0.0.1:port`` until :meth:`stop`."""
+    """A TLS emulator serving on ``127.0.0.1:port`` until :meth:`stop`.
+
+    Graph and sign-in answer on ``port``; the pre-authenticated URLs it hands out (downloads,
+    upload sessions, copy monitors) on ``files_port``, another origin as on the real service.
+    """
 
     def __init__(
         self,
@@ -38,12 +42,14 @@ class RunningServer:
         thread: threading.Thread,
         host: str,
         port: int,
+        files_port: int,
         tls: TlsFiles,
         temp: tempfile.TemporaryDirectory[str] | None,
     ) -> None:
         self.emulator = emulator
         self.host = host
         self.port = port
+        self.files_port = files_port
         self.tls = tls
         self._server = server
         self._thread = thread
@@ -51,8 +57,16 @@ class RunningServer:
 
     @property
     def base_url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"https://{host}:{self.port}"
+        return f"https://{self._authority_host}:{self.port}"
+
+    @property
+    def files_url(self) -> str:
+        """Origin of the pre-authenticated URLs (``https://127.0.0.1:<files_port>``)."""
+        return f"https://{self._authority_host}:{self.files_port}"
+
+    @property
+    def _authority_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
 
     @property
     def graph_url(self) -> str:
@@ -99,10 +113,34 @@ class RunningServer:
         self.stop()
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+    # and without it Nagle + delayed ACKs add ~40 ms to every request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
 def start_server(
-    emulator: Emulator, host: str = "127.0.0.1", port: int = 0, *, tls_dir: Path | None = None
+    emulator: Emulator,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    files_port: int = 0,
+    tls_dir: Path | None = None,
 ) -> RunningServer:
     """Serve ``emulator`` over HTTPS in a background thread; returns once it accepts.
+
+    Two listeners on ``host``: Graph and sign-in on ``port``, pre-authenticated URLs on
+    ``files_port`` (0 = any free port, for either).
 
     The certificate comes from a throwaway CA whose PEM is :attr:`RunningServer.ca_bundle`
     (kept in ``state_dir/tls`` for a folder-backed emulator, else in a temporary folder).
@@ -115,18 +153,17 @@ def start_server(
             temp = tempfile.TemporaryDirectory(prefix="skypane-emulator-tls-")
             tls_dir = Path(temp.name)
     tls = make_tls(tls_dir)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
-    # and without it Nagle + delayed ACKs add ~40 ms to every request.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.setblocking(False)
+    sock = _listen(host, port)
+    try:
+        files_sock = _listen(host, files_port)
+    except OSError:
+        sock.close()
+        raise
     actual_port = sock.getsockname()[1]
+    actual_files_port = files_sock.getsockname()[1]
     logging.getLogger("uvicorn.error").addFilter(_HideDeliberateDrops())
     config = uvicorn.Config(
-        create_app(emulator),
+        create_app(emulator, files_port=actual_files_port),
         ssl_certfile=str(tls.server_pem),
         log_level="warning",
         access_log=False,
@@ -139,11 +176,12 @@ def start_server(
 
     def run() -> None:
         try:
-            server.run(sockets=[sock])
+            server.run(sockets=[sock, files_sock])
         except BaseException as exc:
             failure.append(exc)
         finally:
             sock.close()
+            files_sock.close()
 
     thread = threading.Thread(target=run, name=f"skypane-emulator-{actual_port}", daemon=True)
     thread.start()
@@ -151,4 +189,4 @@ def start_server(
         thread.join(timeout=0.01)
     if failure or not server.started:
         raise RuntimeError(f"the emulator did not start: {failure[0] if failure else 'unknown'}")
-    return RunningServer(emulator, server, thread, host, actual_port, tls, temp)
+    return RunningServer(emulator, server, thread, host, actual_port, actual_files_port, tls, temp)

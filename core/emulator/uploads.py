@@ -14,9 +14,9 @@ from .auth import refuse_authorization
 from .blobs import Blob, BlobWriter
 from .context import Ctx, json_response
 from .errors import GraphError, bad_request, error_response, not_found
-from .identity_routes import base_url
 from .items import _times
 from .model import Item
+from .origins import files_base
 from .render import Renderer, iso
 from .rewrite import library_blob
 
@@ -116,7 +116,7 @@ async def create_upload_session(ctx: Ctx) -> Response:
         emulator.upload_sessions[session.id] = session
     return json_response(
         {
-            "uploadUrl": f"{ctx.base}/up/{session.id}",
+            "uploadUrl": f"{ctx.files}/up/{session.id}",
             "expirationDateTime": iso(int(session.expires_at * 1000)),
             "nextExpectedRanges": ["0-"],
         }
@@ -169,7 +169,7 @@ async def upload_session_endpoint(request: Request) -> Response:
         if request.method == "POST":
             if session.total is None or session.received < session.total:
                 raise bad_request("Not all bytes have been uploaded", "uploadSessionIncomplete")
-            return commit(emulator, session, base_url(request))
+            return commit(emulator, session, files_base(request))
         return await _put_fragment(emulator, session, request)
     except GraphError as error:
         return error_response(error, request.headers.get("client-request-id"))
@@ -238,7 +238,7 @@ async def _put_fragment(emulator: Emulator, session: UploadSession, request: Req
         ):
             raise _range_error(session, "fragmentOverlap")
     if final and not session.defer_commit:
-        return commit(emulator, session, base_url(request))
+        return commit(emulator, session, files_base(request))
     return json_response(_status_body(session), 202)
 
 
@@ -254,7 +254,7 @@ def _range_error(session: UploadSession, inner: str) -> GraphError:
 def commit(
     emulator: Emulator,
     session: UploadSession,
-    base: str,
+    files: str,
     *,
     name: str | None = None,
     behaviour: str | None = None,
@@ -296,7 +296,7 @@ def commit(
         session.writer.discard()
         render = Renderer(
             store,
-            base,
+            files,
             emulator.drive_of(store.users[user]),
             emulator,
             emulator.config.download_url_lifetime,
@@ -330,5 +330,5 @@ async def commit_from_source(ctx: Ctx) -> Response:
             parent, name = target.parent, str(body.get("name") or target.name)
         session.parent_id, session.item_id = parent.id, None
     return commit(
-        emulator, session, ctx.base, name=name, behaviour=ctx.conflict_behaviour(body, "fail")
+        emulator, session, ctx.files, name=name, behaviour=ctx.conflict_behaviour(body, "fail")
     )

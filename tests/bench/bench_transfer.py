@@ -10,7 +10,8 @@ up, and down.
 
 Both clients are separate processes measured the same way (``os.wait4`` rusage); the
 emulator runs in a third process so neither client is charged for it. rclone reaches the
-emulator as ``graph.microsoft.com`` through a small HTTPS CONNECT proxy in this process,
+emulator as ``graph.microsoft.com`` (and its files host as ``graph.microsoft.com`` on the
+files port) through a small HTTPS CONNECT proxy in this process,
 with ``--ca-cert`` (the emulator's certificate also names graph.microsoft.com); TLS is
 verified for both clients.
 """
@@ -58,6 +59,7 @@ def serve(tls_dir: str) -> None:
     token = em.issue_tokens(client_id=CLIENT_ID, base_url=server.base_url)["access_token"]
     info = {
         "port": server.port,
+        "files_port": server.files_port,
         "graph_url": server.graph_url,
         "authority": server.authority,
         "ca": str(server.ca_bundle),
@@ -124,10 +126,11 @@ def client(info_json: str, src: str, dst: str, transfers: int) -> None:
 
 
 class ConnectProxy:
-    """Accepts ``CONNECT host:443`` and tunnels every one to the emulator's port."""
+    """Accepts ``CONNECT host:port`` and tunnels it to the emulator: port 443 to Graph's
+    listener, the files port (where download and upload URLs point) to that listener."""
 
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
+    def __init__(self, graph_port: int, files_port: int) -> None:
+        self.targets = {443: graph_port, files_port: files_port}
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -161,10 +164,13 @@ class ConnectProxy:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        if not head.startswith(b"CONNECT "):
+        authority = head.split(b" ", 2)[1] if head.startswith(b"CONNECT ") else b""
+        port = authority.rpartition(b":")[2]
+        target = self.targets.get(int(port)) if port.isdigit() else None
+        if target is None:
             writer.close()
             return
-        up_r, up_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        up_r, up_w = await asyncio.open_connection("127.0.0.1", target)
         self._writers |= {writer, up_w}
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
         await writer.drain()
@@ -293,7 +299,7 @@ def main() -> None:
                 ["copy", "em:/r-small", str(work / "r-small")],
             ),
         ]
-        with ConnectProxy(info["port"]) as proxy:
+        with ConnectProxy(info["port"], info["files_port"]) as proxy:
             conf = work / "rclone.conf"
             rclone_config(conf, info)
             renv = {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from core.emulator.cli import build_parser, main
+from core.emulator.cli import build_parser, chosen_files_port, main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,9 @@ def test_cli_prints_urls_and_serves_until_stopped() -> None:
         graph = re.search(r"Graph base URL:\s+(\S+)", text)
         authority = re.search(r"Authority:\s+(\S+)", text)
         bundle = re.search(r"CA bundle:\s+(\S+)", text)
-        assert graph and authority and bundle, text
+        files = re.search(r"Download/upload:\s+(\S+)", text)
+        assert graph and authority and bundle and files, text
+        assert httpx.URL(files.group(1)).port != httpx.URL(graph.group(1)).port
         assert "skypane login" in text and "--graph-url" in text
         assert "Verification page:" in text
         context = ssl.create_default_context(cafile=bundle.group(1))
@@ -60,6 +62,18 @@ def test_cli_parses_fault_switches() -> None:
     )
     assert args.drop_rate == 0.1 and args.lose_upload_sessions == 0.2
     assert str(args.state) == "/tmp/x"
+
+
+def test_cli_files_port_defaults_to_the_next_port() -> None:
+    def chosen(*argv: str) -> int:
+        return chosen_files_port(build_parser().parse_args(list(argv)))
+
+    assert chosen() == 8444
+    assert chosen("--port", "9443") == 9444
+    assert chosen("--port", "0") == 0  # any free port
+    assert chosen("--port", "65535") == 0
+    assert chosen("--port", "9443", "--files-port", "7000") == 7000
+    assert main(["--files-port", "70000"], out=io.StringIO()) == 2
 
 
 def test_cli_rejects_a_rate_above_one() -> None:

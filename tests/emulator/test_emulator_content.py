@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from core.emulator import Emulator, items
+from tests.emulator_fixtures import IN_PROCESS_FILES
 
 DIGITS = b"0123456789" * 100
 DIGITS_QUICKXOR = "jE6XslXW8BcxmE1Dxhaj4y3tmVM="
@@ -123,9 +124,9 @@ async def test_content_redirects_to_a_pre_authenticated_url(
     response = await emulator_client.get("/me/drive/root:/d/a.txt:/content")
     assert response.status_code == 302
     location = response.headers["location"]
-    assert location.startswith("https://127.0.0.1/dl/")
+    assert location.startswith(f"{IN_PROCESS_FILES}/dl/")
     item = (await emulator_client.get("/me/drive/root:/d/a.txt")).json()
-    assert item["@microsoft.graph.downloadUrl"].startswith("https://127.0.0.1/dl/")
+    assert item["@microsoft.graph.downloadUrl"].startswith(f"{IN_PROCESS_FILES}/dl/")
     download = await emulator_anon.get(location)
     assert download.status_code == 200 and download.content == DIGITS
     assert download.headers["content-length"] == "1000"

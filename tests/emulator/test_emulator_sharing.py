@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from core.emulator import Emulator
+from tests.emulator_fixtures import IN_PROCESS_FILES
 
 both = pytest.mark.parametrize("emulator_flavour", ["personal", "business"])
 
@@ -33,7 +34,7 @@ async def test_copy_is_202_with_a_monitor_that_completes_with_the_resource_id(
     )
     assert response.status_code == 202 and response.content == b""
     monitor = response.headers["location"]
-    assert monitor.startswith("https://127.0.0.1/monitor/")
+    assert monitor.startswith(f"{IN_PROCESS_FILES}/monitor/")
     first = await emulator_anon.get(monitor)
     assert first.status_code == 202 and first.json()["status"] == "inProgress"
     done = await emulator_anon.get(monitor)

@@ -124,7 +124,7 @@ async def test_upload_session_and_ranged_download_over_tls(
     data = bytes(range(256)) * (3 * unit // 256) + b"tail"
     created = await emulator_tls_client.post("/me/drive/root:/tls.bin:/createUploadSession")
     upload_url = created.json()["uploadUrl"]
-    assert upload_url.startswith(emulator_server.base_url + "/up/")
+    assert upload_url.startswith(emulator_server.files_url + "/up/")
     verify = ssl.create_default_context(cafile=str(emulator_server.ca_bundle))
     async with httpx.AsyncClient(verify=verify) as anon:  # no bearer on uploadUrl
         for start in range(0, len(data), 2 * unit):
@@ -139,7 +139,7 @@ async def test_upload_session_and_ranged_download_over_tls(
         redirect = await emulator_tls_client.get("/me/drive/root:/tls.bin:/content")
         assert redirect.status_code == 302
         location = redirect.headers["location"]
-        assert location.startswith(emulator_server.base_url + "/dl/")
+        assert location.startswith(emulator_server.files_url + "/dl/")
         ranged = await anon.get(location, headers={"Range": "bytes=100-199"})
         assert ranged.status_code == 206
         assert ranged.headers["content-range"] == f"bytes 100-199/{len(data)}"

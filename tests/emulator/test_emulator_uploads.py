@@ -10,6 +10,7 @@ import pytest
 import quickxorhash
 
 from core.emulator import ConnectionDropped, Emulator
+from tests.emulator_fixtures import IN_PROCESS_FILES
 
 UNIT = 320 * 1024
 DATA = random.Random(7).randbytes(2 * UNIT + 1000)
@@ -53,7 +54,7 @@ async def test_create_returns_an_absolute_upload_url_expiry_and_ranges(
 ) -> None:
     response = await emulator_client.post("/me/drive/root:/big.bin:/createUploadSession", json={})
     body = response.json()
-    assert body["uploadUrl"].startswith("https://127.0.0.1/up/")
+    assert body["uploadUrl"].startswith(f"{IN_PROCESS_FILES}/up/")
     assert body["nextExpectedRanges"] == ["0-"]
     assert body["expirationDateTime"].endswith("Z")
 

@@ -3,6 +3,7 @@ hashed once, and verification still catching bad bytes (TLS Graph emulator, real
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -84,7 +85,10 @@ async def test_download_costs_one_request_per_file_on_reused_connections(
     assert sum("/dl/" in p for p in paths) == 20
     assert not [p for p in paths if p.endswith("/content")]
     assert len(paths) <= 20 + 3  # + stat and listing of the source folder
-    assert len(connections) <= eng.workers
+    # Kept alive per origin: at most one per worker to Graph and to the files host each.
+    per_origin = collections.Counter(connections)
+    assert set(per_origin) == {f"127.0.0.1:{server.port}", f"127.0.0.1:{server.files_port}"}
+    assert max(per_origin.values()) <= eng.workers
 
 
 async def test_downloaded_bytes_are_hashed_once(

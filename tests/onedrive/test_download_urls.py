@@ -131,14 +131,20 @@ async def test_file_deleted_after_the_listing_is_not_found(direct) -> None:
         await read_all(backend, join(folder, "f0.bin"))
 
 
-async def test_one_connection_serves_listing_reads_and_redirects(direct, connections) -> None:
+async def test_one_connection_per_origin_serves_listing_reads_and_redirects(
+    direct, connections
+) -> None:
     backend, em = direct
     folder, made = files(em, 3, size=300_000)
     await listing(backend, folder)
     em.faults.fail_next(1, 410, retry_after=None, path="/dl/")  # one read goes via /content
     for name, data in made.items():
         assert await read_all(backend, join(folder, name)) == data
-    assert len(connections) == 1
+    # Graph and the files host (where download URLs point) are two origins: one connection each.
+    dl_ports = {r.port for r in em.requests if "/dl/" in r.path}
+    graph_ports = {r.port for r in em.requests if r.path.startswith("/v1.0/")}
+    assert len(dl_ports) == len(graph_ports) == 1 and dl_ports != graph_ports
+    assert sorted(int(c.rpartition(":")[2]) for c in connections) == sorted(dl_ports | graph_ports)
     assert graph_and_downloads(em)[-5:] == [
         "GET dl 410",
         "GET content 302 bearer",

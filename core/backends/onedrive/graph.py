@@ -37,8 +37,9 @@ def make_http_client(
 ) -> httpx.AsyncClient:
     """The remote's ``httpx.AsyncClient``: HTTP/1.1, keep-alive pool, TLS from ``ca_bundle``.
 
-    One pool serves Graph and the pre-authenticated URLs alike, so a download URL on the
-    Graph host reuses Graph's connections. Without an explicit ``transport`` the direct
+    One pool serves Graph and the pre-authenticated URLs alike; it keeps connections per
+    origin, so the files host that download and upload URLs point to (another origin than
+    Graph, as on the real service and the emulator) has its own kept-alive ones. Without an explicit ``transport`` the direct
     connections run on ``aionet.AsyncioBackend`` (a third of httpx's default CPU per byte).
     """
     try:
