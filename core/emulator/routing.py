@@ -1,7 +1,8 @@
 """Parse Graph URLs: drive prefixes, ``root:/a/b:`` and ``items/{id}:/rel:`` addressing.
 
-Parsing works on the raw (still percent-encoded) path so that an encoded ``:`` or ``/``
-inside a name can't be mistaken for a separator.
+Parsing works on the raw (still percent-encoded) path so that an encoded ``:`` inside a
+name can't be mistaken for the end of a path address. An encoded ``/`` inside one is a
+separator, as on Graph (no OneDrive name holds a ``/``).
 """
 
 from __future__ import annotations
@@ -195,7 +196,9 @@ def _item_rest(store: Store, drive: Drive, base: Item, rest: str, via_me: bool) 
     if rest.startswith(":"):
         end = rest.find(":", 1)
         raw_rel, after = (rest[1:], "") if end == -1 else (rest[1:end], rest[end + 1 :])
-        relative = [unquote(s) for s in raw_rel.split("/") if s]
+        # Inside the colons a %2F is a separator like "/" (names cannot hold one), and a
+        # trailing "/" (``root:/a/b:/``, ``root:/a/b/``) names the same item.
+        relative = [s for s in unquote(raw_rel).split("/") if s]
         target.by_path = bool(relative)
         if relative:
             base_path = base.path()

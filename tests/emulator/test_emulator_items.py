@@ -425,3 +425,32 @@ async def test_items_of_another_drive_show_their_drive_in_the_path(
     emulator.put_file("x/y.txt", b"1", drive=other)
     body = (await emulator_client.get(f"/drives/{other.id}/root:/x/y.txt")).json()
     assert body["parentReference"]["path"] == f"/drives/{other.id}/root:/x"
+
+
+@both
+async def test_a_path_address_resolves_with_a_trailing_slash_and_an_encoded_slash(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    file = emulator.put_file("Misc/x.dat", b"x")
+    folder = emulator.item("Misc")
+    for address in (
+        "root:/Misc/x.dat",
+        "root:/Misc/x.dat:",
+        "root:/Misc/x.dat:/",
+        "root:/Misc/x.dat/",
+        "root:/Misc%2Fx.dat:",
+        "root:/Misc%2Fx.dat:/",
+        "root:/Misc%2fx.dat:/",
+        f"items/{folder.id}:/x.dat:/",
+    ):
+        response = await emulator_client.get(f"/me/drive/{address}")
+        assert response.status_code == 200, (address, response.text)
+        assert response.json()["id"] == file.id, address
+    assert (await emulator_client.get("/me/drive/root:/Misc/:/")).json()["id"] == folder.id
+    content = await emulator_client.get("/me/drive/root:/Misc%2Fx.dat:/content")
+    assert content.status_code == 302
+    children = await emulator_client.get("/me/drive/root:/Misc/:/children")
+    assert [c["id"] for c in children.json()["value"]] == [file.id]
+    created = await emulator_client.put("/me/drive/root:/Misc%2Fnew.txt:/content", content=b"n")
+    assert created.status_code == 201 and emulator.read("Misc/new.txt") == b"n"
+    assert (await emulator_client.get("/me/drive/root:/Misc%2Fmissing:/")).status_code == 404
