@@ -163,7 +163,14 @@ class Renderer:
         delta: bool = False,
         children: list[dict[str, object]] | None = None,
     ) -> dict[str, object]:
-        """A driveItem; ``select`` keeps only those properties (and drops downloadUrl)."""
+        """A driveItem; ``select`` keeps only those properties (and drops downloadUrl).
+
+        In ``delta`` the parent's path is left out, as Microsoft documents, unless the caller
+        selected ``parentReference``: real delta responses carry it then (GRAPH-second-wave
+        §4), and clients have come to rely on it.
+        """
+        wanted = {s.strip() for s in select if s.strip()} if select is not None else None
+        with_path = not delta or (wanted is not None and "parentReference" in wanted)
         body: dict[str, object] = {
             "id": item.id,
             "name": item.name,
@@ -179,7 +186,7 @@ class Renderer:
                 "webUrl": self.web_url(item),
                 "createdBy": self.identity(item.created_by),
                 "lastModifiedBy": self.identity(item.modified_by),
-                "parentReference": self.parent_reference(item, with_path=not delta),
+                "parentReference": self.parent_reference(item, with_path=with_path),
                 "fileSystemInfo": {
                     "createdDateTime": iso(item.fs_created_ms),
                     "lastModifiedDateTime": iso(item.fs_modified_ms),
@@ -214,8 +221,7 @@ class Renderer:
             }
         if children is not None:
             body["children"] = children
-        if select is not None:
-            wanted = {s.strip() for s in select if s.strip()}
+        if wanted is not None:
             body = {k: v for k, v in body.items() if k in wanted}
         return body
 

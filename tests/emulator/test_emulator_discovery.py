@@ -79,6 +79,34 @@ async def test_delta_enumerates_everything_parents_first_then_only_changes(
     assert by_name["old.txt"]["deleted"] == {"state": "deleted"}
 
 
+@both
+async def test_delta_carries_the_parent_path_only_when_parent_reference_is_selected(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    emulator.put_file("My Docs/sub/c.txt", b"1")
+    select = "$select=id,name,parentReference,file,folder,deleted"
+    values, delta_link = await _follow_delta(emulator_client, f"/me/drive/root/delta?{select}")
+    by_name = {v["name"]: v for v in values}
+    assert "path" not in by_name["root"]["parentReference"]
+    assert by_name["My Docs"]["parentReference"]["path"] == "/drive/root:"
+    assert by_name["sub"]["parentReference"]["path"] == "/drive/root:/My%20Docs"
+    assert by_name["c.txt"]["parentReference"]["path"] == "/drive/root:/My%20Docs/sub"
+    assert set(by_name["c.txt"]) == {"id", "name", "parentReference", "file"}
+    # The deltaLink keeps the $select, so later rounds carry the path too.
+    emulator.put_file("My Docs/sub/new.txt", b"2")
+    changes, _ = await _follow_delta(emulator_client, delta_link)
+    new = next(v for v in changes if v["name"] == "new.txt")
+    assert new["parentReference"]["path"] == "/drive/root:/My%20Docs/sub"
+    # Without parentReference in $select (or without $select) there is no path.
+    drive = f"/drives/{emulator.drive_id}/root/delta"
+    for url in (f"{drive}?$select=id,name", drive, "/me/drive/root/delta"):
+        plain, _ = await _follow_delta(emulator_client, url)
+        assert plain and all("path" not in v.get("parentReference", {}) for v in plain), url
+    by_id, _ = await _follow_delta(emulator_client, f"{drive}?$select=id,parentReference")
+    paths = {v["id"]: v["parentReference"].get("path") for v in by_id}
+    assert paths[emulator.item("My Docs/sub").id].endswith("/root:/My%20Docs")
+
+
 async def test_delta_token_latest_returns_no_items_and_a_delta_link(
     emulator: Emulator, emulator_client: httpx.AsyncClient
 ) -> None:
