@@ -41,6 +41,10 @@ class EmulatorConfig:
     quota_total: int | None = None
     #: Initial lifetime of an upload session; every accepted fragment extends it this far.
     upload_session_lifetime: int = 900
+    #: Lifetime of the credential inside an ``uploadUrl`` (about a day on Graph), however
+    #: the session fares; past it the URL answers 401 expiredToken (Personal) or 403
+    #: accessDenied (Business).
+    upload_url_lifetime: int = 86400
     #: Lifetime of pre-authenticated download URLs.
     download_url_lifetime: int = 3600
     #: Number of monitor polls answered "inProgress" before a copy reports "completed".

@@ -1,4 +1,11 @@
-"""Upload sessions (GRAPH.md §6): create, fragments, status, cancel, commit, expiry."""
+"""Upload sessions (GRAPH.md §6): create, fragments, status, cancel, commit, expiry.
+
+What a session's URL answers once it is no longer usable (GRAPH-second-wave §7):
+expired, cancelled, unknown or completed → 404 itemNotFound; the credential in the URL past
+its lifetime → 401 unauthenticated/expiredToken (Personal) or 403 accessDenied (Business),
+whatever became of the session. A second session for a file that still has a live one
+→ 409 nameAlreadyExists, even with conflictBehavior replace.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -16,6 +24,7 @@ from .context import Ctx, json_response
 from .errors import GraphError, bad_request, error_response, not_found
 from .items import _times
 from .model import Item
+from .names import fold
 from .origins import files_base
 from .render import Renderer, iso
 from .rewrite import library_blob
@@ -46,6 +55,8 @@ class UploadSession:
     writer: BlobWriter
     expires_at: float
     defer_commit: bool
+    #: When the credential in the session's URL lapses (see ``upload_url_lifetime``).
+    url_expires_at: int = 0
     blob: Blob | None = None
     busy: bool = False
 
@@ -61,6 +72,49 @@ class UploadSession:
 
 def _session_error(message: str = "The upload session does not exist or has expired") -> GraphError:
     return GraphError(404, "itemNotFound", message, inner="uploadSessionNotFound")
+
+
+def upload_url(emulator: Emulator, files: str, session: UploadSession) -> str:
+    """The session's pre-authenticated URL: its id and a credential that lapses."""
+    expires = str(session.url_expires_at)
+    signature = emulator.sign("up", session.id, expires)
+    return f"{files}/up/{session.id}?exp={expires}&tempauth={signature}"
+
+
+def check_url_credential(emulator: Emulator, session_id: str, query: dict[str, str]) -> None:
+    """401/403 unless the URL's ``tempauth`` is ours and still valid (the session aside)."""
+    expires, signature = query.get("exp", ""), query.get("tempauth", "")
+    if not emulator.check_signature(signature, "up", session_id, expires):
+        raise GraphError(401, "unauthenticated", "The upload URL is not valid")
+    if not expires.isdigit() or emulator.clock.now() < int(expires):
+        return
+    if emulator.config.flavour == "business":
+        raise GraphError(403, "accessDenied", "You do not have authorization to access the file")
+    lifetime = emulator.config.upload_url_lifetime
+    raise GraphError(
+        401,
+        "unauthenticated",
+        f"The access token has expired. It's valid from '{iso((int(expires) - lifetime) * 1000)}'"
+        f" and to '{iso(int(expires) * 1000)}'.",
+        inner="expiredToken",
+    )
+
+
+def _holder(emulator: Emulator, parent: Item, name: str) -> UploadSession | None:
+    """A live session that will write ``name`` in ``parent`` (expired ones are dropped)."""
+    now, key = emulator.clock.now(), fold(name)
+    found = None
+    for session in list(emulator.upload_sessions.values()):
+        if now >= session.expires_at:
+            discard_session(emulator, session)
+        elif (
+            session.parent_id == parent.id
+            and session.drive_id == parent.drive.id
+            and session.behaviour != "rename"
+            and fold(session.name) == key
+        ):
+            found = session
+    return found
 
 
 async def create_upload_session(ctx: Ctx) -> Response:
@@ -97,6 +151,10 @@ async def create_upload_session(ctx: Ctx) -> Response:
             store.place(parent, name, behaviour, is_folder=False)  # names and fail-conflicts
         if size is not None:
             store.check_quota(parent.drive, size)
+        if behaviour != "rename" and _holder(emulator, parent, name) is not None:
+            raise GraphError(
+                409, "nameAlreadyExists", "An upload session already exists for this file"
+            )
         session = UploadSession(
             id=secrets.token_urlsafe(32),
             drive_id=parent.drive.id,
@@ -112,11 +170,12 @@ async def create_upload_session(ctx: Ctx) -> Response:
             writer=emulator.blobs.writer(store.flavour == "personal"),
             expires_at=emulator.clock.now() + emulator.config.upload_session_lifetime,
             defer_commit=bool(body.get("deferCommit", False)),
+            url_expires_at=int(emulator.clock.now()) + emulator.config.upload_url_lifetime,
         )
         emulator.upload_sessions[session.id] = session
     return json_response(
         {
-            "uploadUrl": f"{ctx.files}/up/{session.id}",
+            "uploadUrl": upload_url(emulator, ctx.files, session),
             "expirationDateTime": iso(int(session.expires_at * 1000)),
             "nextExpectedRanges": ["0-"],
         }
@@ -159,7 +218,9 @@ async def upload_session_endpoint(request: Request) -> Response:
         if request.method != "GET":
             # The status GET tolerates a bearer token (rclone sends one); nothing else does.
             refuse_authorization(request)
-        session = _live_session(emulator, request, request.path_params["session"])
+        session_id = request.path_params["session"]
+        check_url_credential(emulator, session_id, dict(request.query_params))
+        session = _live_session(emulator, request, session_id)
         if request.method == "GET":
             return json_response(_status_body(session))
         if request.method == "DELETE":
@@ -312,8 +373,11 @@ async def commit_from_source(ctx: Ctx) -> Response:
     source = body.get("@microsoft.graph.sourceUrl")
     if not isinstance(source, str):
         raise bad_request("PUT on an item needs '@microsoft.graph.sourceUrl'")
-    session_id = source.rstrip("/").rsplit("/", 1)[-1]
+    parts = urlsplit(source)
+    session_id = parts.path.rstrip("/").rsplit("/", 1)[-1]
     emulator = ctx.emulator
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    check_url_credential(emulator, session_id, query)
     session = _live_session(emulator, ctx.request, session_id)
     if session.total is None or session.received < session.total:
         raise bad_request("Not all bytes have been uploaded", "uploadSessionIncomplete")

@@ -341,3 +341,96 @@ async def anon_put(anon: httpx.AsyncClient, url: str, data: bytes) -> httpx.Resp
     return await anon.put(
         url, content=data, headers={"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
     )
+
+
+# -- when a session's URL stops working (GRAPH-second-wave §7) --------------------------
+
+both = pytest.mark.parametrize("emulator_flavour", ["personal", "business"])
+
+
+async def test_a_completed_session_answers_404_like_a_missing_one(
+    emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    url = await _session(emulator_client)
+    assert (await _put(emulator_anon, url, 0, len(DATA) - 1)).status_code == 201
+    for response in (await emulator_anon.get(url), await emulator_anon.delete(url)):
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "itemNotFound"
+    assert (await _put(emulator_anon, url, 0, UNIT - 1)).status_code == 404
+
+
+@both
+async def test_the_url_credential_lapses_with_401_on_personal_and_403_on_business(
+    emulator: Emulator,
+    emulator_flavour: str,
+    emulator_client: httpx.AsyncClient,
+    emulator_anon: httpx.AsyncClient,
+) -> None:
+    emulator.config.upload_url_lifetime = 1000
+    url = await _session(emulator_client)
+    emulator.clock.advance(800)
+    assert (await _put(emulator_anon, url, 0, UNIT - 1)).status_code == 202
+    emulator.clock.advance(201)  # the session lives on (fragments extend it); the URL does not
+    assert emulator.upload_sessions
+    answers = [
+        await _put(emulator_anon, url, UNIT, 2 * UNIT - 1),
+        await emulator_anon.get(url),
+        await emulator_anon.delete(url),
+    ]
+    for response in answers:
+        if emulator_flavour == "personal":
+            assert response.status_code == 401
+            error = response.json()["error"]
+            assert error["code"] == "unauthenticated"
+            assert error["innerError"]["code"] == "expiredToken"
+            assert "The access token has expired" in error["message"]
+        else:
+            assert response.status_code == 403
+            assert response.json()["error"]["code"] == "accessDenied"
+    # A fresh session is the way on, and the old one no longer blocks the name once it expires.
+    emulator.clock.advance(emulator.config.upload_session_lifetime)
+    fresh = await _session(emulator_client)
+    assert (await _put(emulator_anon, fresh, 0, len(DATA) - 1)).status_code == 201
+
+
+async def test_a_url_with_a_forged_credential_is_401(
+    emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    url = httpx.URL(await _session(emulator_client))
+    for forged in (
+        url.copy_merge_params({"tempauth": "0" * 32}),
+        url.copy_merge_params({"exp": "9999999999"}),
+        url.copy_with(query=None),
+    ):
+        response = await emulator_anon.get(forged)
+        assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
+    assert (await emulator_anon.get(url)).status_code == 200
+
+
+@both
+async def test_a_second_session_for_the_same_file_is_409_while_the_first_lives(
+    emulator: Emulator, emulator_client: httpx.AsyncClient, emulator_anon: httpx.AsyncClient
+) -> None:
+    first = await _session(emulator_client)
+    replace = {"@microsoft.graph.conflictBehavior": "replace"}
+    again = await emulator_client.post(
+        "/me/drive/root:/BIG.bin:/createUploadSession", json={"item": replace}
+    )
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "nameAlreadyExists"
+    # Other names, and "rename" (which will not take this name), are free to go.
+    await _session(emulator_client, path="other.bin")
+    await _session(emulator_client, item={"@microsoft.graph.conflictBehavior": "rename"})
+    # Cancelling the first frees the name.
+    assert (await emulator_anon.delete(first)).status_code == 204
+    second = await _session(emulator_client)
+    assert (await _put(emulator_anon, second, 0, len(DATA) - 1)).status_code == 201
+    # An existing file: by id or by path, one session at a time; its expiry frees the name.
+    item_id = emulator.item("big.bin").id
+    by_id = await emulator_client.post(f"/me/drive/items/{item_id}/createUploadSession", json={})
+    assert by_id.status_code == 200
+    by_path = await emulator_client.post("/me/drive/root:/big.bin:/createUploadSession", json={})
+    assert by_path.status_code == 409
+    emulator.clock.advance(emulator.config.upload_session_lifetime)
+    assert (await emulator_anon.get(by_id.json()["uploadUrl"])).status_code == 404
+    await _session(emulator_client)
