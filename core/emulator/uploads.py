@@ -101,11 +101,15 @@ def check_url_credential(emulator: Emulator, session_id: str, query: dict[str, s
 
 
 def _holder(emulator: Emulator, parent: Item, name: str) -> UploadSession | None:
-    """A live session that will write ``name`` in ``parent`` (expired ones are dropped)."""
+    """A live session that will write ``name`` in ``parent``.
+
+    Expired ones are dropped, and so are those whose URL's credential lapsed: nobody can use
+    them any more, and a client that meets the 401/403 is told to start a new session.
+    """
     now, key = emulator.clock.now(), fold(name)
     found = None
     for session in list(emulator.upload_sessions.values()):
-        if now >= session.expires_at:
+        if now >= session.expires_at or now >= session.url_expires_at:
             discard_session(emulator, session)
         elif (
             session.parent_id == parent.id

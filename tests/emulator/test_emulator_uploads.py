@@ -387,8 +387,7 @@ async def test_the_url_credential_lapses_with_401_on_personal_and_403_on_busines
         else:
             assert response.status_code == 403
             assert response.json()["error"]["code"] == "accessDenied"
-    # A fresh session is the way on, and the old one no longer blocks the name once it expires.
-    emulator.clock.advance(emulator.config.upload_session_lifetime)
+    # A fresh session is the way on: the old one, unusable now, does not hold the name.
     fresh = await _session(emulator_client)
     assert (await _put(emulator_anon, fresh, 0, len(DATA) - 1)).status_code == 201
 
