@@ -15,7 +15,7 @@ from .errors import GraphError, bad_request, error_response
 from .identity_routes import base_url
 from .origins import files_base
 from .render import Renderer
-from .routing import Target, parse
+from .routing import Target, parse, resolve_children_literal
 
 if TYPE_CHECKING:
     from .emulator import Emulator
@@ -134,6 +134,7 @@ async def graph_endpoint(request: Request) -> Response:
         with emulator.lock:
             my_drive = emulator.drive_of(user)
             target = parse(emulator.store, user, my_drive, raw_path[len(version_prefix) :])
+            resolve_children_literal(target, request.query_params)
         handler = _choose(target, request.method)
         base = base_url(request)
         files = files_base(request)

@@ -8,6 +8,7 @@ separator, as on Graph (no OneDrive name holds a ``/``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -16,7 +17,8 @@ from .model import Drive, Item, Site, User
 from .names import check_path_length, fold
 from .store import Store
 
-_SEARCH = re.compile(r"^search\(q='(.*)'\)$", re.DOTALL)
+_SEARCH = re.compile(r"^search\(q=(.*)\)$", re.DOTALL)
+_CHILDREN = re.compile(r"^children\((.*)\)$", re.DOTALL)
 
 
 @dataclass
@@ -44,11 +46,45 @@ class Target:
         return self.item
 
 
+def odata_string(literal: str, where: str) -> str:
+    """The value of an OData string literal: ``'…'`` with every ``'`` inside doubled.
+
+    A lone ``'`` ends the literal early, so what follows is a syntax error (400), as on
+    Graph; the position counts in ``where`` (the segment the literal came in).
+    """
+    if len(literal) >= 2 and literal[0] == literal[-1] == "'":
+        inner, index = literal[1:-1], 0
+        while index < len(inner):
+            if inner[index] != "'":
+                index += 1
+            elif inner[index + 1 : index + 2] == "'":
+                index += 2
+            else:
+                offset = where.find(literal) + 1 + index + 1
+                character = where[offset] if 0 < offset < len(where) else "'"
+                raise _syntax_error(character, offset, where)
+        return inner.replace("''", "'")
+    raise _syntax_error(literal[:1] or ")", max(0, where.find(literal)), where)
+
+
+def _syntax_error(character: str, position: int, where: str) -> GraphError:
+    return GraphError(
+        400,
+        "BadRequest",
+        f"Syntax error: character '{character}' is not valid at position {position} in '{where}'.",
+    )
+
+
 def parse_search(segment: str) -> str | None:
+    """The text of ``search(q='…')`` (None for another segment); 400 for a bad literal."""
     match = _SEARCH.match(segment)
     if match is None:
         return None
-    return match.group(1).replace("''", "'")
+    text = odata_string(match.group(1), segment)
+    if "/" in text:
+        # Graph refuses a "/" in the query, even sent as %2F (GRAPH-second-wave §1.1).
+        raise GraphError(400, "BadRequest", "The search text may not contain '/'.")
+    return text
 
 
 def _segments(raw: str) -> list[str]:
@@ -198,26 +234,52 @@ def _item_rest(store: Store, drive: Drive, base: Item, rest: str, via_me: bool) 
         raw_rel, after = (rest[1:], "") if end == -1 else (rest[1:end], rest[end + 1 :])
         # Inside the colons a %2F is a separator like "/" (names cannot hold one), and a
         # trailing "/" (``root:/a/b:/``, ``root:/a/b/``) names the same item.
-        relative = [s for s in unquote(raw_rel).split("/") if s]
-        target.by_path = bool(relative)
-        if relative:
-            base_path = base.path()
-            check_path_length("/".join([base_path, *relative]) if base_path else "/".join(relative))
-        node: Item | None = base
-        for index, segment in enumerate(relative):
-            assert node is not None
-            child = node.children.get(fold(segment)) if node.children is not None else None
-            if child is None:
-                if index == len(relative) - 1 and node.children is not None:
-                    target.item, target.parent, target.name = None, node, segment
-                    node = None
-                    break
-                raise not_found()
-            node = child
-        if node is not None:
-            target.item = node
+        _walk(target, base, unquote(raw_rel))
         rest = after
     target.action = _segments(rest)
     if target.action:
         target.search = parse_search(target.action[0])
     return target
+
+
+def _walk(target: Target, base: Item, relative_path: str) -> None:
+    """Point ``target`` at ``relative_path`` below ``base`` (or at its missing last name)."""
+    relative = [s for s in relative_path.split("/") if s]
+    target.by_path = bool(relative)
+    if relative:
+        base_path = base.path()
+        check_path_length("/".join([base_path, *relative]) if base_path else "/".join(relative))
+    node: Item | None = base
+    for index, segment in enumerate(relative):
+        assert node is not None
+        child = node.children.get(fold(segment)) if node.children is not None else None
+        if child is None:
+            if index == len(relative) - 1 and node.children is not None:
+                target.item, target.parent, target.name = None, node, segment
+                return
+            raise not_found()
+        node = child
+    target.item = node
+
+
+def resolve_children_literal(target: Target, query: Mapping[str, str]) -> None:
+    """``…/children('name')/x`` or ``…/children('@a1')/x?@a1='a/b'``: the item by that path.
+
+    The form rclone uses where ``items/{id}:/path:`` is refused (China); the parameter
+    alias holds a whole relative path.
+    """
+    if target.kind != "item" or not target.action or target.item is None:
+        return
+    segment = target.action[0]
+    match = _CHILDREN.match(segment)
+    if match is None:
+        return
+    value = odata_string(match.group(1), segment)
+    if value.startswith("@"):
+        aliased = query.get(value)
+        if aliased is None:
+            raise GraphError(400, "BadRequest", f"The parameter alias '{value}' has no value.")
+        value = odata_string(aliased, aliased)
+    _walk(target, target.item, value)
+    target.action = target.action[1:]
+    target.search = parse_search(target.action[0]) if target.action else None

@@ -39,6 +39,24 @@ async def test_search_quotes_and_paging(
     assert len(rest["value"]) == 2 and "@odata.nextLink" not in rest
 
 
+async def test_search_text_is_an_odata_literal_with_quotes_doubled(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    emulator.put_file("O'Brien.txt", b"x")
+    for segment in ("search(q='o''brien')", "search(q=%27o%27%27brien%27)"):
+        found = await emulator_client.get(f"/me/drive/root/{segment}")
+        assert [v["name"] for v in found.json()["value"]] == ["O'Brien.txt"], segment
+    unescaped = await emulator_client.get("/me/drive/root/search(q='O'Brien')")
+    assert unescaped.status_code == 400
+    error = unescaped.json()["error"]
+    assert error["code"] == "BadRequest"
+    assert error["message"].startswith("Syntax error: character 'B' is not valid at position 12")
+    unquoted = await emulator_client.get("/me/drive/root/search(q=brien)")
+    assert unquoted.status_code == 400
+    slash = await emulator_client.get("/me/drive/root/search(q='a%2Fb')")
+    assert slash.status_code == 400 and slash.json()["error"]["code"] == "BadRequest"
+
+
 async def test_drive_search_includes_items_shared_with_me(
     emulator: Emulator, emulator_client: httpx.AsyncClient
 ) -> None:

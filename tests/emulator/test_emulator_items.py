@@ -454,3 +454,32 @@ async def test_a_path_address_resolves_with_a_trailing_slash_and_an_encoded_slas
     created = await emulator_client.put("/me/drive/root:/Misc%2Fnew.txt:/content", content=b"n")
     assert created.status_code == 201 and emulator.read("Misc/new.txt") == b"n"
     assert (await emulator_client.get("/me/drive/root:/Misc%2Fmissing:/")).status_code == 404
+
+
+@both
+async def test_children_literal_and_its_parameter_alias_address_by_path(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    file = emulator.put_file("A b/it's here.txt", b"x")
+    folder = emulator.item("A b")
+    one = await emulator_client.get("/me/drive/root/children('A b')")
+    assert one.json()["id"] == folder.id
+    alias = "/me/drive/root/children('@a1')"
+    found = await emulator_client.get(alias, params={"@a1": "'A b/it''s here.txt'"})
+    assert found.status_code == 200 and found.json()["id"] == file.id
+    below = await emulator_client.get(
+        f"/me/drive/items/{folder.id}/children('@a1')/content", params={"@a1": "'it''s here.txt'"}
+    )
+    assert below.status_code == 302
+    listed = await emulator_client.get(f"{alias}/children", params={"@a1": "'A b'"})
+    assert [c["id"] for c in listed.json()["value"]] == [file.id]
+    made = await emulator_client.put(
+        f"{alias}/content", params={"@a1": "'A b/new''s.txt'"}, content=b"n"
+    )
+    assert made.status_code == 201 and emulator.read("A b/new's.txt") == b"n"
+    for params in ({"@a1": "'A b/it's here.txt'"}, {"@a1": "A b"}, {}):
+        refused = await emulator_client.get(alias, params=params)
+        assert refused.status_code == 400, params
+        assert refused.json()["error"]["code"] == "BadRequest"
+    missing = await emulator_client.get(alias, params={"@a1": "'A b/nothing'"})
+    assert missing.status_code == 404

@@ -108,3 +108,12 @@ async def test_search_decodes_encoded_names(od: World) -> None:
     await put(od, "what?.txt", b"q")
     found = [e async for page in od.backend.search("what", od.root) for e in page]
     assert [e.name for e in found] == ["what?.txt"]
+
+
+async def test_search_text_with_quotes_and_slashes_reaches_graph_as_a_valid_literal(
+    od: World,
+) -> None:
+    await put(od, "O'Brien's notes.txt", b"q")
+    for query in ("o'brien's", "O'Brien's/"):
+        found = [e async for page in od.backend.search(query, od.root) for e in page]
+        assert [e.name for e in found] == ["O'Brien's notes.txt"], query

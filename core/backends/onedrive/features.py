@@ -214,8 +214,13 @@ class FeaturesMixin:
 
     # ------------------------------------------------------------------ search
     async def search(self, query: str, path: str = "/") -> AsyncIterator[list[Entry]]:
-        """Items below ``path`` whose name or content matches ``query`` (Graph's index)."""
-        literal = quote(query.replace("'", "''"), safe="")
+        """Items below ``path`` whose name or content matches ``query`` (Graph's index).
+
+        The text goes in an OData literal (``'`` doubled); a ``/`` becomes a space, since
+        Graph refuses one in the query even percent-encoded (GRAPH-second-wave §1.1).
+        """
+        text = query.replace("/", " ").strip()
+        literal = quote(text.replace("'", "''"), safe="")
         p, url, params = self._address(path, f"search(q='{literal}')")
         prefix = await self._root_prefix()
         async for values in self.graph.pages(url, params=params, path=p):
