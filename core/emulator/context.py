@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from .errors import GraphError, bad_request, precondition_failed
 from .model import Item, User
-from .render import Renderer
+from .render import DOWNLOAD_URL, Renderer
 from .routing import Target
 from .store import Store
 
@@ -70,9 +70,24 @@ class Ctx:
         value = params.get(f"${name}")
         return value if value is not None else params.get(name)
 
-    def select(self) -> list[str] | None:
-        value = self.query("select")
-        return value.split(",") if value else None
+    def select(self, *, download_url: bool = True) -> list[str] | None:
+        """The properties ``$select`` (or ``select``) names, None when it is absent.
+
+        The download URL annotation, being no property, survives only the ``select=``
+        spelling; with ``$select=`` Graph drops it, and Business gives it for
+        ``content.downloadUrl`` (GRAPH-second-wave §5). ``download_url=False`` never keeps it.
+        """
+        params = self.request.query_params
+        dollar = params.get("$select")
+        value = dollar if dollar is not None else params.get("select")
+        if not value:
+            return None
+        fields = [f.strip() for f in value.split(",") if f.strip()]
+        wanted = download_url and (
+            (dollar is None and DOWNLOAD_URL in fields)
+            or (self.store.flavour == "business" and "content.downloadUrl" in fields)
+        )
+        return [f for f in fields if f != DOWNLOAD_URL] + ([DOWNLOAD_URL] if wanted else [])
 
     async def json(self) -> dict[str, Any]:
         raw = await self.request.body()

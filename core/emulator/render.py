@@ -13,6 +13,7 @@ from .model import Drive, Item, Permission, User, Version
 from .store import Store
 
 _SEGMENT_SAFE = "!$&'()*+,;=@"
+DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -203,8 +204,8 @@ class Renderer:
             if self.flavour == "personal" and current.blob.sha1 is not None:
                 hashes["sha1Hash"] = current.blob.sha1
             body["file"] = {"mimeType": item.mime or "application/octet-stream", "hashes": hashes}
-            if select is None:
-                body["@microsoft.graph.downloadUrl"] = self.download_url(item, current)
+            if wanted is None or DOWNLOAD_URL in wanted:
+                body[DOWNLOAD_URL] = self.download_url(item, current)
         elif item.kind == "package":
             body["package"] = {"type": item.package_type or "oneNote"}
         else:

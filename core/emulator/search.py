@@ -46,7 +46,7 @@ async def search(ctx: Ctx) -> Response:
     top = ctx.top()
     token = ctx.query("skiptoken")
     offset = int(token) if token and token.isdigit() else 0
-    select = ctx.select()
+    select = ctx.select(download_url=False)
     with ctx.emulator.lock:
         base = ctx.target.item or (ctx.target.drive.root if ctx.target.drive else None)
         if base is None:
