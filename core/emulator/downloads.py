@@ -1,4 +1,8 @@
-"""The pre-authenticated download URL: no bearer token, single ranges (206/416)."""
+"""The pre-authenticated download URL: no bearer token, single ranges (206/416).
+
+As on OneDrive (GRAPH-second-wave §6), a suffix range (``bytes=-N``) and any range on an
+old version's content are ignored: the answer is 200 with the whole body.
+"""
 
 from __future__ import annotations
 
@@ -28,13 +32,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     if match is None:
         return None  # several ranges or garbage: Graph may answer with the whole file
     first, last = match.groups()
-    if not first and not last:
-        return None
     if not first:
-        length = int(last)
-        if length == 0 or size == 0:
-            return "unsatisfiable"
-        return max(0, size - length), size - 1
+        return None  # "bytes=-N" counts from the end: OneDrive ignores those
     start = int(first)
     end = int(last) if last else size - 1
     if start >= size or end < start:
@@ -42,15 +41,18 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     return start, min(end, size - 1)
 
 
-def _find_blob(emulator: Emulator, drive_id: str, item_id: str, blob_id: str) -> Blob | None:
+def _find_blob(
+    emulator: Emulator, drive_id: str, item_id: str, blob_id: str
+) -> tuple[Blob, bool] | None:
+    """The content and whether it is the file's current one."""
     with emulator.lock:
         drive = emulator.store.drives.get(drive_id)
         item = drive.items.get(item_id) if drive else None
-        if item is None or item.trashed:
+        if item is None or item.trashed or not item.versions:
             return None
-        for version in item.versions or ():
+        for version in item.versions:
             if version.blob.id == blob_id:
-                return version.blob
+                return version.blob, version.blob is item.versions[-1].blob
     return None
 
 
@@ -73,13 +75,14 @@ async def download_content(request: Request) -> Response:
             raise GraphError(
                 401, "unauthenticated", "The download URL has expired", inner="expiredToken"
             )
-        blob = _find_blob(emulator, drive_id, item_id, blob_id)
-        if blob is None:
+        found = _find_blob(emulator, drive_id, item_id, blob_id)
+        if found is None:
             raise GraphError(404, "itemNotFound", "The item no longer exists")
     except GraphError as error:
         return error_response(error)
+    blob, current = found
     size = blob.size
-    wanted = parse_range(request.headers.get("range"), size)
+    wanted = parse_range(request.headers.get("range"), size) if current else None
     headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
     if wanted == "unsatisfiable":
         return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})

@@ -49,6 +49,10 @@ async def test_older_version_content_redirects_but_current_is_refused(
     old = await emulator_client.get(f"/me/drive/items/{item.id}/versions/1.0/content")
     assert old.status_code == 302
     assert (await emulator_anon.get(old.headers["location"])).content == b"old"
+    # Range is ignored on an old version's content: 200 and the whole of it.
+    ranged = await emulator_anon.get(old.headers["location"], headers={"Range": "bytes=1-"})
+    assert ranged.status_code == 200 and ranged.content == b"old"
+    assert "content-range" not in ranged.headers
     current = await emulator_client.get(f"/me/drive/items/{item.id}/versions/2.0/content")
     assert current.status_code == 400
     single = await emulator_client.get(f"/me/drive/items/{item.id}/versions/1.0")
