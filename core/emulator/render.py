@@ -178,8 +178,10 @@ class Renderer:
             "size": item.size,
             "eTag": self.etag(item),
         }
-        if item.kind == "file" or (self.flavour == "personal"):
-            body["cTag"] = self.ctag(item)
+        if (item.kind == "file" or self.flavour == "personal") and not (
+            delta and self.flavour == "business"
+        ):
+            body["cTag"] = self.ctag(item)  # Business delta leaves it out (driveitem-delta.md)
         body.update(
             {
                 "createdDateTime": iso(item.created_ms),
@@ -227,12 +229,15 @@ class Renderer:
         return body
 
     def deleted_item(self, item: Item) -> dict[str, object]:
-        body: dict[str, object] = {
-            "id": item.id,
-            "name": item.name,
-            "deleted": {"state": "deleted"},
-            "parentReference": self.parent_reference(item, with_path=False),
-        }
+        """A deletion in delta: Personal leaves out size and cTag, Business the name and
+        cTag and says size 0 (driveitem-delta.md remarks)."""
+        body: dict[str, object] = {"id": item.id}
+        if self.flavour == "business":
+            body["size"] = 0
+        else:
+            body["name"] = item.name
+        body["deleted"] = {"state": "deleted"}
+        body["parentReference"] = self.parent_reference(item, with_path=False)
         if item.kind == "file":
             body["file"] = {}
         elif item.kind == "package":

@@ -16,6 +16,9 @@ from .sharing import shared_items
 
 #: Delta cursors kept for paging (oldest are forgotten first).
 MAX_CURSORS = 32
+#: A delta page ends after this many deletions whatever $top says, as on OneDrive ("a known
+#: limitation of paging with deleted items"; GRAPH-second-wave §4): clients must page on.
+DELETIONS_PER_PAGE = 7
 #: Only contents up to this size are searched for the query text.
 _CONTENT_SEARCH_LIMIT = 64 * 1024
 
@@ -159,6 +162,9 @@ async def delta(ctx: Ctx) -> Response:
             while len(emulator.delta_cursors) > MAX_CURSORS:
                 emulator.delta_cursors.pop(next(iter(emulator.delta_cursors)))
         page = cursor.entries[offset : offset + top]
+        deletions = [n for n, (deleted, _) in enumerate(page) if deleted]
+        if len(deletions) > DELETIONS_PER_PAGE:
+            page = page[: deletions[DELETIONS_PER_PAGE - 1] + 1]
         values = [
             ctx.render.deleted_item(i) if deleted else ctx.render.item(i, select, delta=True)
             for deleted, i in page

@@ -92,9 +92,51 @@ async def test_delta_enumerates_everything_parents_first_then_only_changes(
     emulator.put_file("a/d.txt", b"changed")
     await emulator_client.delete(f"/me/drive/items/{gone.id}")
     changes, _ = await _follow_delta(emulator_client, delta_link)
-    by_name = {v["name"]: v for v in changes}
+    by_name = {v["name"]: v for v in changes if "name" in v}
     assert "d.txt" in by_name and "c.txt" not in by_name
-    assert by_name["old.txt"]["deleted"] == {"state": "deleted"}
+    by_id = {v["id"]: v for v in changes}
+    assert by_id[gone.id]["deleted"] == {"state": "deleted"}
+
+
+@both
+async def test_delta_leaves_out_what_each_flavour_leaves_out(
+    emulator: Emulator, emulator_flavour: str, emulator_client: httpx.AsyncClient
+) -> None:
+    kept = emulator.put_file("k.txt", b"1")
+    gone = emulator.put_file("g.txt", b"22")
+    latest = (await emulator_client.get("/me/drive/root/delta?token=latest")).json()
+    emulator.put_file("k.txt", b"changed")
+    await emulator_client.delete(f"/me/drive/items/{gone.id}")
+    changes, _ = await _follow_delta(emulator_client, latest["@odata.deltaLink"])
+    by_id = {v["id"]: v for v in changes}
+    modified, deleted = by_id[kept.id], by_id[gone.id]
+    assert deleted["deleted"] == {"state": "deleted"} and "cTag" not in deleted
+    if emulator_flavour == "business":
+        assert "cTag" not in modified
+        assert "name" not in deleted and deleted["size"] == 0
+    else:
+        assert "cTag" in modified
+        assert deleted["name"] == "g.txt" and "size" not in deleted
+
+
+async def test_delta_pages_of_deletions_are_short_whatever_top_says(
+    emulator: Emulator, emulator_client: httpx.AsyncClient
+) -> None:
+    folder = emulator.add_files("many", 20)
+    ids = [c.id for c in (folder.children or {}).values()]
+    latest = (await emulator_client.get("/me/drive/root/delta?token=latest")).json()
+    for item_id in ids:
+        await emulator_client.delete(f"/me/drive/items/{item_id}")
+    url, sizes, seen = latest["@odata.deltaLink"] + "&$top=100", [], []
+    while True:
+        body = (await emulator_client.get(url)).json()
+        sizes.append(sum("deleted" in v for v in body["value"]))
+        seen += [v["id"] for v in body["value"] if "deleted" in v]
+        if "@odata.deltaLink" in body:
+            break
+        url = body["@odata.nextLink"]
+    assert sorted(seen) == sorted(ids)
+    assert sizes == [7, 7, 6]
 
 
 @both
