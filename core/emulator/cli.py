@@ -182,8 +182,15 @@ def main(argv: list[str], *, out: TextIO | None = None, stop: threading.Event | 
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
-    emulator = make_emulator(args)
     files_port = chosen_files_port(args)
+    if files_port and files_port == args.port:
+        print(
+            "skypane emulator: --files-port must differ from --port (the download and upload "
+            "URLs are another origin than Graph)",
+            file=sys.stderr,
+        )
+        return 2
+    emulator = make_emulator(args)
     try:
         server = start_server(emulator, args.host, args.port, files_port=files_port)
     except (OSError, RuntimeError) as error:

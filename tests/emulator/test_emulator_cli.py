@@ -74,6 +74,7 @@ def test_cli_files_port_defaults_to_the_next_port() -> None:
     assert chosen("--port", "65535") == 0
     assert chosen("--port", "9443", "--files-port", "7000") == 7000
     assert main(["--files-port", "70000"], out=io.StringIO()) == 2
+    assert main(["--port", "9443", "--files-port", "9443"], out=io.StringIO()) == 2
 
 
 def test_cli_rejects_a_rate_above_one() -> None:
