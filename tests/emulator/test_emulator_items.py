@@ -445,6 +445,11 @@ async def test_the_download_url_survives_select_only_as_graph_lets_it(
     )
     url = (await emulator_client.get(f"/me/drive/root:/d/a.txt?select=id,{annotation}")).json()
     assert (await emulator_anon.get(url[annotation])).content == b"x"
+    # Delta gives it when the request that started it selected it (msgraph-sdk-dotnet #3069).
+    for spelling, kept in (("select", True), ("$select", False)):
+        delta = await emulator_client.get(f"/me/drive/root/delta?{spelling}=id,{annotation}")
+        mine = [v for v in delta.json()["value"] if v["id"] == url["id"]]
+        assert (annotation in mine[0]) is kept, spelling
 
 
 async def test_items_of_another_drive_show_their_drive_in_the_path(

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.emulator import Emulator, RunningServer
+from core.emulator import Emulator, RunningServer, start_server
 from core.emulator.origins import IN_PROCESS_FILES_PORT
-from tests.emulator_fixtures import IN_PROCESS_FILES
+from tests.emulator_fixtures import IN_PROCESS_FILES, make_emulator
 
 DATA = bytes(range(256)) * 40
 
@@ -134,3 +134,35 @@ async def test_in_process_the_files_origin_is_another_port(
     assert (await emulator_anon.get(location)).content == DATA
     on_graph = httpx.URL(location).copy_with(port=None)
     assert (await emulator_anon.get(on_graph)).status_code == 404
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_the_files_origin_keeps_the_host_name_the_client_used(host: str) -> None:
+    emulator = make_emulator()
+    try:
+        server = start_server(emulator, host)
+    except OSError as error:
+        emulator.close()
+        pytest.skip(f"cannot listen on {host}: {error}")
+    try:
+        emulator.put_file("h.bin", DATA)
+        context = ssl.create_default_context(cafile=str(server.ca_bundle))
+        names = ["localhost", server.base_url.split("//")[1].rsplit(":", 1)[0]]
+        for name in names:
+            with httpx.Client(
+                verify=context, headers=emulator.auth_headers(), follow_redirects=True
+            ) as client:
+                try:
+                    response = client.get(
+                        f"https://{name}:{server.port}/v1.0/me/drive/root:/h.bin:/content"
+                    )
+                except httpx.ConnectError:
+                    if name != "localhost":
+                        raise
+                    continue  # "localhost" may not name this address family here
+            assert response.content == DATA
+            assert response.url.host == name.strip("[]")
+            assert response.url.port == server.files_port
+    finally:
+        server.stop()
+        emulator.close()
