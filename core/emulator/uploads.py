@@ -110,7 +110,8 @@ def _holder(emulator: Emulator, parent: Item, name: str) -> UploadSession | None
     found = None
     for session in list(emulator.upload_sessions.values()):
         if now >= session.expires_at or now >= session.url_expires_at:
-            discard_session(emulator, session)
+            if not session.busy:  # a fragment still streaming in keeps its writer
+                discard_session(emulator, session)
         elif (
             session.parent_id == parent.id
             and session.drive_id == parent.drive.id
