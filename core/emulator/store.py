@@ -8,6 +8,7 @@ sizes, folder cTags and change sequences current.
 from __future__ import annotations
 
 import base64
+import bisect
 import random
 import uuid
 from collections.abc import Iterator
@@ -35,6 +36,9 @@ class Store:
         self.drives: dict[str, Drive] = {}
         self.sites: dict[str, Site] = {}
         self.seq = 1
+        #: (milliseconds, sequence) of each change of this run, for Business delta tokens
+        #: that are timestamps (a reloaded state starts empty: older times mean "all").
+        self.seq_times: list[tuple[int, int]] = []
         #: Items whose persisted record is out of date (folder-backed state).
         self.dirty: set[Item] = set()
         self.removed: set[tuple[str, str]] = set()
@@ -145,13 +149,12 @@ class Store:
     # ----------------------------------------------------------------- change tracking
     def _changed(self, item: Item, *, content: bool = False, size_delta: int = 0) -> None:
         """Record a change of ``item`` and of everything that derives from it upwards."""
-        self.seq += 1
+        now = self._next_seq()
         item.seq = self.seq
         item.etag_n += 1
         if content:
             item.ctag_n += 1
         self._mark(item)
-        now = self.clock.now_ms()
         for ancestor in item.ancestors():
             ancestor.seq = self.seq
             ancestor.ctag_n += 1
@@ -159,6 +162,20 @@ class Store:
             self._mark(ancestor)
         if item.parent is not None:
             item.parent.modified_ms = now
+
+    def _next_seq(self) -> int:
+        """A new change sequence number, remembered with the time; returns the time (ms)."""
+        now = self.clock.now_ms()
+        self.seq += 1
+        # Kept in order even if a test turns the clock back.
+        stamp = max(now, self.seq_times[-1][0]) if self.seq_times else now
+        self.seq_times.append((stamp, self.seq))
+        return now
+
+    def seq_at(self, ms: int) -> int:
+        """The last change sequence at or before ``ms`` (0 before every recorded one)."""
+        index = bisect.bisect_right(self.seq_times, (ms, self.seq + 1))
+        return self.seq_times[index - 1][1] if index else 0
 
     def fs_time(self, ms: int) -> int:
         """Client times as the flavour stores them (Business keeps whole seconds)."""
@@ -316,8 +333,7 @@ class Store:
         blob = self.blobs.from_bytes(content, self.flavour == "personal")
         drive = parent.drive
         owner = drive.owner.id
-        now = self.clock.now_ms()
-        self.seq += 1
+        now = self._next_seq()
         mime = guess_mime(names[0]) if names else None
         created: list[Item] = []
         for name in names:

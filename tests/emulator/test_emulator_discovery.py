@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -176,6 +178,28 @@ async def test_delta_token_latest_returns_no_items_and_a_delta_link(
     emulator.put_file("b.txt", b"2")
     changes, _ = await _follow_delta(emulator_client, body["@odata.deltaLink"])
     assert "b.txt" in [v["name"] for v in changes] and "a.txt" not in [v["name"] for v in changes]
+
+
+@both
+async def test_business_delta_takes_a_timestamp_as_its_token(
+    emulator: Emulator, emulator_flavour: str, emulator_client: httpx.AsyncClient
+) -> None:
+    emulator.put_file("before.txt", b"1")
+    emulator.clock.advance(60)
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(emulator.clock.now()))
+    emulator.clock.advance(60)
+    emulator.put_file("after.txt", b"2")
+    response = await emulator_client.get("/me/drive/root/delta", params={"token": since})
+    if emulator_flavour == "personal":
+        assert response.status_code == 410  # only Business/SharePoint take a timestamp
+        return
+    changes, delta_link = await _follow_delta(emulator_client, str(response.url))
+    names = {v.get("name") for v in changes}
+    assert "after.txt" in names and "before.txt" not in names
+    emulator.put_file("later.txt", b"3")
+    later, _ = await _follow_delta(emulator_client, delta_link)
+    assert "later.txt" in {v.get("name") for v in later}
+    assert "after.txt" not in {v.get("name") for v in later}
 
 
 async def test_an_invalid_delta_token_is_410_resync_required(
