@@ -254,14 +254,16 @@ async def test_resume_of_a_session_past_its_expiry_starts_over_without_asking(
     asked = len(w.transport.sent("GET", "/up/"))
     await w.backend.write(path, source_of(data), WriteRequest(len(data), resume=state))
     assert len(w.transport.sent("GET", "/up/")) == asked  # an expired session is not asked
-    assert len(w.transport.sent("POST", "createUploadSession")) == 2
+    # The service still holds that session (only our note of its expiry was aged), so, as on
+    # Graph, the new one is refused with 409 until the old one is cancelled.
+    assert len(w.transport.sent("POST", "createUploadSession")) == 3
+    assert [str(r.url) for r in w.transport.sent("DELETE", "/up/")] == [state["upload_url"]]
     assert w.emulator.read(path.strip("/")) == data
-    w.emulator.drop_upload_sessions()  # the crashed one would expire by itself
 
 
-@pytest.mark.parametrize(("status", "sessions"), [(403, 2), (401, 1)])
+@pytest.mark.parametrize(("status", "creates", "cancels"), [(403, 3, 1), (401, 1, 0)])
 async def test_an_upload_url_refusing_its_credential_gets_a_new_session_a_glitch_does_not(
-    small_chunks: World, status: int, sessions: int
+    small_chunks: World, status: int, creates: int, cancels: int
 ) -> None:
     w = small_chunks
     # 403 accessDenied: the URL's credential lapsed (401 expiredToken goes the same way); a
@@ -271,10 +273,13 @@ async def test_an_upload_url_refusing_its_credential_gets_a_new_session_a_glitch
     data = os.urandom(2 * UNIT + 9)
     path = join(w.root, f"refused-{status}.bin")
     await w.backend.write(path, source_of(data), WriteRequest(len(data)))
-    assert len(w.transport.sent("POST", "createUploadSession")) == sessions
+    # The injected 403 leaves the refused session alive at the service, which then answers
+    # the new one 409 until the client cancels the old one (GRAPH-second-wave §7).
+    assert len(w.transport.sent("POST", "createUploadSession")) == creates
+    assert len(w.transport.sent("DELETE", "/up/")) == cancels
     assert w.tokens.refreshes == 0
     assert w.emulator.read(path.strip("/")) == data
-    w.emulator.drop_upload_sessions()  # a refused one would expire by itself
+    assert not [s for s in w.emulator.upload_sessions.values() if s.name == f"refused-{status}.bin"]
 
 
 async def test_corruption_on_the_wire_is_an_integrity_error(small_chunks: World) -> None:
