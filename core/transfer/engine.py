@@ -6,13 +6,20 @@ shallow first; files; emptied source folders, deep first). Items of every job sh
 ``AdaptiveLimiter``: ``workers`` at most, fewer while a drive throttles. Pause, cancel and
 close stop streaming items cooperatively at the next chunk boundary (a backend's blocking
 write is never interrupted in the middle), keeping resume state for pause and close.
+
+With a journal, every job the engine runs is leased to it (``core.transfer.lease``): taken
+when the job is submitted or resumed, renewed by a heartbeat task, released when the job ends
+or the engine closes. Jobs another process holds are left to it; ``watch`` shows them
+read-only (progress read from the journal) and takes them over once their owner is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +29,7 @@ from core import errors
 from core.backend import Backend, patient_sleep, stop_check
 from core.paths import Location
 from core.transfer.journal import Journal
+from core.transfer.lease import HEARTBEAT_INTERVAL, JobHeldElsewhere, Lease, Owner
 from core.transfer.limiter import AdaptiveLimiter
 from core.transfer.model import (
     ConflictAction,
@@ -57,6 +65,8 @@ INTEGRITY_ATTEMPTS = 2
 MAX_THROTTLES = 50
 #: First pause before retrying an item after a transient error (doubles each time).
 RETRY_BACKOFF = 0.2
+#: Seconds between two looks at the journal for jobs another process runs.
+WATCH_INTERVAL = 2.0
 
 
 class TransferEngine:
@@ -74,6 +84,9 @@ class TransferEngine:
         owns_backends: bool = True,
         progress_interval: float = 0.1,
         retry_backoff: float = RETRY_BACKOFF,
+        owner: Owner | None = None,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        watch_interval: float = WATCH_INTERVAL,
     ) -> None:
         self._open_backend = open_backend
         self.journal = journal
@@ -90,6 +103,16 @@ class TransferEngine:
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
         self._throttle_counts: dict[tuple[str, int], int] = {}
+        #: Who this engine is in the journal's leases.
+        self.owner = owner or Owner.current()
+        self.heartbeat_interval = heartbeat_interval
+        self.watch_interval = watch_interval
+        #: Jobs ``resume_unfinished`` left alone because another process runs them.
+        self.elsewhere: dict[str, Lease] = {}
+        #: Jobs this engine took over from an owner that was gone, with that owner's lease.
+        self.took_over: dict[str, Lease] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     # -- public ----------------------------------------------------------------
 
@@ -140,7 +163,7 @@ class TransferEngine:
             return job
         self._runs[job.id] = run
         if self.journal is not None:
-            self.journal.save_job(job)
+            self.journal.add_job(job, self.owner)
         self._start(run)
         return job
 
@@ -157,7 +180,7 @@ class TransferEngine:
 
     def pause(self, job_id: str) -> None:
         """Stop starting items and stop running ones at their next chunk; keep resume state."""
-        run = self._run(job_id)
+        run = self._own_run(job_id)
         if run.job.state.finished or run.paused:
             return
         run.paused = True
@@ -167,7 +190,7 @@ class TransferEngine:
 
     def resume(self, job_id: str) -> None:
         """Continue a paused job (or one loaded from the journal)."""
-        run = self._run(job_id)
+        run = self._own_run(job_id)
         if run.job.state.finished:
             return
         run.paused = False
@@ -180,7 +203,7 @@ class TransferEngine:
 
     def cancel(self, job_id: str) -> None:
         """Stop the job; partial writes are discarded, finished items stay."""
-        run = self._run(job_id)
+        run = self._own_run(job_id)
         if run.job.state.finished:
             return
         run.cancelled = True
@@ -192,9 +215,13 @@ class TransferEngine:
 
     def retry_failed(self, job_id: str) -> None:
         """Run a job's failed (and never started) items again."""
-        run = self._run(job_id)
+        run = self._own_run(job_id)
         if not run.job.state.finished:
             return
+        if self.journal is not None:  # its lease went when it finished: take it again
+            claim = self.journal.claim(job_id, self.owner)
+            if claim.holder is not None:
+                raise JobHeldElsewhere(claim.holder)
         for it in run.job.items:
             if it.state is ItemState.FAILED:
                 run.counters.move(it, ItemState.PENDING)
@@ -230,39 +257,118 @@ class TransferEngine:
         return job
 
     async def wait(self, job_id: str) -> Job:
-        """Wait until the job is done, failed or cancelled (not while it is paused)."""
-        run = self._run(job_id)
-        while not run.job.state.finished:
+        """Wait until the job is done, failed or cancelled (not while it is paused).
+
+        A watched job is waited for until its owner finishes it (or this engine takes it
+        over and does); a job another process took from this one returns as it was left.
+        """
+        while True:
+            run = self._run(job_id)  # a watched job gets a new run when it is taken over
+            if run.job.state.finished or run.lost:
+                return run.job
             await run.finished.wait()
-        return run.job
+
+    def holder(self, job_id: str) -> Lease | None:
+        """The other process running this job, when this engine only watches it."""
+        run = self._run(job_id)
+        return run.holder if run.foreign else None
 
     async def resume_unfinished(self, job_ids: Sequence[str] | None = None) -> list[Job]:
-        """Load unfinished jobs from the journal and continue them (paused ones stay paused)."""
+        """Claim unfinished jobs in the journal and continue them (paused ones stay paused).
+
+        A job another live process runs is left to it and listed in ``elsewhere``.
+        """
         if self.journal is None:
             return []
         out = []
-        for job in self.journal.jobs(unfinished_only=True):
-            if job_ids is not None and job.id not in job_ids:
+        for job_id in self.journal.job_ids(unfinished_only=True):
+            if job_ids is not None and job_id not in job_ids:
                 continue
-            if job.id in self._runs:
+            known = self._runs.get(job_id)
+            if known is not None and not known.foreign:
                 continue
-            run = JobRun(job)
-            for it in job.items:
-                if it.state is ItemState.RUNNING:
-                    it.state = ItemState.PENDING
-                    run.recheck.add(it.seq)
-            run.counters.reset_from(job)
-            self._runs[job.id] = run
+            job = self._claim(job_id)
+            if job is None:
+                continue
+            run = self._adopt(job, known)
             out.append(job)
             if job.state is JobState.PAUSED and job_ids is None:
                 run.paused = True
                 continue
             run.paused = False
             self._start(run)
+        self._keep_leases()
         return out
 
+    def watch(self, job_ids: Sequence[str] | None = None) -> list[Job]:
+        """Show unfinished jobs other processes run, read-only, until they finish.
+
+        Their progress is read from the journal every ``watch_interval`` seconds; a job whose
+        owner finishes it ends here too (``on_job_done``), one whose owner is gone is taken
+        over and run (kept paused if it was paused).
+        """
+        if self.journal is None:
+            return []
+        out = []
+        leases = self.journal.leases()
+        now = time.time()
+        for job_id in self.journal.job_ids(unfinished_only=True):
+            if (job_ids is not None and job_id not in job_ids) or job_id in self._runs:
+                continue
+            lease = leases.get(job_id)
+            if lease is None or lease.held_by(self.owner) or lease.owner_gone(now):
+                continue  # free to resume: not this method's business
+            job = self.journal.load_job(job_id)
+            if job is None:
+                continue
+            run = JobRun(job, foreign=True, holder=lease)
+            self._show_foreign(run, job, lease)
+            self._runs[job_id] = run
+            out.append(job)
+        if out:
+            self._keep_watching()
+        return out
+
+    def _claim(self, job_id: str) -> Job | None:
+        """Take the job's lease and load it fresh; None if it runs elsewhere or is over."""
+        assert self.journal is not None
+        try:
+            claim = self.journal.claim(job_id, self.owner)
+        except errors.NotFound:
+            return None
+        if claim.holder is not None:
+            self.elsewhere[job_id] = claim.holder
+            return None
+        self.elsewhere.pop(job_id, None)
+        if claim.took_over is not None:
+            self.took_over[job_id] = claim.took_over
+            log.info("job %s: took over from %s", job_id, claim.took_over.describe())
+        job = self.journal.load_job(job_id)  # read after the claim: what the last owner left
+        if job is None or job.state.finished:
+            self.journal.release(job_id, self.owner)
+            return None
+        return job
+
+    def _adopt(self, job: Job, known: JobRun | None) -> JobRun:
+        """A run for a job just claimed (replacing the read-only view of it, if any)."""
+        run = JobRun(job)
+        for it in job.items:
+            if it.state is ItemState.RUNNING:
+                it.state = ItemState.PENDING
+                run.recheck.add(it.seq)
+        run.counters.reset_from(job)
+        if known is not None:  # keep the Job object callers hold, with the fresh contents
+            _copy_job(job, known.job)
+            run.job = known.job
+            known.finished.set()  # waiters on the old run look again and find this one
+        self._runs[job.id] = run
+        return run
+
     async def close(self) -> None:
-        """Stop running items at their next chunk (resumable), then close backends."""
+        """Stop running items at their next chunk (resumable), then close backends.
+
+        The leases of unfinished jobs are released, so the next skypane may resume them.
+        """
         self._closed = True
         for run in self._runs.values():
             run.closing = True
@@ -271,10 +377,15 @@ class TransferEngine:
         tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._heartbeat, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self.journal is not None:
+            for run in self._runs.values():
+                if not run.foreign and not run.job.dry_run:
+                    self.journal.release(run.job.id, self.owner)
         if self.owns_backends:
             for b in self._backends.values():
                 with contextlib.suppress(Exception):
@@ -312,21 +423,155 @@ class TransferEngine:
         except KeyError:
             raise errors.NotFound("no such job", path=job_id) from None
 
+    def _own_run(self, job_id: str) -> JobRun:
+        """The run of a job this engine runs (not one it only watches)."""
+        run = self._run(job_id)
+        if run.foreign and run.holder is not None:
+            raise JobHeldElsewhere(run.holder)
+        if run.foreign:
+            raise errors.SkypaneError("running in another skypane", path=job_id)
+        return run
+
     def _start(self, run: JobRun) -> None:
         run.task = asyncio.create_task(self._drive(run), name=f"transfer-{run.job.id}")
         if self._ticker is None or self._ticker.done():
             self._ticker = asyncio.create_task(self._tick(), name="transfer-progress")
+        self._keep_leases()
 
     def _save_item(self, run: JobRun, item: Item) -> None:
-        if self.journal is not None and not run.job.dry_run:
-            self.journal.update_item(run.job.id, item)
+        if self.journal is not None and not run.job.dry_run and not run.foreign:
+            if not self.journal.update_item(run.job.id, item, self.owner):
+                self._lose(run)
 
     def _set_state(self, run: JobRun, state: JobState) -> None:
         if run.job.state is state:
             return
         run.job.state = state
-        if self.journal is not None:
-            self.journal.update_job(run.job)
+        if self.journal is not None and not run.foreign:
+            if not self.journal.update_job(run.job, self.owner):
+                self._lose(run)
+                return
+        self._emit(run)
+
+    # -- leases --------------------------------------------------------------------
+
+    def _keep_leases(self) -> None:
+        """Run the heartbeat while this engine holds any unfinished job."""
+        if self.journal is None or self._closed:
+            return
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat(), name="transfer-heartbeat")
+
+    def _held_runs(self) -> list[JobRun]:
+        return [
+            r
+            for r in self._runs.values()
+            if not r.foreign and not r.job.state.finished and not r.job.dry_run
+        ]
+
+    async def _beat(self) -> None:
+        assert self.journal is not None
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            runs = self._held_runs()
+            if not runs:
+                return
+            progress = {r.job.id: max(r.counters.bytes_done, 0) for r in runs}
+            try:
+                held = self.journal.renew(self.owner, progress)
+            except Exception:  # a locked or failing journal: try again at the next beat
+                log.exception("lease heartbeat failed")
+                continue
+            for run in runs:
+                if run.job.id not in held and not run.job.state.finished:
+                    self._lose(run)
+
+    def _lose(self, run: JobRun) -> None:
+        """Another process took the job (it thought us gone): stop at once, write nothing more."""
+        if run.lost or run.foreign:
+            return
+        holder = self.journal.lease(run.job.id) if self.journal is not None else None
+        log.warning(
+            "job %s was taken over by %s; stopping here",
+            run.job.id,
+            holder.describe() if holder else "another skypane",
+        )
+        run.lost = run.foreign = True
+        run.holder = holder
+        run.closing = True
+        run.wake.set()
+        run.stop_signal.set()
+        run.finished.set()
+        self._emit(run)
+        self._keep_watching()
+
+    def _keep_watching(self) -> None:
+        if self.journal is None or self._closed:
+            return
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.create_task(self._watch(), name="transfer-watch")
+
+    async def _watch(self) -> None:
+        assert self.journal is not None
+        while True:
+            await asyncio.sleep(self.watch_interval)
+            runs = [r for r in self._runs.values() if r.foreign and not r.job.state.finished]
+            if not runs:
+                return
+            for run in runs:
+                try:
+                    self._look_at(run)
+                except Exception:  # one unreadable job must not end the watch of the others
+                    log.exception("watching job %s failed", run.job.id)
+
+    def _look_at(self, run: JobRun) -> None:
+        """One look at a job another process runs: follow it, see it end, or take it over."""
+        assert self.journal is not None
+        if run.task is not None and not run.task.done():
+            return  # our own items of a lost job are still stopping
+        job_id = run.job.id
+        lease = self.journal.lease(job_id)
+        elsewhere = (
+            lease is not None and not lease.held_by(self.owner) and not lease.owner_gone(time.time())
+        )
+        job = None if elsewhere else self._claim(job_id)
+        if job is None:  # its owner runs it still, finished it, or another took it first
+            fresh = self.journal.load_job(job_id)
+            if fresh is None:
+                return
+            lease = self.journal.lease(job_id)
+            self._show_foreign(run, fresh, lease)
+            if fresh.state.finished:
+                self._end_foreign(run)
+            return
+        paused = job.state is JobState.PAUSED
+        log.info("job %s: its owner is gone; running it here", job_id)
+        mine = self._adopt(job, run)
+        mine.paused = paused
+        if paused:
+            self._keep_leases()
+            self._emit(mine)
+        else:
+            self._start(mine)
+
+    def _end_foreign(self, run: JobRun) -> None:
+        """Its owner finished a watched job: show how it ended, once."""
+        run.foreign, run.holder = False, None
+        run.finished.set()
+        self._emit(run)
+        if self.on_job_done is not None:
+            try:
+                self.on_job_done(run.job)
+            except Exception:
+                log.exception("job-done callback failed")
+
+    def _show_foreign(self, run: JobRun, fresh: Job, lease: Lease | None) -> None:
+        """Refresh the read-only view of a job from what its owner journaled."""
+        _copy_job(fresh, run.job)
+        run.holder = lease
+        run.counters.reset_from(run.job)
+        if lease is not None and lease.bytes_done > run.counters.bytes_done:
+            run.counters.bytes_done = min(lease.bytes_done, run.counters.bytes_total)
         self._emit(run)
 
     def _set_item(self, run: JobRun, item: Item, state: ItemState) -> None:
@@ -339,9 +584,12 @@ class TransferEngine:
         until = self.limiter.throttled_until
         if state is JobState.RUNNING and until is not None:
             state = JobState.THROTTLED
-        return run.counters.snapshot(
+        snap = run.counters.snapshot(
             run.job, state, throttled_until=until, concurrency=self.limiter.limit
         )
+        if run.foreign and run.holder is not None:
+            snap = dataclasses.replace(snap, holder=run.holder, throttled_until=None)
+        return snap
 
     def _emit(self, run: JobRun) -> None:
         snap = self._snapshot(run)
@@ -361,7 +609,7 @@ class TransferEngine:
             self._poll_pacers()
             active = False
             for run in self._runs.values():
-                if run.job.state.finished:
+                if run.job.state.finished or run.foreign:
                     continue
                 active = True
                 run.counters.tick(now)
@@ -391,8 +639,9 @@ class TransferEngine:
                 self._set_state(run, JobState.PLANNING)
                 job.plan, job.items = await plan_job(job, self.backend)
                 run.counters.reset_from(job)
-                if self.journal is not None:
-                    self.journal.save_job(job)
+                if self.journal is not None and not self.journal.save_job(job, self.owner):
+                    self._lose(run)
+                    return
                 if job.plan.fatal:
                     fatal = next(p for p in job.plan.problems if p.severity == "fatal")
                     job.error = f"{fatal.reason}: {fatal.path}" if fatal.path else fatal.reason
@@ -460,6 +709,10 @@ class TransferEngine:
 
     def _finish(self, run: JobRun, state: JobState) -> None:
         self._set_state(run, state)
+        if run.lost:
+            return  # the job is another process's now: it writes how it ends
+        if self.journal is not None and not run.job.dry_run:
+            self.journal.release(run.job.id, self.owner)
         run.finished.set()
         if self.on_job_done is not None:
             try:
@@ -589,3 +842,9 @@ class TransferEngine:
     def _fail(self, run: JobRun, item: Item, exc: errors.SkypaneError) -> None:
         item.error = str(exc)
         self._set_item(run, item, ItemState.FAILED)
+
+
+def _copy_job(src: Job, dst: Job) -> None:
+    """Give ``dst`` (a Job object callers hold) the journaled contents of ``src``."""
+    dst.state, dst.policy, dst.error = src.state, src.policy, src.error
+    dst.items = src.items

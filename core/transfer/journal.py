@@ -5,6 +5,19 @@ small and run on the event loop (a WAL commit with ``synchronous=NORMAL`` costs 
 microseconds and survives ``kill -9``; only a power cut may lose the last commits, never
 corrupt the file). Byte counters are not journaled per chunk: an item's progress is
 recorded at its checkpoints (upload fragment, part file), which is all a resume needs.
+
+Each running job is leased to one process (``core.transfer.lease``): the lease is taken in
+one ``BEGIN IMMEDIATE`` transaction (SQLite's write lock, so two processes cannot both see
+the job free), renewed by heartbeats and released at the end. Writes about a job made with
+an ``owner`` happen only while that owner holds the lease, so a process that lost its job to
+another never records a state; and a job or item recorded ``done`` is never recorded again as
+anything else.
+
+SQLite's locking relies on the file system's byte-range locks and WAL mode on shared memory:
+both work on local disks. On NFS, locks work only where the client and server support them
+(NFSv4, or v3 with lockd) and WAL's shared memory does not work across machines at all, so
+the journal must not be shared by processes on different machines; one machine using a home
+folder on NFS is fine.
 """
 
 from __future__ import annotations
@@ -19,8 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core import errors
 from core.dirs import private_dir, state_dir
 from core.paths import Location
+from core.transfer.lease import Claim, Lease, Owner
 from core.transfer.model import (
     ConflictPolicy,
     Item,
@@ -32,7 +47,7 @@ from core.transfer.model import (
 )
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -68,7 +83,22 @@ CREATE TABLE IF NOT EXISTS items (
     note TEXT,
     PRIMARY KEY (job_id, seq)
 );
+CREATE TABLE IF NOT EXISTS leases (
+    job_id TEXT PRIMARY KEY REFERENCES jobs(id) ON DELETE CASCADE,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started REAL NOT NULL,
+    token TEXT NOT NULL,
+    taken REAL NOT NULL,
+    heartbeat REAL NOT NULL,
+    bytes_done INTEGER NOT NULL DEFAULT 0
+);
 """
+
+_LEASE_COLUMNS = "job_id, pid, host, started, token, taken, heartbeat, bytes_done"
+#: A write made on behalf of an owner matches only while that owner holds the job's lease.
+_HELD = "EXISTS (SELECT 1 FROM leases WHERE leases.job_id=? AND leases.token=?)"
+_DONE = str(JobState.DONE)
 
 
 def default_path() -> Path:
@@ -96,7 +126,11 @@ class Journal:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         os.chmod(self.path, 0o600)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # A claim waits for another process's write lock rather than fail at once (writes
+        # are small, so the wait is short even on a busy machine).
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -122,30 +156,49 @@ class Journal:
 
     # -- writing ---------------------------------------------------------------
 
-    def save_job(self, job: Job) -> None:
-        """Insert or replace a job and all its items (after planning)."""
-        now = time.time()
+    def add_job(self, job: Job, owner: Owner | None = None) -> None:
+        """Record a new job, leased to ``owner`` from the start (one transaction)."""
         with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    job.id,
-                    str(job.kind),
-                    json.dumps([[s.remote, s.path] for s in job.sources]),
-                    _loc_json(job.dest),
-                    str(job.policy),
-                    str(job.state),
-                    int(job.use_trash),
-                    job.created.timestamp(),
-                    now,
-                    job.error,
-                ),
-            )
-            db.execute("DELETE FROM items WHERE job_id=?", (job.id,))
-            db.executemany(
-                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [self._item_row(job.id, it) for it in job.items],
-            )
+            self._write_job(db, job)
+            if owner is not None:
+                self._insert_lease(db, job.id, owner, time.time())
+
+    def save_job(self, job: Job, owner: Owner | None = None) -> bool:
+        """Insert or replace a job and all its items (after planning).
+
+        With ``owner``, only while it holds the job's lease; False when it does not.
+        """
+        with self._tx() as db:
+            if owner is not None and not self._holds(db, job.id, owner):
+                return False
+            self._write_job(db, job)
+        return True
+
+    def _write_job(self, db: sqlite3.Connection, job: Job) -> None:
+        # An upsert, not INSERT OR REPLACE: replacing the row would delete its lease.
+        db.execute(
+            "INSERT INTO jobs VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+            " kind=excluded.kind, sources=excluded.sources, dest=excluded.dest,"
+            " policy=excluded.policy, state=excluded.state, use_trash=excluded.use_trash,"
+            " updated=excluded.updated, error=excluded.error",
+            (
+                job.id,
+                str(job.kind),
+                json.dumps([[s.remote, s.path] for s in job.sources]),
+                _loc_json(job.dest),
+                str(job.policy),
+                str(job.state),
+                int(job.use_trash),
+                job.created.timestamp(),
+                time.time(),
+                job.error,
+            ),
+        )
+        db.execute("DELETE FROM items WHERE job_id=?", (job.id,))
+        db.executemany(
+            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [self._item_row(job.id, it) for it in job.items],
+        )
 
     @staticmethod
     def _item_row(job_id: str, it: Item) -> tuple[Any, ...]:
@@ -170,29 +223,125 @@ class Journal:
             it.note,
         )
 
-    def update_job(self, job: Job) -> None:
-        """Record a job's state, policy and error."""
-        self._db.execute(
-            "UPDATE jobs SET state=?, policy=?, error=?, updated=? WHERE id=?",
-            (str(job.state), str(job.policy), job.error, time.time(), job.id),
-        )
+    def update_job(self, job: Job, owner: Owner | None = None) -> bool:
+        """Record a job's state, policy and error; False if ``owner`` lost the job.
 
-    def update_item(self, job_id: str, it: Item) -> None:
-        """Record an item's state, decision, resume state, attempts and outcome."""
-        self._db.execute(
+        A job recorded ``done`` keeps that state whatever a later write says.
+        """
+        sql = (
+            "UPDATE jobs SET state=CASE WHEN state=? THEN state ELSE ? END, policy=?, error=?,"
+            " updated=? WHERE id=?"
+        )
+        params: tuple[Any, ...] = (
+            _DONE,
+            str(job.state),
+            str(job.policy),
+            job.error,
+            time.time(),
+            job.id,
+        )
+        return self._fenced(sql, params, job.id, owner)
+
+    def update_item(self, job_id: str, it: Item, owner: Owner | None = None) -> bool:
+        """Record an item's state, decision, resume state, attempts and outcome.
+
+        False if ``owner`` lost the job. An item recorded ``done`` stays done.
+        """
+        sql = (
             "UPDATE items SET state=?, dst_path=?, action=?, resume=?, attempts=?, error=?,"
-            " note=? WHERE job_id=? AND seq=?",
-            (
-                str(it.state),
-                it.dst_path,
-                it.action,
-                json.dumps(it.resume) if it.resume is not None else None,
-                it.attempts,
-                it.error,
-                it.note,
-                job_id,
-                it.seq,
-            ),
+            " note=? WHERE job_id=? AND seq=? AND state<>?"
+        )
+        params: tuple[Any, ...] = (
+            str(it.state),
+            it.dst_path,
+            it.action,
+            json.dumps(it.resume) if it.resume is not None else None,
+            it.attempts,
+            it.error,
+            it.note,
+            job_id,
+            it.seq,
+            _DONE,
+        )
+        return self._fenced(sql, params, job_id, owner)
+
+    def _fenced(
+        self, sql: str, params: tuple[Any, ...], job_id: str, owner: Owner | None
+    ) -> bool:
+        if owner is None:
+            self._db.execute(sql, params)
+            return True
+        cur = self._db.execute(f"{sql} AND {_HELD}", (*params, job_id, owner.token))
+        if cur.rowcount:
+            return True
+        # Nothing changed: either the lease is gone or the row was already final.
+        return self._holds(self._db, job_id, owner)
+
+    # -- leases ------------------------------------------------------------------
+
+    def claim(self, job_id: str, owner: Owner, *, now: float | None = None) -> Claim:
+        """Take the job's lease for ``owner`` unless a live owner holds it (one transaction)."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            held = self._lease(db, job_id)
+            if held is not None and held.token == owner.token:
+                db.execute("UPDATE leases SET heartbeat=? WHERE job_id=?", (now, job_id))
+                return Claim()
+            if held is not None and not held.owner_gone(now, here=owner.host):
+                return Claim(holder=held)
+            if db.execute("SELECT 1 FROM jobs WHERE id=?", (job_id,)).fetchone() is None:
+                raise errors.NotFound("no such job", path=job_id)
+            db.execute("DELETE FROM leases WHERE job_id=?", (job_id,))
+            self._insert_lease(db, job_id, owner, now)
+            return Claim(took_over=held)
+
+    def renew(self, owner: Owner, progress: dict[str, int], *, now: float | None = None) -> set[str]:
+        """Heartbeat every lease of ``owner``; returns the ids of the jobs it still holds.
+
+        ``progress`` maps job ids to bytes moved so far, for views in other processes.
+        """
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            for job_id, done in progress.items():
+                db.execute(
+                    "UPDATE leases SET heartbeat=?, bytes_done=? WHERE job_id=? AND token=?",
+                    (now, done, job_id, owner.token),
+                )
+            rows = db.execute("SELECT job_id FROM leases WHERE token=?", (owner.token,))
+            return {r[0] for r in rows}
+
+    def release(self, job_id: str, owner: Owner) -> None:
+        """Give the job up (finished, or left for the next start); only ``owner``'s lease."""
+        self._db.execute("DELETE FROM leases WHERE job_id=? AND token=?", (job_id, owner.token))
+
+    def lease(self, job_id: str) -> Lease | None:
+        """Who holds the job now (alive or not), if anyone."""
+        return self._lease(self._db, job_id)
+
+    def leases(self) -> dict[str, Lease]:
+        """Every lease, by job id."""
+        rows = self._db.execute(f"SELECT {_LEASE_COLUMNS} FROM leases").fetchall()
+        return {r[0]: Lease(*r) for r in rows}
+
+    @staticmethod
+    def _lease(db: sqlite3.Connection, job_id: str) -> Lease | None:
+        row = db.execute(
+            f"SELECT {_LEASE_COLUMNS} FROM leases WHERE job_id=?", (job_id,)
+        ).fetchone()
+        return None if row is None else Lease(*row)
+
+    @staticmethod
+    def _holds(db: sqlite3.Connection, job_id: str, owner: Owner) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM leases WHERE job_id=? AND token=?", (job_id, owner.token)
+        ).fetchone()
+        return row is not None
+
+    @staticmethod
+    def _insert_lease(db: sqlite3.Connection, job_id: str, owner: Owner, now: float) -> None:
+        db.execute(
+            f"INSERT INTO leases ({_LEASE_COLUMNS}) VALUES (?,?,?,?,?,?,?,0)",
+            (job_id, owner.pid, owner.host, owner.started, owner.token, now, now),
         )
 
     def delete_job(self, job_id: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from core.model import Entry
 from core.paths import Location
+from core.transfer.lease import Lease
 
 
 class JobKind(enum.StrEnum):
@@ -175,6 +176,8 @@ class ProgressSnapshot:
     #: Items allowed to run at once now (drops while throttled).
     concurrency: int = 0
     error: str | None = None
+    #: Set while another skypane process runs the job: this one only watches it.
+    holder: Lease | None = None
 
     @property
     def current_file(self) -> str | None:

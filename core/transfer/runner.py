@@ -25,6 +25,7 @@ from core.backend import (
 )
 from core.model import QUICKXOR, Entry
 from core.transfer import conflicts
+from core.transfer.lease import Lease
 from core.transfer.model import (
     ConflictAction,
     ConflictPolicy,
@@ -64,6 +65,12 @@ class JobRun:
     recheck: set[int] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Another process holds the job's lease: this engine only shows it (read-only).
+    foreign: bool = False
+    #: That process's lease, as last read from the journal (None once it let go).
+    holder: Lease | None = None
+    #: The job was ours until another process took it over (we were thought gone).
+    lost: bool = False
 
     @property
     def stopping(self) -> bool:

@@ -24,6 +24,7 @@ from core.backends.local import LocalBackend
 from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
 from core.model import Entry
 from core.transfer import Journal, ProgressSnapshot, TransferEngine
+from core.transfer.lease import Owner, host_name
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -285,8 +286,16 @@ def abandon(eng: TransferEngine) -> None:
         for task in [*run.running.values(), run.task]:
             if task is not None:
                 task.cancel()
-    if eng._ticker is not None:
-        eng._ticker.cancel()
+    for task in (eng._ticker, eng._heartbeat):
+        if task is not None:
+            task.cancel()
+
+
+def departed_owner() -> Owner:
+    """The lease owner of a process that has exited (a crash in a test that runs in-process)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return Owner(child.pid, host_name(), 0.0, f"gone-{child.pid}")
 
 
 def immutable(path: Path) -> bool:

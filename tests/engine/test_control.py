@@ -24,6 +24,7 @@ from tests.engine.conftest import (
     Gated,
     Recorder,
     abandon,
+    departed_owner,
     leftovers,
     read_tree,
     write_tree,
@@ -136,7 +137,8 @@ async def test_after_a_crash_the_next_engine_resumes_from_the_part_file(
 ):
     data = big_tree(tmp_path)
     gated = Gated("big.bin", after=HALF)
-    first = TransferEngine(lambda r: gated, Journal(journal_path))
+    # Its lease names a process that is gone, as after a real crash.
+    first = TransferEngine(lambda r: gated, Journal(journal_path), owner=departed_owner())
     job = await first.submit(JobKind.COPY, [loc(tmp_path / "src")], loc(tmp_path / "dst"))
     await gated.reached.wait()
     abandon(first)

@@ -23,7 +23,14 @@ from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
 from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
-from tests.engine.conftest import Recorder, abandon, leftovers, read_tree, write_tree
+from tests.engine.conftest import (
+    Recorder,
+    abandon,
+    departed_owner,
+    leftovers,
+    read_tree,
+    write_tree,
+)
 from tests.engine.od import od_backend, od_options, token_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -375,8 +382,10 @@ async def test_download_interrupted_by_a_crash_resumes_from_the_part_file(
     server.emulator.put_file("dl/big.bin", data)
     opts, token = od_options(server), token_for(server)
     stalling = CountingReads(od_backend(opts, token), stall_after=5 * 1024 * 1024)
-    first = TransferEngine(
-        lambda r: stalling if r == "od" else LocalBackend(), Journal(journal_path)
+    first = TransferEngine(  # its lease names a process that is gone, as after a real crash
+        lambda r: stalling if r == "od" else LocalBackend(),
+        Journal(journal_path),
+        owner=departed_owner(),
     )
     job = await first.submit(JobKind.COPY, [od("/dl/big.bin")], local(tmp_path / "big.bin"))
     await stalling.stalled.wait()

@@ -23,7 +23,7 @@ from core.hashing import hash_file
 from core.model import QUICKXOR
 from core.paths import Location
 from core.transfer import JobKind, JobState, Journal, TransferEngine
-from tests.engine.conftest import abandon, write_tree
+from tests.engine.conftest import abandon, departed_owner, write_tree
 from tests.engine.od import od_options, remote_files
 from tests.onedrive.world import EmulatorTokens, RecordingTransport
 
@@ -230,7 +230,9 @@ async def test_resume_after_a_restart_whose_upload_url_is_dead_starts_a_new_sess
     first_server = start_server(em)
     source = Stalling(after=3 * UNIT)
     first_od = od_backend(first_server, chunk_size=UNIT)
-    first = TransferEngine(lambda r: source if r is None else first_od, Journal(journal_path))
+    first = TransferEngine(  # its lease names a process that is gone, as after a real crash
+        lambda r: source if r is None else first_od, Journal(journal_path), owner=departed_owner()
+    )
     job = await first.submit(JobKind.COPY, [local(tmp_path / "big.bin")], od("/big.bin"))
     await asyncio.wait_for(source.stalled.wait(), 30)
     abandon(first)  # the process dies: no clean-up of any kind
