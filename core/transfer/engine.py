@@ -268,6 +268,10 @@ class TransferEngine:
                 return run.job
             await run.finished.wait()
 
+    def lost(self, job_id: str) -> bool:
+        """Whether another process took this job from this engine (it thought us gone)."""
+        return self._run(job_id).lost
+
     def holder(self, job_id: str) -> Lease | None:
         """The other process running this job, when this engine only watches it."""
         run = self._run(job_id)

@@ -2,6 +2,8 @@
 
 Every transfer is journaled (``core.dirs.state_dir()/journal.sqlite3``): after Ctrl-C, a
 closed SSH session (SIGHUP), SIGTERM or even ``kill -9``, ``skypane resume`` continues it.
+A job another skypane process runs (the TUI, another ``resume``) is left to it, and
+``--wait`` waits for it (taking it over if that process goes away).
 Exit codes: 0 everything done, 1 something failed or was cancelled, 2 usage.
 """
 
@@ -33,6 +35,7 @@ from core.transfer import (
     ProgressSnapshot,
     TransferEngine,
 )
+from core.transfer.lease import Lease, host_name
 from tui.cli.common import fmt_size, fmt_time, print_json, safe_name
 from tui.cli.progress_view import View, describe, make_view
 from tui.cli.walk import cmd_info, cmd_tree
@@ -124,6 +127,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("resume", help="continue unfinished transfer jobs (all, or one by ID)")
     p.add_argument("id", nargs="?")
     p.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for jobs another skypane runs (and take them over if it goes away)",
+    )
+    p.add_argument(
         "--failed",
         action="store_true",
         help="run the failed items of the finished job ID again (as the TUI's r does)",
@@ -132,7 +140,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("retry", help="run the failed items of a finished job again")
     p.add_argument("id")
     _resume_options(p)
-    p.set_defaults(failed=True)
+    p.set_defaults(failed=True, wait=False)
 
 
 def _resume_options(p: argparse.ArgumentParser) -> None:
@@ -227,7 +235,12 @@ def _prompt(q: ConflictQuestion) -> ConflictDecision:
             return ConflictDecision(action, apply_to_all=answer.isupper())
 
 
-def _summary(job: Job, elapsed: float) -> dict[str, Any]:
+def owner_json(lease: Lease) -> dict[str, Any]:
+    alive = not lease.owner_gone(time.time())
+    return {"pid": lease.pid, "host": lease.host, "heartbeat": lease.heartbeat, "alive": alive}
+
+
+def _summary(job: Job, elapsed: float, holder: Lease | None = None) -> dict[str, Any]:
     snap = job.last_snapshot
     plan = job.plan
     out: dict[str, Any] = {
@@ -245,6 +258,7 @@ def _summary(job: Job, elapsed: float) -> dict[str, Any]:
             {"src": str(i.src), "dst": str(i.dst), "error": i.error} for i in job.failed_items()
         ],
         "notes": [{"dst": str(i.dst), "note": i.note} for i in job.items if i.note],
+        "elsewhere": owner_json(holder) if holder is not None else None,
     }
     if plan is not None:
         out["plan"] = {
@@ -288,12 +302,33 @@ def _print_plan(job: Job) -> None:
     )
 
 
-def _report(jobs: Sequence[Job], as_json: bool, elapsed: float) -> int:
+def _report(
+    jobs: Sequence[Job],
+    as_json: bool,
+    elapsed: float,
+    elsewhere: dict[str, Lease] | None = None,
+    lost: dict[str, Lease | None] | None = None,
+) -> int:
+    """Print how the jobs ended; 0 when all are done (jobs left to another skypane aside)."""
+    elsewhere, lost = elsewhere or {}, lost or {}
     if as_json:
-        data = [_summary(j, elapsed) for j in jobs]
+        data = [_summary(j, elapsed, elsewhere.get(j.id) or lost.get(j.id)) for j in jobs]
         print_json(data[0] if len(data) == 1 else data)
     else:
         for job in jobs:
+            holder = elsewhere.get(job.id)
+            if holder is not None:
+                print(
+                    f"{job.id} running in another skypane ({holder.describe()}); left to it"
+                    f" (skypane resume --wait {job.id} waits for it)",
+                    file=sys.stderr,
+                )
+                continue
+            if job.id in lost:
+                taker = lost[job.id]
+                who = taker.describe() if taker else "another skypane"
+                print(f"{job.id} was taken over by {who}, which finishes it", file=sys.stderr)
+                continue
             for prob in job.plan.problems if job.plan else ():
                 print(f"{prob.severity}: {safe_name(prob.path)}: {prob.reason}", file=sys.stderr)
             for it in job.failed_items():
@@ -309,13 +344,15 @@ def _report(jobs: Sequence[Job], as_json: bool, elapsed: float) -> int:
                 print(f"continue with: skypane resume {job.id}", file=sys.stderr)
             elif job.state is JobState.FAILED:
                 print(f"run the failed items again with: skypane retry {job.id}", file=sys.stderr)
-    ok = all(j.state is JobState.DONE for j in jobs)
+    ours = [j for j in jobs if j.id not in elsewhere]
+    ok = all(j.state is JobState.DONE for j in ours)
     return 0 if ok else 1
 
 
 async def _run_jobs(
     args: argparse.Namespace, start: Any, config: Config
-) -> tuple[list[Job], float]:
+) -> tuple[list[Job], float, dict[str, Lease | None]]:
+    """Run the jobs ``start`` gives; also returns those another skypane took from us."""
     console = Console(args.quiet or args.json)
     interactive = sys.stdin.isatty() and not args.json
     journal = Journal()
@@ -342,13 +379,21 @@ async def _run_jobs(
             everything.cancel()
         if stop.is_set():
             print("\nskypane: interrupted; unfinished work is kept in the journal", file=sys.stderr)
+        lost = {j.id: engine.holder(j.id) for j in jobs if _lost(engine, j)}
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await engine.close()
         console.close()
         journal.close()
-    return jobs, time.monotonic() - began
+    return jobs, time.monotonic() - began, lost
+
+
+def _lost(engine: TransferEngine, job: Job) -> bool:
+    try:
+        return not job.dry_run and not job.state.finished and engine.lost(job.id)
+    except errors.NotFound:
+        return False
 
 
 def _open(remote: str | None, config: Config) -> Backend:
@@ -382,7 +427,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         return [job]
 
     try:
-        jobs, elapsed = asyncio.run(_run_jobs(args, start, config))
+        jobs, elapsed, lost = asyncio.run(_run_jobs(args, start, config))
     except UsageError as exc:
         print(f"skypane: {exc}", file=sys.stderr)
         return 2
@@ -394,11 +439,13 @@ def cmd_transfer(args: argparse.Namespace) -> int:
             _print_plan(job)
         refused = any(i.state is ItemState.FAILED for i in job.items)
         return 0 if job.plan is not None and job.plan.ok and not refused else 1
-    return _report(jobs, args.json, elapsed)
+    return _report(jobs, args.json, elapsed, lost=lost)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     config = load_config()
+    #: Jobs another skypane runs, left to it (reported, not counted as failures).
+    left: dict[str, Lease] = {}
 
     if args.failed and not args.id:
         print("skypane: resume --failed needs the ID of a job (see skypane jobs)", file=sys.stderr)
@@ -407,7 +454,29 @@ def cmd_resume(args: argparse.Namespace) -> int:
     async def start(engine: TransferEngine, interactive: bool) -> list[Job]:
         if args.failed:
             return [engine.retry_journaled(args.id)]
-        jobs = await engine.resume_unfinished([args.id] if args.id else None)
+        wanted = [args.id] if args.id else None
+        jobs = await engine.resume_unfinished(wanted)
+        for job_id, lease in engine.took_over.items():
+            if not (args.quiet or args.json):
+                print(
+                    f"skypane: taking over {job_id} from {lease.describe()}, which is gone",
+                    file=sys.stderr,
+                )
+        if engine.elsewhere and args.wait:
+            watched = engine.watch(list(engine.elsewhere))
+            jobs += watched
+            if not (args.quiet or args.json):
+                for job in watched:
+                    holder = engine.holder(job.id)
+                    who = holder.describe() if holder else "another skypane"
+                    print(f"skypane: waiting for {job.id}, running in {who}", file=sys.stderr)
+        elif engine.elsewhere:
+            assert engine.journal is not None
+            for job_id, lease in engine.elsewhere.items():
+                held = engine.journal.load_job(job_id)
+                if held is not None:
+                    left[job_id] = lease
+                    jobs.append(held)
         if args.id and not jobs:
             raise errors.NotFound(
                 "no unfinished job with that id (skypane resume --failed ID runs a finished"
@@ -416,22 +485,24 @@ def cmd_resume(args: argparse.Namespace) -> int:
             )
         return [j for j in jobs if not (j.state is JobState.PAUSED and args.id is None)]
 
-    jobs, elapsed = asyncio.run(_run_jobs(args, start, config))
+    jobs, elapsed, lost = asyncio.run(_run_jobs(args, start, config))
     if not jobs:
         print("nothing to resume", file=sys.stderr)
         return 0
-    return _report(jobs, args.json, elapsed)
+    return _report(jobs, args.json, elapsed, left, lost)
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
     journal = Journal()
     try:
         jobs = journal.jobs(unfinished_only=args.unfinished)
+        leases = journal.leases()
     finally:
         journal.close()
     rows: list[dict[str, Any]] = []
     for j in jobs:
         counts = {s: sum(1 for i in j.items if i.state.value == s) for s in ("done", "failed")}
+        lease = leases.get(j.id)
         rows.append(
             {
                 "id": j.id,
@@ -444,6 +515,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
                 "failed": counts["failed"],
                 "bytes": sum(i.size for i in j.items),
                 "error": j.error,
+                "owner": owner_json(lease) if lease is not None else None,
             }
         )
     if args.json:
@@ -451,10 +523,16 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         return 0
     if not rows:
         print("no jobs in the journal", file=sys.stderr)
+    here = host_name()
     for r, j in zip(rows, jobs, strict=True):
+        lease = leases.get(j.id)
+        owner = ""
+        if lease is not None:
+            gone = " (gone)" if not r["owner"]["alive"] else ""
+            owner = f"  [{lease.describe(here=here)}{gone}]"
         print(
             f"{r['id']}  {r['state']:<9}  {r['done']:>5}/{r['items']:<5}  "
-            f"{fmt_size(r['bytes']):>10}  {fmt_time(j.created)}  {safe_name(r['title'])}"
+            f"{fmt_size(r['bytes']):>10}  {fmt_time(j.created)}  {safe_name(r['title'])}{owner}"
         )
     return 0
 
