@@ -64,6 +64,9 @@ class RequestRecord:
     fault: str | None = None
     #: The port the request came to (Graph's, or the files origin's: see ``origins.py``).
     port: int = 0
+    #: Body bytes received from the client and sent to it (counted as they pass).
+    bytes_in: int = 0
+    bytes_out: int = 0
 
 
 class RequestLog:
@@ -264,8 +267,16 @@ class FaultMiddleware:
         )
         started = logged = False
 
+        async def counting_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                record.bytes_in += len(message.get("body", b""))
+            return message
+
         async def logging_send(message: Message) -> None:
             nonlocal started, logged
+            if message["type"] == "http.response.body":
+                record.bytes_out += len(message.get("body", b""))
             if message["type"] == "http.response.start":
                 record.status = message["status"]
                 started = True
@@ -278,13 +289,13 @@ class FaultMiddleware:
         decision = self.faults.decide(method, path)
         try:
             if decision is None:
-                await self.app(scope, receive, logging_send)
+                await self.app(scope, counting_receive, logging_send)
             elif decision[0] == "status":
                 record.fault = f"status {decision[1]}"
                 await self._answer(decision[1], decision[2], headers, logging_send)
             else:
                 record.fault = "drop"
-                await self._drop(scope, receive, logging_send, headers)
+                await self._drop(scope, counting_receive, logging_send, headers)
         finally:
             if not started and record.fault is None:
                 record.fault = "error"

@@ -536,7 +536,9 @@ class TransferEngine:
         job_id = run.job.id
         lease = self.journal.lease(job_id)
         elsewhere = (
-            lease is not None and not lease.held_by(self.owner) and not lease.owner_gone(time.time())
+            lease is not None
+            and not lease.held_by(self.owner)
+            and not lease.owner_gone(time.time())
         )
         job = None if elsewhere else self._claim(job_id)
         if job is None:  # its owner runs it still, finished it, or another took it first

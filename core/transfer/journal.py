@@ -265,9 +265,7 @@ class Journal:
         )
         return self._fenced(sql, params, job_id, owner)
 
-    def _fenced(
-        self, sql: str, params: tuple[Any, ...], job_id: str, owner: Owner | None
-    ) -> bool:
+    def _fenced(self, sql: str, params: tuple[Any, ...], job_id: str, owner: Owner | None) -> bool:
         if owner is None:
             self._db.execute(sql, params)
             return True
@@ -295,7 +293,9 @@ class Journal:
             self._insert_lease(db, job_id, owner, now)
             return Claim(took_over=held)
 
-    def renew(self, owner: Owner, progress: dict[str, int], *, now: float | None = None) -> set[str]:
+    def renew(
+        self, owner: Owner, progress: dict[str, int], *, now: float | None = None
+    ) -> set[str]:
         """Heartbeat every lease of ``owner``; returns the ids of the jobs it still holds.
 
         ``progress`` maps job ids to bytes moved so far, for views in other processes.
