@@ -443,18 +443,22 @@ class TransferEngine:
         self._keep_leases()
 
     def _save_item(self, run: JobRun, item: Item) -> None:
-        if self.journal is not None and not run.job.dry_run and not run.foreign:
-            if not self.journal.update_item(run.job.id, item, self.owner):
-                self._lose(run)
+        if self.journal is None or run.job.dry_run or run.foreign:
+            return
+        if not self.journal.update_item(run.job.id, item, self.owner):
+            self._lose(run)
 
     def _set_state(self, run: JobRun, state: JobState) -> None:
         if run.job.state is state:
             return
         run.job.state = state
-        if self.journal is not None and not run.foreign:
-            if not self.journal.update_job(run.job, self.owner):
-                self._lose(run)
-                return
+        if (
+            self.journal is not None
+            and not run.foreign
+            and not self.journal.update_job(run.job, self.owner)
+        ):
+            self._lose(run)
+            return
         self._emit(run)
 
     # -- leases --------------------------------------------------------------------

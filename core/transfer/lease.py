@@ -91,9 +91,8 @@ class Lease:
         started = process_started(self.pid)
         if started is None:
             return True
-        if started and self.started and abs(started - self.started) > START_SLACK:
-            return True  # the id now belongs to another process
-        return False
+        # A different start time: the id now belongs to another process.
+        return bool(started and self.started and abs(started - self.started) > START_SLACK)
 
     def describe(self, *, here: str | None = None) -> str:
         """``pid 1234`` on this host, ``pid 1234 on laptop`` elsewhere."""
