@@ -3,6 +3,9 @@
 The engine runs on Textual's event loop, so its callbacks arrive on the UI's thread; they
 are turned into messages (progress, job done) for the screen to draw. A conflict question
 pushes the ConflictDialog and waits for its answer through a future, one dialog at a time.
+
+Jobs another skypane process runs (a second TUI, a ``skypane resume``) are shown read-only:
+the engine follows them in the journal and takes them over when their owner goes away.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from core.transfer import (
     ProgressSnapshot,
     TransferEngine,
 )
+from core.transfer.lease import JobHeldElsewhere
 from tui.dialogs.conflict import ConflictDialog
 from tui.screens.log import report_error
 from tui.widgets.path_bar import location_text
@@ -138,10 +142,15 @@ class Transfers:
         return job
 
     def unfinished(self) -> list[Job]:
-        """Jobs a previous session left unfinished, from the journal."""
-        if self.journal is None:
-            return []
-        return self.journal.jobs(unfinished_only=True)
+        """Jobs a previous session left unfinished and no other skypane runs now."""
+        return self.engine.resumable()
+
+    def watch_others(self) -> list[Job]:
+        """Show the jobs other skypane processes run, read-only, until they end or are ours."""
+        jobs = self.engine.watch()
+        for job in jobs:
+            self.screen.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
+        return jobs
 
     async def resume_unfinished(self) -> list[Job]:
         jobs = await self.engine.resume_unfinished()
@@ -156,15 +165,23 @@ class Transfers:
             job = self.engine.job(job_id)
         except SkypaneError:
             return
-        if command == "pause":
-            if job.state is JobState.PAUSED:
-                self.engine.resume(job_id)
-            else:
-                self.engine.pause(job_id)
-        elif command == "cancel":
-            self.engine.cancel(job_id)
-        elif command == "retry":
-            self.engine.retry_failed(job_id)
+        try:
+            if command == "pause":
+                if job.state is JobState.PAUSED:
+                    self.engine.resume(job_id)
+                else:
+                    self.engine.pause(job_id)
+            elif command == "cancel":
+                self.engine.cancel(job_id)
+            elif command == "retry":
+                self.engine.retry_failed(job_id)
+        except JobHeldElsewhere as exc:
+            self.screen.app.notify(
+                f"{job_title(job)} is {exc.message}: control it there.",
+                title="Not this window's transfer",
+                severity="warning",
+            )
+            return
         self.screen.post_message(TransferProgress(job, self.engine.snapshot(job_id)))
 
     @property

@@ -268,6 +268,20 @@ class TransferEngine:
                 return run.job
             await run.finished.wait()
 
+    def resumable(self) -> list[Job]:
+        """Unfinished jobs in the journal that no live process runs (what a start-up offers)."""
+        if self.journal is None:
+            return []
+        leases = self.journal.leases()
+        now = time.time()
+        return [
+            job
+            for job in self.journal.jobs(unfinished_only=True)
+            if (lease := leases.get(job.id)) is None
+            or lease.held_by(self.owner)
+            or lease.owner_gone(now)
+        ]
+
     def lost(self, job_id: str) -> bool:
         """Whether another process took this job from this engine (it thought us gone)."""
         return self._run(job_id).lost

@@ -1,13 +1,17 @@
-"""One job, one runner, through the real CLI: ``skypane`` processes, one journal, the TLS emulator.
+"""One job, one runner, through the real CLI and TUI: ``skypane`` processes (the TUI on a pty),
+one journal, the TLS emulator.
 
 A transfer is killed with SIGKILL part-way (its lease names a process that is gone), then two
 ``skypane resume`` start together: exactly one runs the job, the other says who runs it and
 leaves it; the remaining bytes cross the wire once (plus at most the fragment the kill cut).
+A TUI holding a job keeps it from a ``resume``; a TUI shows a job a ``resume`` runs read-only
+and takes it over when that process is killed.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +24,7 @@ from core.paths import Location
 from core.transfer import ConflictPolicy, Job, JobKind, Journal
 from core.transfer.lease import STALE_AFTER, Owner
 from tests.emulator_fixtures import make_emulator
+from tests.terminal import Terminal
 from tests.engine.two_runners import (
     Hold,
     after_n,
@@ -171,3 +176,115 @@ def test_a_stale_lease_from_another_host_is_taken_over(tmp_path: Path):
     assert f"taking over {job_id} from pid 4242 on laptop.example" in out.stderr
     assert dst.read_bytes() == src.read_bytes()
     assert journal_state(job_id) == ("done", None)
+
+
+def tui(cwd: Path) -> Terminal:
+    """The TUI on a pty, with this test's private home (and so its journal and remote)."""
+    env = {**os.environ, "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    return Terminal(cwd, env)
+
+
+def keep_reading_until(term: Terminal, cond: object, timeout: float = 120) -> None:
+    """Wait for ``cond()`` while reading the terminal, so the app never blocks on its output."""
+    deadline = time.monotonic() + timeout
+    while not cond():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"condition not met; screen tail: {term.text()[-1500:]!r}")
+        term.read(0.1)
+
+
+def lease_pid(job_id: str) -> int | None:
+    journal = Journal()
+    try:
+        lease = journal.lease(job_id)
+    finally:
+        journal.close()
+    return lease.pid if lease is not None else None
+
+
+def interrupted_upload(tmp_path: Path, hold: Hold) -> tuple[str, Path]:
+    """An upload killed with SIGKILL after 8 of its 20 fragments."""
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(SIZE))
+    hold.arm(after_n(8, lambda r: is_upload(r) and r.status == 202))
+    kill_at_hold(skypane("put", "--json", str(src), "em:"), hold)
+    return only_job(), src
+
+
+def uploaded_after(em_requests: list, since: int) -> int:
+    return sum(r.bytes_in for r in em_requests[since:] if is_upload(r))
+
+
+def test_a_resume_while_a_tui_holds_the_job_leaves_it_to_the_tui(
+    tmp_path: Path, remote: RunningServer, hold: Hold
+):
+    em = remote.emulator
+    job_id, src = interrupted_upload(tmp_path, hold)
+    since = len(em.requests)
+    hold.arm(lambda r: r.path.startswith("/up/"))  # the TUI's upload waits at its first request
+    term = tui(tmp_path)
+    try:
+        term.wait_for("Unfinished transfers", 60)
+        term.wait_for("Resume now", 10)
+        term.drain(0.3)
+        term.press("enter")
+        keep_reading_until(term, lambda: lease_pid(job_id) == term.pid, 60)
+
+        out = finish(skypane("resume", "--json"))
+        assert out.status == 0, out
+        assert out.report["job"] == job_id and out.report["elsewhere"]["pid"] == term.pid
+        listing = finish(skypane("jobs"))
+        assert f"[pid {term.pid}]" in listing.report
+
+        hold.release()
+        keep_reading_until(term, lambda: journal_state(job_id)[0] == "done", 120)
+        term.drain(0.3)
+        term.press("f10")
+        assert term.wait_exit(30) == 0, term.text()[-2000:]
+    finally:
+        term.close()
+    assert journal_state(job_id) == ("done", None)
+    assert em.read("big.bin") == src.read_bytes()
+    assert uploaded_after(list(em.requests), since) <= SIZE - 8 * CHUNK + CHUNK
+
+
+def test_the_tui_shows_a_job_a_resume_runs_read_only_and_takes_it_when_that_is_killed(
+    tmp_path: Path, remote: RunningServer, hold: Hold
+):
+    em = remote.emulator
+    job_id, src = interrupted_upload(tmp_path, hold)
+    since = len(em.requests)
+    hold.arm(lambda r: r.path.startswith("/up/"))
+    cli = skypane("resume")
+    term: Terminal | None = None
+    try:
+        assert hold.reached.wait(60), "the resume never reached the drive"
+        assert lease_pid(job_id) == cli.pid
+        term = tui(tmp_path)
+        term.wait_for(rf"in another skypane \(pid {cli.pid}\)", 60)
+        assert "Unfinished transfers" not in term.text()  # not offered: it is not free
+        term.drain(0.3)
+        term.press("\x14")  # ctrl+t: to the transfer panel
+        term.drain(0.3)
+        term.press("p")
+        term.wait_for("control it there", 10)
+
+        os.kill(cli.pid, signal.SIGKILL)  # the owner dies: the TUI takes the job over
+        cli.wait(60)
+        hold.release()
+        keep_reading_until(term, lambda: lease_pid(job_id) == term.pid, 60)
+        keep_reading_until(term, lambda: journal_state(job_id)[0] == "done", 120)
+        term.drain(0.3)
+        term.press("f10")
+        assert term.wait_exit(30) == 0, term.text()[-2000:]
+    finally:
+        hold.release()
+        if cli.poll() is None:
+            cli.kill()
+        cli.communicate()
+        if term is not None:
+            term.close()
+    assert journal_state(job_id) == ("done", None)
+    assert em.read("big.bin") == src.read_bytes()
+    assert uploaded_after(list(em.requests), since) <= SIZE - 8 * CHUNK + CHUNK

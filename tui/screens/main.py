@@ -118,6 +118,7 @@ class MainScreen(DialogActions, FileOperations):
         self.pane("left").file_list.focus()
         self._mark_active()
         self.query_one(TransferPanel).display = False
+        self.transfers.watch_others()  # jobs another skypane runs: shown, not touched
         if self.transfers.unfinished():
             self._offer_resume()
         self.set_interval(1.0, self._poll_throttling)

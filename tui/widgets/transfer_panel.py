@@ -1,5 +1,8 @@
 """TransferPanel: every job of this session with progress bars, speed, ETA and state.
 
+Jobs another skypane process runs are listed too, read-only: their state says which process
+runs them, and their bars follow what it records in the journal.
+
 It draws from the engine's ``ProgressSnapshot`` values the screen hands down (``update``);
 its keys post ``Command`` messages up and the screen talks to the engine.
 """
@@ -29,6 +32,8 @@ ITEM_BAR = 12
 
 
 def state_text(snap: ProgressSnapshot, now: datetime) -> str:
+    if snap.holder is not None and not snap.state.finished:
+        return f"in another skypane ({snap.holder.describe()})"
     if snap.state is JobState.THROTTLED and snap.throttled_until is not None:
         left = max((snap.throttled_until - now).total_seconds(), 0.0)
         return f"throttled {left:.0f}s"
