@@ -24,7 +24,6 @@ from core.paths import Location
 from core.transfer import ConflictPolicy, Job, JobKind, Journal
 from core.transfer.lease import STALE_AFTER, Owner
 from tests.emulator_fixtures import make_emulator
-from tests.terminal import Terminal
 from tests.engine.two_runners import (
     Hold,
     after_n,
@@ -37,6 +36,7 @@ from tests.engine.two_runners import (
     set_chunk_size,
     skypane,
 )
+from tests.terminal import Terminal
 from tui.cli import main
 
 CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
