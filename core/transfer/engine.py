@@ -385,7 +385,9 @@ class TransferEngine:
     async def close(self) -> None:
         """Stop running items at their next chunk (resumable), then close backends.
 
-        The leases of unfinished jobs are released, so the next skypane may resume them.
+        The leases of unfinished jobs are released, so the next skypane may resume them;
+        also when the wait for stuck items is cut short (a quitting app's time limit: the
+        process is about to exit, and its journal writes stay fenced until it does).
         """
         self._closed = True
         for run in self._runs.values():
@@ -393,17 +395,17 @@ class TransferEngine:
             run.wake.set()
             run.stop_signal.set()
         tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for task in (self._ticker, self._heartbeat, self._watcher):
-            if task is not None:
+        try:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            background = [t for t in (self._ticker, self._heartbeat, self._watcher) if t]
+            for task in background:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if self.journal is not None:
-            for run in self._runs.values():
-                if not run.foreign and not run.job.dry_run:
-                    self.journal.release(run.job.id, self.owner)
+            self._release_all()
+        for task in background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.owns_backends:
             for b in self._backends.values():
                 with contextlib.suppress(Exception):
@@ -476,6 +478,13 @@ class TransferEngine:
         self._emit(run)
 
     # -- leases --------------------------------------------------------------------
+
+    def _release_all(self) -> None:
+        if self.journal is None:
+            return
+        for run in self._runs.values():
+            if not run.foreign and not run.job.dry_run:
+                self.journal.release(run.job.id, self.owner)
 
     def _keep_leases(self) -> None:
         """Run the heartbeat while this engine holds any unfinished job."""
