@@ -225,3 +225,34 @@ async def test_an_engine_whose_job_was_taken_over_stops_and_writes_no_end(
     assert stored is not None and not stored.state.finished
     lease = thief.lease(job.id)
     assert lease is not None and lease.token == far.token  # closing did not release theirs
+
+
+async def test_a_running_job_renews_its_lease_and_releases_it_at_the_end(
+    tmp_path: Path, journal_path: Path
+):
+    write_tree(tmp_path / "src", {"big.bin": os.urandom(3_000_000)})
+    gated = Gated("big.bin", after=1_000_000)
+    eng = TransferEngine(lambda r: gated, Journal(journal_path), heartbeat_interval=0.02)
+    reader = Journal(journal_path)
+    try:
+        job = await eng.submit(
+            JobKind.COPY,
+            [Location(None, str(tmp_path / "src"))],
+            Location(None, str(tmp_path / "d")),
+        )
+        await gated.reached.wait()
+        first = reader.lease(job.id)
+        assert first is not None and first.held_by(eng.owner)
+        for _ in range(500):  # heartbeats every 20 ms: wait for two of them
+            await asyncio.sleep(0.02)
+            now = reader.lease(job.id)
+            if now is not None and now.heartbeat > first.heartbeat and now.bytes_done > 0:
+                break
+        else:
+            raise AssertionError("the lease was never renewed")
+        assert now.taken == first.taken and now.bytes_done >= 1_000_000
+        gated.gate.set()
+        await asyncio.wait_for(eng.wait(job.id), 30)
+        assert job.state is JobState.DONE and reader.lease(job.id) is None
+    finally:
+        await eng.close()
