@@ -36,22 +36,8 @@ sys.path.insert(0, str(ROOT))
 from tests.isolation import private_home  # noqa: E402
 
 MIB = 1024 * 1024
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 FRAGMENT = 10 * MIB
 KILL_AT = 0.4
-
-
-def _sign_in() -> Any:
-    from core.emulator import Emulator, EmulatorConfig, start_server
-    from tui.cli import main
-
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0, auto_approve_after=0))
-    server = start_server(em)
-    args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-    args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle), "--no-qr"]
-    if main(args) != 0:
-        raise SystemExit("sign-in to the emulator failed")
-    return server
 
 
 def _race_report(race: Any, job_id: str, remaining: int, moved: int) -> dict[str, Any]:
@@ -172,8 +158,9 @@ def main() -> None:
         os.environ.update(private_home(Path(tmp) / "home"))
         work = Path(tmp) / "work"
         work.mkdir()
-        server = _sign_in()
-        try:
+        from tests.engine.two_runners import signed_in
+
+        with signed_in("em") as server:
             for run in range(args.runs):
                 for scenario in (upload, download):
                     folder = work / f"{scenario.__name__}{run}"
@@ -183,9 +170,6 @@ def main() -> None:
                     row["seconds"] = round(time.monotonic() - began, 1)
                     rows.append(row)
                     print(json.dumps(row), flush=True)
-        finally:
-            server.stop()
-            server.emulator.close()
     for kind in ("upload", "download"):
         excess = [r["excess_fragments"] for r in rows if r["kind"] == kind]
         print(

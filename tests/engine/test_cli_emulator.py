@@ -9,27 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from core.emulator import RunningServer, start_server
-from tests.emulator_fixtures import make_emulator
+from core.emulator import RunningServer
 from tests.engine.conftest import SAMPLE, read_tree, write_tree
+from tests.engine.two_runners import signed_in
 from tui.cli import main
-
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 
 
 @pytest.fixture
 def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
     """A remote "em" signed in (device code, auto-approved) to a fresh emulator."""
-    server = start_server(make_emulator("personal", auto_approve_after=0))
-    try:
-        args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
-        assert main(args) == 0
+    with signed_in("em") as server:
         capsys.readouterr()
         yield server
-    finally:
-        server.stop()
-        server.emulator.close()
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:

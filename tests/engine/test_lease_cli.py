@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from core.emulator import RunningServer, start_server
+from core.emulator import Emulator, RunningServer
 from core.paths import Location
 from core.transfer import ConflictPolicy, Job, JobKind, Journal
 from core.transfer.lease import STALE_AFTER, Owner
-from tests.emulator_fixtures import make_emulator
 from tests.engine.two_runners import (
     Hold,
     after_n,
@@ -34,12 +33,11 @@ from tests.engine.two_runners import (
     kill_at_hold,
     race_two_resumes,
     set_chunk_size,
+    signed_in,
     skypane,
 )
 from tests.terminal import Terminal
-from tui.cli import main
 
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 #: Upload fragments of 1.25 MiB: a 25 MiB file is 20 of them, killed after 8 (40 %).
 CHUNK = 4 * 320 * 1024
 FRAGMENTS = 20
@@ -49,17 +47,10 @@ SIZE = CHUNK * FRAGMENTS
 @pytest.fixture
 def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
     """A remote "em" signed in to a fresh emulator; its fragments are ``CHUNK`` bytes."""
-    server = start_server(make_emulator("personal", auto_approve_after=0))
-    try:
-        args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
-        assert main(args) == 0
+    with signed_in("em") as server:
         capsys.readouterr()
         set_chunk_size("em", CHUNK)
         yield server
-    finally:
-        server.stop()
-        server.emulator.close()
 
 
 @pytest.fixture
@@ -212,8 +203,20 @@ def interrupted_upload(tmp_path: Path, hold: Hold) -> tuple[str, Path]:
     return only_job(), src
 
 
-def uploaded_after(em_requests: list, since: int) -> int:
-    return sum(r.bytes_in for r in em_requests[since:] if is_upload(r))
+def finish_in_tui(term: Terminal, job_id: str) -> None:
+    """Wait until the TUI has finished the job, then quit it."""
+    keep_reading_until(term, lambda: journal_state(job_id)[0] == "done", 120)
+    term.drain(0.3)
+    term.press("f10")
+    assert term.wait_exit(30) == 0, term.text()[-2000:]
+
+
+def assert_uploaded_once(em: Emulator, job_id: str, src: Path, since: int) -> None:
+    """Done, no owner left, the right bytes; what was left sent once (+ the cut fragment)."""
+    assert journal_state(job_id) == ("done", None)
+    assert em.read("big.bin") == src.read_bytes()
+    sent = sum(r.bytes_in for r in list(em.requests)[since:] if is_upload(r))
+    assert sent <= SIZE - 8 * CHUNK + CHUNK
 
 
 def test_a_resume_while_a_tui_holds_the_job_leaves_it_to_the_tui(
@@ -238,15 +241,10 @@ def test_a_resume_while_a_tui_holds_the_job_leaves_it_to_the_tui(
         assert f"[pid {term.pid}]" in listing.report
 
         hold.release()
-        keep_reading_until(term, lambda: journal_state(job_id)[0] == "done", 120)
-        term.drain(0.3)
-        term.press("f10")
-        assert term.wait_exit(30) == 0, term.text()[-2000:]
+        finish_in_tui(term, job_id)
     finally:
         term.close()
-    assert journal_state(job_id) == ("done", None)
-    assert em.read("big.bin") == src.read_bytes()
-    assert uploaded_after(list(em.requests), since) <= SIZE - 8 * CHUNK + CHUNK
+    assert_uploaded_once(em, job_id, src, since)
 
 
 def test_the_tui_shows_a_job_a_resume_runs_read_only_and_takes_it_when_that_is_killed(
@@ -274,10 +272,7 @@ def test_the_tui_shows_a_job_a_resume_runs_read_only_and_takes_it_when_that_is_k
         cli.wait(60)
         hold.release()
         keep_reading_until(term, lambda: lease_pid(job_id) == term.pid, 60)
-        keep_reading_until(term, lambda: journal_state(job_id)[0] == "done", 120)
-        term.drain(0.3)
-        term.press("f10")
-        assert term.wait_exit(30) == 0, term.text()[-2000:]
+        finish_in_tui(term, job_id)
     finally:
         hold.release()
         if cli.poll() is None:
@@ -285,6 +280,4 @@ def test_the_tui_shows_a_job_a_resume_runs_read_only_and_takes_it_when_that_is_k
         cli.communicate()
         if term is not None:
             term.close()
-    assert journal_state(job_id) == ("done", None)
-    assert em.read("big.bin") == src.read_bytes()
-    assert uploaded_after(list(em.requests), since) <= SIZE - 8 * CHUNK + CHUNK
+    assert_uploaded_once(em, job_id, src, since)

@@ -15,16 +15,36 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.config import RemoteConfig, load_config
-from core.emulator import Emulator, RequestRecord
+from core.emulator import Emulator, EmulatorConfig, RequestRecord, RunningServer, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SKYPANE = [sys.executable, "-m", "tui"]
+CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
+
+
+@contextmanager
+def signed_in(remote: str) -> Iterator[RunningServer]:
+    """A fresh emulator with ``remote`` signed in to it (``skypane login``, device code)."""
+    from tui.cli import main
+
+    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0, auto_approve_after=0))
+    server = start_server(em)
+    try:
+        args = ["login", remote, "--client-id", CLIENT_ID, "--authority", server.authority]
+        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
+        if main([*args, "--no-qr"]) != 0:
+            raise RuntimeError("sign-in to the emulator failed")
+        yield server
+    finally:
+        server.stop()
+        em.close()
 
 
 def set_chunk_size(remote: str, chunk: int) -> None:
