@@ -186,7 +186,14 @@ class Transfers:
 
     @property
     def active(self) -> list[Job]:
-        return [j for j in self.engine.jobs() if not j.state.finished]
+        """Unfinished jobs this window runs (not those it only shows for another skypane)."""
+        return [
+            j
+            for j in self.engine.jobs()
+            if not j.state.finished
+            and self.engine.holder(j.id) is None
+            and not self.engine.lost(j.id)
+        ]
 
     async def close(self) -> None:
         await self.engine.close()

@@ -282,6 +282,10 @@ class TransferEngine:
             or lease.owner_gone(now)
         ]
 
+    def runs_here(self, job_id: str) -> bool:
+        """Whether this engine runs the job (not only shows it for another process)."""
+        return not self._run(job_id).foreign
+
     def lost(self, job_id: str) -> bool:
         """Whether another process took this job from this engine (it thought us gone)."""
         return self._run(job_id).lost
