@@ -74,7 +74,8 @@ def upload(server: Any, work: Path, size: int) -> dict[str, Any]:
     )
 
     em = server.emulator
-    src = work / "up.bin"
+    name = f"up-{work.name}.bin"  # a new name each run: an existing one would be skipped
+    src = work / name
     with open(src, "wb") as f:
         for _ in range(size // MIB):
             f.write(os.urandom(MIB))
@@ -90,7 +91,7 @@ def upload(server: Any, work: Path, size: int) -> dict[str, Any]:
     finally:
         hold.close()
     sent = sum(r.bytes_in for r in race.requests if is_upload(r))
-    ok = em.read("up.bin") == src.read_bytes()
+    ok = em.read(name) == src.read_bytes()
     src.unlink()
     out = _race_report(race, job_id, remaining, sent)
     out.update(kind="upload", killed_at=round(killed_after * FRAGMENT / size, 3), verified=ok)
@@ -103,10 +104,11 @@ def download(server: Any, work: Path, size: int) -> dict[str, Any]:
 
     em = server.emulator
     data = os.urandom(size)
-    em.put_file("down.bin", data)
+    name = f"down-{work.name}.bin"
+    em.put_file(name, data)
     dest = work / "down"
     dest.mkdir()
-    proc = skypane("get", "--json", "em:down.bin", str(dest))
+    proc = skypane("get", "--json", f"em:{name}", str(dest))
     kept = 0
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -128,8 +130,8 @@ def download(server: Any, work: Path, size: int) -> dict[str, Any]:
     finally:
         hold.close()
     fetched = sum(r.bytes_out for r in race.requests if is_download(r))
-    ok = (dest / "down.bin").read_bytes() == data
-    (dest / "down.bin").unlink()
+    ok = (dest / name).read_bytes() == data
+    (dest / name).unlink()
     out = _race_report(race, job_id, size - kept, fetched)
     out.update(kind="download", killed_at=round(kept / size, 3), verified=ok)
     return out

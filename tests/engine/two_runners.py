@@ -126,10 +126,12 @@ def after_n(n: int, what: Callable[[RequestRecord], bool]) -> Callable[[RequestR
 
 def kill_at_hold(proc: subprocess.Popen[str], hold: Hold, timeout: float = 300) -> None:
     """SIGKILL ``proc`` once the hold is reached (it then waits on the emulator), then go on."""
-    if not hold.reached.wait(timeout):
-        proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"the transfer never reached the hold: {out}{err}")
+    deadline = time.monotonic() + timeout
+    while not hold.reached.wait(0.05):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"the transfer never reached the hold: {out}{err}")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(60)
     hold.release()
