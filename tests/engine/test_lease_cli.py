@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from core.paths import Location
 from core.transfer import ConflictPolicy, Job, JobKind, Journal
 from core.transfer.lease import STALE_AFTER, Owner
 from tests.engine.two_runners import (
+    ROOT,
     Hold,
     after_n,
     finish,
@@ -281,3 +284,45 @@ def test_the_tui_shows_a_job_a_resume_runs_read_only_and_takes_it_when_that_is_k
         if term is not None:
             term.close()
     assert_uploaded_once(em, job_id, src, since)
+
+
+HOLDER = """
+import sys
+from core.transfer import Journal
+from core.transfer.lease import Owner
+assert Journal().claim(sys.argv[1], Owner.current()).ok
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_resume_wait_waits_for_the_owner_and_takes_over_when_it_is_killed(tmp_path: Path):
+    job_id, src, dst = plant_copy(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, job_id],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        waiting = skypane("resume", "--wait", job_id)
+        assert waiting.stderr is not None
+        said = ""
+        for _ in range(10):  # progress lines may come first
+            said = waiting.stderr.readline()
+            if "waiting" in said:
+                break
+        assert said == f"skypane: waiting for {job_id}, running in pid {holder.pid}\n"
+        assert not dst.exists()
+        os.kill(holder.pid, signal.SIGKILL)  # the owner dies without a word
+        holder.wait(60)
+        out = finish(waiting)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.communicate()
+    assert out.status == 0, out
+    assert dst.read_bytes() == src.read_bytes()
+    assert journal_state(job_id) == ("done", None)
