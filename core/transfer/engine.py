@@ -103,8 +103,7 @@ class TransferEngine:
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
         self._throttle_counts: dict[tuple[str, int], int] = {}
-        #: Who this engine is in the journal's leases.
-        self.owner = owner or Owner.current()
+        self._owner = owner
         self.heartbeat_interval = heartbeat_interval
         self.watch_interval = watch_interval
         #: Jobs ``resume_unfinished`` left alone because another process runs them.
@@ -115,6 +114,13 @@ class TransferEngine:
         self._watcher: asyncio.Task[None] | None = None
 
     # -- public ----------------------------------------------------------------
+
+    @property
+    def owner(self) -> Owner:
+        """Who this engine is in the journal's leases (made when first needed)."""
+        if self._owner is None:
+            self._owner = Owner.current()
+        return self._owner
 
     @property
     def workers(self) -> int:

@@ -21,8 +21,6 @@ import socket
 import uuid
 from dataclasses import dataclass
 
-import psutil
-
 from core.errors import SkypaneError
 
 #: Seconds between two heartbeats of a running owner.
@@ -39,6 +37,8 @@ def host_name() -> str:
 
 def process_started(pid: int) -> float | None:
     """When process ``pid`` started (seconds since the epoch); None if there is no such process."""
+    import psutil  # here, not at the top: the TUI's first frame does not need it
+
     try:
         return float(psutil.Process(pid).create_time())
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
