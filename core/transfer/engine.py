@@ -228,6 +228,15 @@ class TransferEngine:
             claim = self.journal.claim(job_id, self.owner)
             if claim.holder is not None:
                 raise JobHeldElsewhere(claim.holder)
+            # Another skypane may have retried it since we read it: go by what it recorded.
+            fresh = self.journal.load_job(job_id)
+            if fresh is not None:
+                _copy_job(fresh, run.job)
+                run.counters.reset_from(run.job)
+            if run.job.state is not JobState.FAILED:
+                self.journal.release(job_id, self.owner)
+                self._emit(run)
+                return
         for it in run.job.items:
             if it.state is ItemState.FAILED:
                 run.counters.move(it, ItemState.PENDING)

@@ -24,6 +24,7 @@ from core.transfer import (
     TransferEngine,
 )
 from core.transfer.lease import STALE_AFTER, JobHeldElsewhere, Owner, host_name, process_started
+from core.transfer.runner import JobRun
 from tests.engine.conftest import Gated, departed_owner, read_tree, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,5 +255,33 @@ async def test_a_running_job_renews_its_lease_and_releases_it_at_the_end(
         gated.gate.set()
         await asyncio.wait_for(eng.wait(job.id), 30)
         assert job.state is JobState.DONE and reader.lease(job.id) is None
+    finally:
+        await eng.close()
+
+
+async def test_a_retry_goes_by_the_journal_when_another_process_finished_the_job_meanwhile(
+    tmp_path: Path, journal_path: Path
+):
+    write_tree(tmp_path / "src", {"a.txt": b"abc"})
+    job = a_job()
+    job.items[0].src_path = str(tmp_path / "src" / "a.txt")
+    job.items[0].dst_path = str(tmp_path / "a.txt")
+    job.state, job.items[0].state = JobState.FAILED, ItemState.FAILED
+    Journal(journal_path).add_job(job)
+    eng = TransferEngine(lambda r: LocalBackend(), Journal(journal_path))
+    try:
+        eng.retry_journaled("j1")  # it failed: run it again
+        done = await asyncio.wait_for(eng.wait("j1"), 30)
+        assert done.state is JobState.DONE, [i.error for i in done.items]
+        assert (tmp_path / "a.txt").read_bytes() == b"abc"
+        # A second window read it as failed before the first finished the retry.
+        late = TransferEngine(lambda r: LocalBackend(), Journal(journal_path))
+        stale = a_job()
+        stale.state, stale.items[0].state = JobState.FAILED, ItemState.FAILED
+        late._runs["j1"] = JobRun(stale)
+        (tmp_path / "a.txt").unlink()
+        late.retry_failed("j1")
+        assert stale.state is JobState.DONE and not (tmp_path / "a.txt").exists()
+        await late.close()
     finally:
         await eng.close()
