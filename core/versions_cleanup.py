@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 from core import errors
 from core.backend import Backend, Versions, WriteProgress, WriteRequest
 from core.model import Entry, Version
+from core.names import FolderGuard, refusal
 from core.paths import join, normalize
 from core.when import parse_cutoff as parse_cutoff  # the cut-off forms policies take
 
@@ -261,9 +262,15 @@ async def scan_versions(
         if not top.is_dir:
             await queue.put(root)
             return
-        folders = [root]
+        guard = FolderGuard()
+        folders = [(top, 0)]
         while folders and not stop.is_set():
-            folder = folders.pop()
+            here, level = folders.pop()
+            folder = root if level == 0 else here.path
+            refused = guard.enter(here, level)
+            if refused is not None:
+                tally.errors.append(ScanError(folder, refused))
+                continue
             tally.folders += 1
             report(folder)
             try:
@@ -271,8 +278,11 @@ async def scan_versions(
                     for entry in sorted(page, key=lambda e: e.name):
                         if stop.is_set():
                             return
-                        if entry.is_dir:
-                            folders.append(entry.path)
+                        bad_name = refusal(entry.name)
+                        if bad_name is not None:  # its path would name another item
+                            tally.errors.append(ScanError(entry.path, f"{bad_name}: skipped"))
+                        elif entry.is_dir:
+                            folders.append((entry, level + 1))
                         elif not entry.is_link:
                             await queue.put(entry.path)
             except errors.SkypaneError as exc:

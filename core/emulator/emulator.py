@@ -229,6 +229,27 @@ class Emulator:
                     item.created_ms = item.fs_created_ms = ms
             return item
 
+    def plant(
+        self,
+        parent: str | Item,
+        name: str,
+        content: bytes | None = None,
+        *,
+        drive: Drive | None = None,
+    ) -> Item:
+        """Tests only: put an item called exactly ``name`` in ``parent`` (a path, created
+        when missing, or an item), bypassing every OneDrive name rule, as a hostile or
+        broken server would list it: ``..``, ``a/b``, ``""``, control characters, a name
+        past any length limit. A file with ``content``, a folder without."""
+        with self.lock:
+            folder = parent if isinstance(parent, Item) else self.mkdir(parent, drive)
+            blob = (
+                self.blobs.from_bytes(content, self.config.flavour == "personal")
+                if content is not None
+                else None
+            )
+            return self.store.plant(folder, name, blob, folder.drive.owner.id)
+
     def read(self, path: str, drive: Drive | None = None) -> bytes:
         """The current content of the file at ``path``."""
         with self.lock:

@@ -259,10 +259,33 @@ class Store:
             if description is not None:
                 existing.description = description
             return existing, False
+        item = self._create_file(parent, name, blob, user, fs_created_ms, fs_modified_ms)
+        item.description = description
+        return item, True
+
+    def plant(self, parent: Item, name: str, blob: Blob | None, user: str) -> Item:
+        """A child called exactly ``name`` (no name rules, no conflict check): a file with
+        ``blob``, or a folder. For tests that play a hostile or broken server only."""
+        if parent.children is None:
+            raise bad_request("The parent is not a folder")
+        if blob is not None:
+            return self._create_file(parent, name, blob, user, None, None)
+        item = self._new_item(parent, name, "folder", user)
+        self._changed(item)
+        return item
+
+    def _create_file(
+        self,
+        parent: Item,
+        name: str,
+        blob: Blob,
+        user: str,
+        fs_created_ms: int | None,
+        fs_modified_ms: int | None,
+    ) -> Item:
         self.check_quota(parent.drive, blob.size)
         item = self._new_item(parent, name, "file", user)
         item.mime = guess_mime(name)
-        item.description = description
         if fs_created_ms is not None:
             item.fs_created_ms = self.fs_time(fs_created_ms)
         item.versions = []
@@ -270,7 +293,7 @@ class Store:
         item.size = blob.size
         parent.drive.file_count += 1
         self._changed(item, content=True, size_delta=blob.size)
-        return item, True
+        return item
 
     def check_quota(self, drive: Drive, extra: int) -> None:
         if drive.used + extra > drive.quota_total:

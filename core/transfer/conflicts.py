@@ -69,6 +69,14 @@ async def same_hash(item: Item, src_b: Backend, dst_b: Backend) -> bool:
     return src_hash == dst_hash
 
 
+def numbered(name: str, n: int) -> str:
+    """``name`` with `` (n)`` before its extension: ``a.txt`` → ``a (1).txt``."""
+    stem, ext = posixpath.splitext(name)
+    if stem == "" or (name.startswith(".") and stem == name):
+        stem, ext = name, ""
+    return f"{stem} ({n}){ext}"
+
+
 async def renamed(
     dst_b: Backend,
     path: str,
@@ -83,12 +91,9 @@ async def renamed(
     conflict question shows for "keep both").
     """
     folder, name = parent(path), basename(path)
-    stem, ext = posixpath.splitext(name)
-    if stem == "" or (name.startswith(".") and stem == name):
-        stem, ext = name, ""
     n = 1
     while True:
-        candidate = join(folder, f"{stem} ({n}){ext}")
+        candidate = join(folder, numbered(name, n))
         key = candidate.casefold() if dst_b.capabilities.case_insensitive else candidate
         if key not in claimed and not await exists(candidate):
             if claim:

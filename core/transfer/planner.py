@@ -1,7 +1,12 @@
 """Turn a job (sources, destination) into items and a pre-flight report.
 
-The walk lists source folders a few at a time, never follows a symbolic link to a folder (so
-a link loop cannot make it run forever), lists destination folders that already exist to find
+The walk lists source folders a few at a time, never follows a symbolic link to a folder,
+enters each folder once and no deeper than ``core.names.MAX_DEPTH`` (so neither a link loop
+nor a server listing a folder inside itself can make it run forever), refuses listed names
+that cannot be one path component (``..``, ``a/b``, control characters: ``core.names``), so
+nothing is ever written outside the destination, reports source names that would land on
+the same name of a case-insensitive destination (or numbers them under the rename policy),
+lists destination folders that already exist to find
 conflicts up front (no per-file ``stat`` later), and asks the destination whether it can store
 each name and size (``check_path``, ``max_file_size``) and whether it has room (``about``).
 Items come out in run order: folders to create (shallow first), files, then emptied source
@@ -18,8 +23,20 @@ from dataclasses import dataclass, field
 from core import errors
 from core.backend import Backend, QuotaInfo, ServerSideCopy
 from core.model import QUICKXOR, Entry
+from core.names import FolderGuard
+from core.names import refusal as name_refusal
 from core.paths import basename, join, parent
-from core.transfer.model import Item, ItemKind, ItemState, Job, JobKind, Plan, PlanProblem
+from core.transfer.conflicts import numbered
+from core.transfer.model import (
+    ConflictPolicy,
+    Item,
+    ItemKind,
+    ItemState,
+    Job,
+    JobKind,
+    Plan,
+    PlanProblem,
+)
 
 #: Source folders listed at once during the walk.
 LIST_CONCURRENCY = 4
@@ -62,6 +79,10 @@ class _Walk:
     problems: list[PlanProblem] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LIST_CONCURRENCY))
+    guard: FolderGuard = field(default_factory=FolderGuard)
+    #: Destination folder → the names given out in it so far (by ``key``): two sources
+    #: that a case-insensitive destination would store as one are caught here.
+    given: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def problem(self, path: str, reason: str, severity: str = "error") -> None:
         self.problems.append(PlanProblem(path, reason, severity))
@@ -102,6 +123,47 @@ class _Walk:
 
     def key(self, dst_b: Backend, name: str) -> str:
         return name.casefold() if dst_b.capabilities.case_insensitive else name
+
+    def refused(self, folder: str, name: str) -> bool:
+        """Report a listed name that cannot become a path component (it is skipped)."""
+        reason = name_refusal(name)
+        if reason is None:
+            return False
+        where = join(folder, name) if name not in ("", ".", "..") else f"{folder} ({name!r})"
+        self.problem(where, f"{reason}: skipped")
+        return True
+
+    def claim(
+        self, dst_b: Backend, folder: str, name: str, in_dest: dict[str, Entry]
+    ) -> str | None:
+        """The name ``name`` gets in the destination ``folder``, or None when it clashes.
+
+        On a case-insensitive destination ``Readme.md`` and ``README.md`` from one source
+        folder would be stored as one file, the second over the first. The first keeps its
+        name; under the rename policy the others are numbered (``README (1).md``), else they
+        are reported and left out.
+        """
+        given = self.given.setdefault(self.key(dst_b, folder), {})
+        key = self.key(dst_b, name)
+        first = given.get(key)
+        if first is None:
+            given[key] = name
+            return name
+        if self.job.policy is ConflictPolicy.RENAME:
+            n = 1
+            while True:
+                candidate = numbered(name, n)
+                ckey = self.key(dst_b, candidate)
+                if ckey not in given and ckey not in in_dest:
+                    given[ckey] = candidate
+                    return candidate
+                n += 1
+        self.problem(
+            join(folder, name),
+            f"same name as {first!r} on a destination that ignores case: not copied"
+            " (use --conflict=rename to keep both)",
+        )
+        return None
 
     async def skip_link(self, entry: Entry, src_remote: str | None) -> bool:
         """Links to folders are never followed; broken or looping links are reported."""
@@ -151,9 +213,14 @@ class _Walk:
         dst_b: Backend,
         target: str,
         target_exists: bool,
+        depth: int = 0,
     ) -> None:
         dest = self.job.dest
         assert dest is not None
+        stop = self.guard.enter(folder, depth)
+        if stop is not None:
+            self.problem(folder.path, stop)
+            return
         if not target_exists:
             if not self.check(dst_b, target, None):
                 return
@@ -169,10 +236,13 @@ class _Walk:
         subwalks = []
         move_here = self.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote)
         for child in sorted(children, key=lambda e: e.name):
-            if await self.skip_link(child, src_remote):
+            if self.refused(folder.path, child.name) or await self.skip_link(child, src_remote):
                 continue
-            child_target = join(target, child.name)
-            existing = in_dest.get(self.key(dst_b, child.name))
+            name = self.claim(dst_b, target, child.name, in_dest)
+            if name is None:
+                continue
+            child_target = join(target, name)
+            existing = in_dest.get(self.key(dst_b, name))
             if not child.is_dir:
                 self.add_file(child, src_remote, dst_b, child_target, existing)
             elif existing is not None and not existing.is_dir:
@@ -182,7 +252,15 @@ class _Walk:
                     self.files.append(self._new(ItemKind.MOVE, child, src_remote, child_target))
             else:
                 subwalks.append(
-                    self.walk(src_b, src_remote, child, dst_b, child_target, existing is not None)
+                    self.walk(
+                        src_b,
+                        src_remote,
+                        child,
+                        dst_b,
+                        child_target,
+                        existing is not None,
+                        depth + 1,
+                    )
                 )
         if subwalks:
             await asyncio.gather(*subwalks)
@@ -336,6 +414,17 @@ async def _plan_source(
     if await w.skip_link(entry, src_remote):
         return
     name = entry.name or basename(src_path)
+    if into and entry.is_dir and name == "" and basename(src_path) == "":
+        # A whole drive or disk root: its contents go into the destination folder.
+        await w.walk(src_b, src_remote, entry, dst_b, dest.path, True)
+        return
+    if into:
+        if w.refused(parent(entry.path), name):
+            return
+        claimed = w.claim(dst_b, dest.path, name, listing)
+        if claimed is None:
+            return
+        name = claimed
     target = join(dest.path, name) if into else dest.path
     existing = listing.get(w.key(dst_b, name)) if into else dest_entry
     if same_remote(src_remote, dest.remote):

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from core import __version__
 from core.errors import ConfigError, SkypaneError
+from core.names import display as safe_name
 
 COMMAND_MODULES = (
     "tui.cli.files",
@@ -65,12 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nskypane: no answer given (end of input); nothing more was done", file=sys.stderr)
         return 1
     except ConfigError as exc:
-        print(f"skypane: {exc}", file=sys.stderr)
+        print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
         return 2 if "unknown remote" in str(exc) else 1
     except SkypaneError as exc:
-        print(f"skypane: {exc}", file=sys.stderr)
+        print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
         return 1
     except OSError as exc:  # a folder skypane needs cannot be made or read: say which
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"skypane: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"skypane: {exc.strerror or exc}{safe_name(where)}", file=sys.stderr)
         return 1

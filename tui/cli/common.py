@@ -14,6 +14,7 @@ import humanize
 from core.backend import Backend
 from core.config import Config
 from core.model import Entry
+from core.names import display
 from core.paths import Location
 from core.remotes import open_backend, resolve
 
@@ -57,8 +58,12 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a name that is not UTF-8 on disk: JSON's own escapes
+        text = json.dumps(data, indent=2)
+    sys.stdout.write(text + "\n")
 
 
 def fmt_time(when: datetime | None) -> str:
@@ -69,26 +74,5 @@ def fmt_size(size: int | None) -> str:
     return humanize.naturalsize(size, binary=True) if size is not None else "-"
 
 
-#: Characters that reorder or hide text (bidi overrides and isolates, zero-width marks): a
-#: name holding them could pass for another ("photo\u202egpj.exe" reads "photoexe.jpg").
-_HIDDEN_FORMAT = frozenset(
-    (0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, *range(0x202A, 0x202F),
-     *range(0x2066, 0x206A))
-)  # fmt: skip
-
-
-def safe_name(name: str) -> str:
-    """A name fit for a terminal: control characters, undecodable bytes and characters that
-    reorder or hide text are shown as escapes instead of acting on the terminal."""
-    out = []
-    for ch in name:
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:  # surrogate escape of a byte that was not UTF-8
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif code < 0x20 or 0x7F <= code <= 0x9F:  # C0, DEL and C1 (0x9B is a CSI)
-            out.append(f"\\x{code:02x}")
-        elif code in _HIDDEN_FORMAT:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+#: Every name shown on a terminal goes through this one function.
+safe_name = display

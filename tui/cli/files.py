@@ -11,6 +11,7 @@ from core.backend import Backend
 from core.config import load_config
 from core.hashing import QuickXorHasher, hash_file, quickxor_hex
 from core.model import QUICKXOR, Entry
+from core.names import FolderGuard, refusal
 from tui.cli.common import (
     entry_dict,
     fmt_size,
@@ -129,21 +130,35 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
     status = 0
     for text in args.paths:
         backend, loc = open_location(text, config)
+        problems: list[str] = []
 
         async def _sum(
-            backend: Backend = backend, top: str = loc.path, text: str = text
+            backend: Backend = backend,
+            top: str = loc.path,
+            text: str = text,
+            problems: list[str] = problems,
         ) -> list[tuple[str, str]]:
             out: list[tuple[str, str]] = []
             try:
                 root = await backend.stat(top)
-                stack = [root]
+                guard = FolderGuard()
+                stack = [(root, 0)]
                 while stack:
-                    entry = stack.pop()
+                    entry, level = stack.pop()
+                    # A name that cannot address its item (``..``, ``a/b``) would read
+                    # another file; a folder met twice would loop: both are reported.
+                    refused = (refusal(entry.name) if level else None) or (
+                        guard.enter(entry, level) if entry.is_dir and not entry.is_link else None
+                    )
+                    if refused is not None:
+                        problems.append(f"{entry.path}: {refused}")
+                        continue
                     if entry.is_dir and not entry.is_link:
                         children: list[Entry] = []
                         async for page in backend.list(entry.path):
                             children.extend(page)
-                        stack.extend(sorted(children, key=lambda e: e.name, reverse=True))
+                        children.sort(key=lambda e: e.name, reverse=True)
+                        stack.extend((child, level + 1) for child in children)
                         continue
                     if entry.is_dir:
                         continue  # a link to a folder: never followed
@@ -160,12 +175,15 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
         try:
             for value, shown in run(_sum):
                 print(f"{quickxor_hex(value) if args.hex else value}  {safe_name(shown)}")
+            for problem in problems:
+                print(f"skypane: {safe_name(problem)}: skipped", file=sys.stderr)
+                status = 1
         except Exception as exc:  # report and carry on with the other paths, like rclone
             from core.errors import SkypaneError
 
             if not isinstance(exc, SkypaneError):
                 raise
-            print(f"skypane: {exc}", file=sys.stderr)
+            print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
             status = 1
     return status
 

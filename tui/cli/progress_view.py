@@ -12,7 +12,7 @@ import time
 from typing import Any, Protocol, TextIO
 
 from core.transfer import ProgressSnapshot
-from tui.cli.common import fmt_size
+from tui.cli.common import fmt_size, safe_name
 
 PLAIN_EVERY = 2.0
 
@@ -43,7 +43,7 @@ def describe(s: ProgressSnapshot) -> str:
     if s.throttled_until is not None:
         parts.append(f"throttled until {s.throttled_until.astimezone():%H:%M:%S}")
     if s.current_file:
-        parts.append(s.current_file)
+        parts.append(safe_name(s.current_file))
     return "  ".join(parts)
 
 
@@ -107,7 +107,9 @@ class RichView:
         task = self._tasks.get(snap.job_id)
         total = snap.bytes_total or snap.items_total or 1
         done = snap.bytes_done if snap.bytes_total else snap.items_done + snap.items_skipped
-        info = describe(snap)
+        from rich.markup import escape
+
+        info = escape(describe(snap))  # a name like "[red]" is text, not markup
         if task is None:
             task = self.progress.add_task("", total=total, state=snap.state.value, info=info)
             self._tasks[snap.job_id] = task

@@ -284,7 +284,7 @@ def _summary(job: Job, elapsed: float, holder: Lease | None = None) -> dict[str,
 def _print_plan(job: Job) -> None:
     plan = job.plan
     if plan is None:
-        print(f"nothing planned: {job.error}")
+        print(f"nothing planned: {safe_name(job.error or '')}")
         return
     for it in job.items:
         if it.state is ItemState.FAILED:
@@ -292,7 +292,7 @@ def _print_plan(job: Job) -> None:
             continue
         print(f"{it.kind.value:6} {safe_name(str(it.src))} -> {safe_name(str(it.dst))}")
     for p in plan.problems:
-        print(f"{p.severity}: {safe_name(p.path)}: {p.reason}", file=sys.stderr)
+        print(f"{p.severity}: {safe_name(p.path)}: {safe_name(p.reason)}", file=sys.stderr)
     for c in plan.conflicts:
         print(f"exists: {safe_name(c)}")
     free = f", {fmt_size(plan.free)} free" if plan.free is not None else ""
@@ -330,15 +330,21 @@ def _report(
                 print(f"{job.id} was taken over by {who}, which finishes it", file=sys.stderr)
                 continue
             for prob in job.plan.problems if job.plan else ():
-                print(f"{prob.severity}: {safe_name(prob.path)}: {prob.reason}", file=sys.stderr)
+                print(
+                    f"{prob.severity}: {safe_name(prob.path)}: {safe_name(prob.reason)}",
+                    file=sys.stderr,
+                )
             for it in job.failed_items():
-                print(f"failed: {safe_name(str(it.src))}: {it.error}", file=sys.stderr)
+                print(
+                    f"failed: {safe_name(str(it.src))}: {safe_name(it.error or '')}",
+                    file=sys.stderr,
+                )
             for it in job.items:
                 if it.note and it.state.value == "done" and "SharePoint" in it.note:
                     print(f"note: {safe_name(str(it.dst))}: {it.note}", file=sys.stderr)
             snap = job.last_snapshot
             line = describe(snap) if snap else ""
-            tail = f" ({job.error})" if job.error else ""
+            tail = f" ({safe_name(job.error)})" if job.error else ""
             print(f"{job.id} {job.state.value}{tail}: {line}", file=sys.stderr)
             if job.state is not JobState.DONE and not job.state.finished:
                 print(f"continue with: skypane resume {job.id}", file=sys.stderr)
@@ -405,7 +411,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     try:
         srcs, dest = _split(args, config)
     except UsageError as exc:
-        print(f"skypane: {exc}", file=sys.stderr)
+        print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
         return 2
 
     async def start(engine: TransferEngine, interactive: bool) -> list[Job]:
@@ -429,7 +435,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     try:
         jobs, elapsed, lost = asyncio.run(_run_jobs(args, start, config))
     except UsageError as exc:
-        print(f"skypane: {exc}", file=sys.stderr)
+        print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
         return 2
     if args.dry_run:
         job = jobs[0]

@@ -72,7 +72,7 @@ def register(sub: Any) -> None:
 
 
 def _err(text: str) -> None:
-    print(f"skypane: {text}", file=sys.stderr)
+    print(f"skypane: {safe_name(text)}", file=sys.stderr)
 
 
 def _versioned(text: str) -> tuple[Any, Location]:

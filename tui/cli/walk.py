@@ -1,6 +1,8 @@
 """``skypane tree`` and ``skypane info``: look at a folder tree through any backend.
 
-Links to folders are shown, never followed, so a symlink loop cannot make either run forever.
+Links to folders are shown, never followed, so a symlink loop cannot make either run forever;
+a folder met twice (a server listing a folder inside itself), a folder too deep, or a name
+that cannot address its item (``..``, ``a/b``) is shown with the reason and not entered.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from core.backend import Backend
 from core.model import Entry
+from core.names import FolderGuard, refusal
 from tui.cli.common import entry_dict, fmt_size, fmt_time, open_location, print_json, run, safe_name
 
 
@@ -21,21 +24,33 @@ class Node:
     files: int = 0
     folders: int = 0
     size: int = 0
+    #: Why this folder was not entered (a cycle, too deep, a name that cannot be followed).
+    skipped: str | None = None
 
 
-async def build(backend: Backend, entry: Entry, depth: int | None) -> Node:
+async def build(
+    backend: Backend,
+    entry: Entry,
+    depth: int | None,
+    guard: FolderGuard | None = None,
+    level: int = 0,
+) -> Node:
     """The tree below ``entry`` with totals (the whole tree is counted, ``depth`` limits
     only which children are kept for display)."""
     node = Node(entry)
     if not entry.is_dir or entry.is_link:
         node.size = entry.size if not entry.is_dir else 0
         return node
+    guard = guard or FolderGuard()
+    node.skipped = (refusal(entry.name) if level else None) or guard.enter(entry, level)
+    if node.skipped is not None:
+        return node
     children: list[Entry] = []
     async for page in backend.list(entry.path):
         children.extend(page)
     children.sort(key=lambda e: (not e.is_dir, e.name.casefold()))
     for child in children:
-        sub = await build(backend, child, None if depth is None else depth - 1)
+        sub = await build(backend, child, None if depth is None else depth - 1, guard, level + 1)
         if child.is_dir and not child.is_link:
             node.folders += 1 + sub.folders
             node.files += sub.files
@@ -54,17 +69,23 @@ def _label(e: Entry) -> str:
     return name
 
 
+def _note(node: Node) -> str:
+    return f"  ({node.skipped})" if node.skipped else ""
+
+
 def _print(node: Node, prefix: str = "") -> None:
     for i, child in enumerate(node.children):
         last = i == len(node.children) - 1
         size = "" if child.entry.is_dir else f"  [{fmt_size(child.entry.size)}]"
-        print(f"{prefix}{'└── ' if last else '├── '}{_label(child.entry)}{size}")
+        print(f"{prefix}{'└── ' if last else '├── '}{_label(child.entry)}{size}{_note(child)}")
         _print(child, prefix + ("    " if last else "│   "))
 
 
 def _as_json(node: Node) -> dict[str, Any]:
     out = entry_dict(node.entry)
-    if node.entry.is_dir and not node.entry.is_link:
+    if node.skipped:
+        out["not_followed"] = node.skipped
+    elif node.entry.is_dir and not node.entry.is_link:
         out["children"] = [_as_json(c) for c in node.children]
     return out
 
