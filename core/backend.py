@@ -203,6 +203,18 @@ class Search(Protocol):
 
 
 @runtime_checkable
+class SharedStorage(Protocol):
+    """A backend that can say which storage its paths address, so that two remotes of the
+    same drive (configured under two names) are known as one: a move between them is then
+    one rename, not a copy and a delete. Equal keys promise interchangeable paths."""
+
+    def storage_key(self) -> str | None:
+        """The storage and path space, or None when not known (then only the remote's name
+        tells)."""
+        ...
+
+
+@runtime_checkable
 class UncheckedRead(Protocol):
     """A backend whose ``open_read`` checks a whole read against its own hash, and that can
     read without that check for a caller that verifies the same bytes anyway (the engine,

@@ -61,6 +61,11 @@ class PathTooLong(SkypaneError):
     """The destination cannot store a path this long."""
 
 
+class CannotMoveHere(SkypaneError):
+    """This backend cannot move the item to that place by itself (another device, another
+    drive). The only error on which a move falls back to copy + verify + delete."""
+
+
 class FileTooLarge(SkypaneError):
     """The destination cannot store a file this large."""
 

@@ -62,6 +62,8 @@ def raise_mapped(exc: OSError, path: str) -> NoReturn:
         cls, msg = errors.QuotaExceeded, "no space left on device"
     elif code == errno.ENAMETOOLONG:
         cls, msg = errors.PathTooLong, "name or path too long"
+    elif code == errno.EXDEV:
+        cls, msg = errors.CannotMoveHere, "cannot rename across file systems"
     elif code == errno.ENOTEMPTY:
         cls, msg = errors.DirectoryNotEmpty, "folder not empty"
     elif code == errno.ELOOP:
@@ -385,6 +387,10 @@ class LocalBackend:
         for part in raw.split(b"/"):
             if len(part) > 255:
                 raise errors.PathTooLong("a name is longer than 255 bytes", path=path)
+
+    def storage_key(self) -> str:
+        """Every local remote reaches the same file systems by the same absolute paths."""
+        return "local"
 
     async def close(self) -> None:
         return None

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core import errors
-from core.backend import Backend, QuotaInfo, ServerSideCopy
+from core.backend import Backend, QuotaInfo, ServerSideCopy, SharedStorage
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard
 from core.names import refusal as name_refusal
@@ -48,6 +48,20 @@ def norm_remote(remote: str | None) -> str:
 
 def same_remote(a: str | None, b: str | None) -> bool:
     return norm_remote(a) == norm_remote(b)
+
+
+def same_storage(
+    backend_for: Callable[[str | None], Backend], a: str | None, b: str | None
+) -> bool:
+    """Whether remotes ``a`` and ``b`` address the same storage by the same paths: the same
+    remote, or two names for one drive (``SharedStorage``), where a move is a rename."""
+    if same_remote(a, b):
+        return True
+    first, second = backend_for(a), backend_for(b)
+    if isinstance(first, SharedStorage) and isinstance(second, SharedStorage):
+        key = first.storage_key()
+        return key is not None and key == second.storage_key()
+    return False
 
 
 def mtime_ns(entry: Entry) -> int | None:
@@ -121,6 +135,9 @@ class _Walk:
             self.problem(path, reason)
         return reason is None
 
+    def same(self, a: str | None, b: str | None) -> bool:
+        return same_storage(self.backend_for, a, b)
+
     def key(self, dst_b: Backend, name: str) -> str:
         return name.casefold() if dst_b.capabilities.case_insensitive else name
 
@@ -191,7 +208,7 @@ class _Walk:
             return
         dest = self.job.dest
         assert dest is not None
-        move_here = self.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote)
+        move_here = self.job.kind is JobKind.MOVE and self.same(src_remote, dest.remote)
         item = self._new(ItemKind.MOVE if move_here else ItemKind.FILE, src, src_remote, target)
         refused = self.refusal(dst_b, target, src.size)
         if refused is not None:
@@ -234,7 +251,7 @@ class _Walk:
             return
         in_dest = {self.key(dst_b, e.name): e for e in there}
         subwalks = []
-        move_here = self.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote)
+        move_here = self.job.kind is JobKind.MOVE and self.same(src_remote, dest.remote)
         for child in sorted(children, key=lambda e: e.name):
             if self.refused(folder.path, child.name) or await self.skip_link(child, src_remote):
                 continue
@@ -317,7 +334,7 @@ def _method(w: _Walk, files: list[Item]) -> str:
         for i in files
         if i.kind is ItemKind.FILE
         and not (
-            same_remote(i.src_remote, i.dst_remote)
+            w.same(i.src_remote, i.dst_remote)
             and isinstance(w.backend_for(i.src_remote), ServerSideCopy)
         )
     ]
@@ -427,7 +444,7 @@ async def _plan_source(
         name = claimed
     target = join(dest.path, name) if into else dest.path
     existing = listing.get(w.key(dst_b, name)) if into else dest_entry
-    if same_remote(src_remote, dest.remote):
+    if w.same(src_remote, dest.remote):
         if target == entry.path:
             w.problem(entry.path, "source and destination are the same", "error")
             return
@@ -440,7 +457,7 @@ async def _plan_source(
     if existing is not None and not existing.is_dir:
         w.problem(target, "a file of that name is in the way")
         return
-    if w.job.kind is JobKind.MOVE and same_remote(src_remote, dest.remote) and existing is None:
+    if w.job.kind is JobKind.MOVE and w.same(src_remote, dest.remote) and existing is None:
         if w.check(dst_b, target, None):
             w.files.append(w._new(ItemKind.MOVE, entry, src_remote, target))
         return

@@ -36,7 +36,7 @@ from core.transfer.model import (
     Job,
     JobKind,
 )
-from core.transfer.planner import existing_facts, mtime_ns, same_remote
+from core.transfer.planner import existing_facts, mtime_ns, same_storage
 from core.transfer.progress import ItemProgress, JobCounters
 from core.transfer.sources import HashingSource
 
@@ -97,6 +97,15 @@ async def _exists(backend: Backend, path: str) -> bool:
     except errors.NotFound:
         return False
     return True
+
+
+async def _delete_replaced(run: JobRun, backend: Backend, path: str) -> None:
+    """Delete the source of a finished move (or a file a move replaces): to the trash or
+    recycle bin where the backend has one, for good only when the user asked for that."""
+    if run.job.use_trash and isinstance(backend, Trash):
+        await backend.trash(path)
+    else:
+        await backend.remove(path)
 
 
 class _StopCheckedSource:
@@ -256,11 +265,14 @@ class ItemRunner:
         return ItemState.DONE, None
 
     async def _move(self, run: JobRun, item: Item) -> tuple[ItemState, str | None]:
-        """Rename within one backend; falls back to copy + verify + delete across devices."""
+        """Rename within one backend. Only where the backend says it cannot move the item
+        there (``CannotMoveHere``: another device or drive) does it copy, verify and delete;
+        any other error is the move's error (a transient one is retried by the engine, the
+        source untouched), never a reason to copy and delete."""
         b = self.env.backend(item.src_remote)
         if item.existing is not None and item.action == str(ConflictAction.OVERWRITE):
             with contextlib.suppress(errors.NotFound):
-                await b.remove(item.dst_path)
+                await _delete_replaced(run, b, item.dst_path)
         try:
             entry = await b.move(item.src_path, item.dst_path)
         except errors.NotFound:
@@ -270,12 +282,10 @@ class ItemRunner:
                     await b.stat(item.dst_path)
                     return ItemState.DONE, None
             raise
-        except (errors.AlreadyExists, errors.PermissionDenied):
-            raise
-        except errors.SkypaneError:
+        except errors.CannotMoveHere:
             if item.is_dir:
                 raise
-            return await self._copy(run, item)  # e.g. across filesystems: copy, verify, delete
+            return await self._copy(run, item)  # across devices: copy, verify, then delete
         run.counters.advance(item, item.size)
         await self._fix_mtime(b, item, entry, b)
         return ItemState.DONE, None
@@ -285,7 +295,9 @@ class ItemRunner:
         note: str | None = None
         if item.seq in run.recheck and await self._already_there(src_b, dst_b, item):
             run.counters.advance(item, item.size - item.bytes_done)
-        elif same_remote(item.src_remote, item.dst_remote) and isinstance(src_b, ServerSideCopy):
+        elif same_storage(self.env.backend, item.src_remote, item.dst_remote) and isinstance(
+            src_b, ServerSideCopy
+        ):
             entry = await src_b.copy(item.src_path, item.dst_path)
             run.counters.advance(item, item.size)
             note = await self._verify(item, entry, None, dst_b)
@@ -295,7 +307,7 @@ class ItemRunner:
         if run.job.kind is JobKind.MOVE:
             run.check_stop()
             try:
-                await src_b.remove(item.src_path)
+                await _delete_replaced(run, src_b, item.src_path)
             except errors.NotFound:
                 pass
             except errors.SkypaneError as exc:

@@ -21,10 +21,11 @@ from pathlib import Path
 import pytest
 
 from core.emulator import RunningServer
+from tests.engine.conftest import journal_path
 from tests.engine.test_cli_emulator import remote
 from tui.cli import main
 
-__all__ = ["remote"]
+__all__ = ["journal_path", "remote"]
 
 #: Name (bytes, as the OS holds it) → what the tests expect of it.
 HOSTILE_LOCAL_NAMES: dict[bytes, str] = {

@@ -91,6 +91,12 @@ def register(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("paths", nargs="+", metavar="SRC... DEST")
+        if name == "mv":
+            p.add_argument(
+                "--permanent",
+                action="store_true",
+                help="delete moved sources (copied across drives) for good, not to the trash",
+            )
         _transfer_options(p)
         p.set_defaults(handler=cmd_transfer, kind=JobKind.COPY if name == "cp" else JobKind.MOVE)
     p = sub.add_parser("get", help="download remote:path... into DEST (default: here)")

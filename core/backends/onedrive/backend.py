@@ -145,6 +145,15 @@ class OneDriveBackend(FeaturesMixin):
             self._prefix = "/".join(p for p in (unquote(above), root.get("name", "")) if p)
         return self._prefix
 
+    def storage_key(self) -> str | None:
+        """The drive and the folder paths start from (two remotes of one drive with the
+        same root and name encoding address the same items by the same paths)."""
+        drive = self._drive_id or self.settings.drive_id
+        if drive is None:
+            return None
+        root = self.settings.root_folder_id or ""
+        return f"onedrive:{self.graph.base_url}:{drive.lower()}:{root}:{self.settings.encoding}"
+
     def check_path(self, path: str, size: int | None = None) -> None:
         """Refuse, before any request, what OneDrive cannot store."""
         self._check(normalize(path), size)
