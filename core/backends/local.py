@@ -223,6 +223,8 @@ class LocalBackend:
         checkpoint) continues from the part file's length; the QuickXorHash of what is
         already there is recomputed so the returned entry carries the hash of the whole file.
         """
+        if os.path.basename(path) in ("", ".", ".."):
+            raise errors.InvalidName("a file needs a name", path=path)
         part, offset, fd = await asyncio.to_thread(self._open_part, path, request)
         if progress is not None:
             progress.checkpoint({"part": part})
@@ -285,7 +287,14 @@ class LocalBackend:
                 os.replace(part, path)
                 return _lstat_entry(path)
 
-            entry = await asyncio.to_thread(_run, _finish, path)
+            try:
+                entry = await asyncio.to_thread(_run, _finish, path)
+            except errors.SkypaneError:
+                # Complete but not placed (a folder in the way, the name refused): a part
+                # file nobody will resume must not stay behind.
+                with contextlib.suppress(OSError):
+                    os.unlink(part)
+                raise
             if progress is not None and held:
                 progress.advance(len(held))
         except errors.QuotaExceeded:
@@ -318,8 +327,7 @@ class LocalBackend:
                 return part, size
         directory = os.path.dirname(path)
         _run(lambda: os.stat(directory), directory)
-        name = f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}{PART_SUFFIX}"
-        part = os.path.join(directory, name)
+        part = os.path.join(directory, part_name(os.path.basename(path), _name_max(directory)))
         fd = _run(lambda: os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path)
         os.close(fd)
         return part, 0
@@ -410,6 +418,21 @@ def _send_to_trash(path: str) -> None:
             plat_other.HOMETRASH_B = os.path.join(data_home, b"Trash")
             plat_other.HOMETRASH = os.fsdecode(plat_other.HOMETRASH_B)
     send2trash.send2trash(path)
+
+
+def part_name(name: str, limit: int = 255) -> str:
+    """``.NAME.xxxxxxxx.skypane-part``, with NAME cut short so the whole fits in ``limit``
+    bytes (a 254-byte name must still be writable on a file system of 255-byte names)."""
+    tail = f".{uuid.uuid4().hex[:8]}{PART_SUFFIX}".encode()
+    raw = os.fsencode(name)[: max(limit - len(tail) - 1, 0)]
+    return os.fsdecode(b"." + raw + tail)
+
+
+def _name_max(directory: str) -> int:
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def _write_all(fd: int, data: bytes, path: str) -> None:

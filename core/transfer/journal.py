@@ -101,6 +101,25 @@ _HELD = "EXISTS (SELECT 1 FROM leases WHERE leases.job_id=? AND leases.token=?)"
 _DONE = str(JobState.DONE)
 
 
+def _text(value: str | None) -> str | bytes | None:
+    """A path or message as SQLite can store it. A local name that is not UTF-8 reaches us
+    with surrogate escapes (``os.fsdecode``), which SQLite's UTF-8 refuses: such a value is
+    kept as the bytes it stands for (a BLOB in the TEXT column) and read back unchanged."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape")
+    return value
+
+
+def _str(value: str | bytes | None) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return value
+
+
 def default_path() -> Path:
     return state_dir() / FILE_NAME
 
@@ -191,7 +210,7 @@ class Journal:
                 int(job.use_trash),
                 job.created.timestamp(),
                 time.time(),
-                job.error,
+                _text(job.error),
             ),
         )
         db.execute("DELETE FROM items WHERE job_id=?", (job.id,))
@@ -207,9 +226,9 @@ class Journal:
             it.seq,
             str(it.kind),
             it.src_remote,
-            it.src_path,
+            _text(it.src_path),
             it.dst_remote,
-            it.dst_path,
+            _text(it.dst_path),
             it.size,
             int(it.is_dir),
             str(it.state),
@@ -219,8 +238,8 @@ class Journal:
             it.action,
             json.dumps(it.resume) if it.resume is not None else None,
             it.attempts,
-            it.error,
-            it.note,
+            _text(it.error),
+            _text(it.note),
         )
 
     def update_job(self, job: Job, owner: Owner | None = None) -> bool:
@@ -236,7 +255,7 @@ class Journal:
             _DONE,
             str(job.state),
             str(job.policy),
-            job.error,
+            _text(job.error),
             time.time(),
             job.id,
         )
@@ -253,12 +272,12 @@ class Journal:
         )
         params: tuple[Any, ...] = (
             str(it.state),
-            it.dst_path,
+            _text(it.dst_path),
             it.action,
             json.dumps(it.resume) if it.resume is not None else None,
             it.attempts,
-            it.error,
-            it.note,
+            _text(it.error),
+            _text(it.note),
             job_id,
             it.seq,
             _DONE,
@@ -382,7 +401,7 @@ class Journal:
             created=datetime.fromtimestamp(row[7], UTC),
             state=JobState(row[5]),
             use_trash=bool(row[6]),
-            error=row[8],
+            error=_str(row[8]),
         )
         for r in self._db.execute(
             "SELECT seq, kind, src_remote, src_path, dst_remote, dst_path, size, is_dir, state,"
@@ -396,9 +415,9 @@ class Journal:
                     seq=r[0],
                     kind=ItemKind(r[1]),
                     src_remote=r[2],
-                    src_path=r[3],
+                    src_path=_str(r[3]) or "",
                     dst_remote=r[4],
-                    dst_path=r[5],
+                    dst_path=_str(r[5]) or "",
                     size=r[6],
                     is_dir=bool(r[7]),
                     state=ItemState(r[8]),
@@ -408,8 +427,8 @@ class Journal:
                     action=r[12],
                     resume=json.loads(r[13]) if r[13] else None,
                     attempts=r[14],
-                    error=r[15],
-                    note=r[16],
+                    error=_str(r[15]),
+                    note=_str(r[16]),
                 )
             )
         return job

@@ -38,7 +38,7 @@ HOSTILE_LOCAL_NAMES: dict[bytes, str] = {
     b"latin1-\xe9t\xe9.txt": "not UTF-8 (Latin-1 bytes)",
     b"lone-\xff.txt": "an undecodable byte",
     b"x" * 254: "254 bytes: fits, but a part file beside it would not",
-    b"[red]markup[/red].txt": "rich markup",
+    b"[bold red]loud.txt": "rich markup",
 }
 
 
