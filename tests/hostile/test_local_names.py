@@ -90,7 +90,7 @@ def test_a_254_byte_name_round_trips_and_no_part_file_is_left(
 
     assert main(["put", str(tmp_path / "up" / long), "em:"]) == 0
     capsys.readouterr()
-    code, out, err = run_json(capsys, "get", f"em:{long}", str(tmp_path / "down"))
+    code, out, _err = run_json(capsys, "get", f"em:{long}", str(tmp_path / "down"))
     assert code == 0, out
     assert (tmp_path / "down").read_bytes() == b"long name"
     assert list(tmp_path.rglob("*.skypane-part")) == []
@@ -105,7 +105,7 @@ def test_non_utf8_and_markup_names_survive_a_trip_through_onedrive(
     code, out, err = run_json(capsys, "put", str(tmp_path / "src"), "em:")
     assert code == 1 and out["items"]["failed"] == 0  # refused names are plan problems
     assert len(out["plan"]["problems"]) == len(REFUSED)
-    code, out, err = run_json(capsys, "get", "em:src", str(tmp_path / "back"))
+    code, out, _err = run_json(capsys, "get", "em:src", str(tmp_path / "back"))
 
     assert code == 0, out
     assert names_in(tmp_path / "back") == safe
