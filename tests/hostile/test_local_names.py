@@ -84,7 +84,7 @@ def test_a_254_byte_name_round_trips_and_no_part_file_is_left(
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / local_long).write_bytes(b"254 bytes")
 
-    code, out, err = run_json(capsys, "cp", str(tmp_path / "src"), str(tmp_path / "dst"))
+    code, out, _ = run_json(capsys, "cp", str(tmp_path / "src"), str(tmp_path / "dst"))
     assert code == 0, out
     assert (tmp_path / "dst" / local_long).read_bytes() == b"254 bytes"
 
@@ -102,7 +102,7 @@ def test_non_utf8_and_markup_names_survive_a_trip_through_onedrive(
     made = hostile_tree(tmp_path / "src")
     safe = set(made) - REFUSED
 
-    code, out, err = run_json(capsys, "put", str(tmp_path / "src"), "em:")
+    code, out, _ = run_json(capsys, "put", str(tmp_path / "src"), "em:")
     assert code == 1 and out["items"]["failed"] == 0  # refused names are plan problems
     assert len(out["plan"]["problems"]) == len(REFUSED)
     code, out, _err = run_json(capsys, "get", "em:src", str(tmp_path / "back"))
