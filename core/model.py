@@ -50,6 +50,8 @@ class Entry:
     is_package: bool = False
     web_url: str | None = None
     mime_type: str | None = None
+    #: The backend's version tag of the item (OneDrive's eTag): changes whenever it does.
+    etag: str | None = None
 
     def hash(self, algorithm: str) -> str | None:
         """The stored hash for ``algorithm``, if the backend knows it."""

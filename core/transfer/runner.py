@@ -192,7 +192,9 @@ class ItemRunner:
         if action is ConflictAction.RENAME:
             if not run.claimed:  # names the plan gave out (numbered case clashes) are taken
                 fold = dst_b.capabilities.case_insensitive
-                run.claimed.update(i.dst_path.casefold() if fold else i.dst_path for i in run.job.items)
+                run.claimed.update(
+                    i.dst_path.casefold() if fold else i.dst_path for i in run.job.items
+                )
             item.dst_path = await conflicts.renamed(
                 dst_b, item.dst_path, run.claimed, exists=lambda p: _exists(dst_b, p)
             )

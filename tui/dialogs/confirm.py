@@ -31,7 +31,7 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box") as box:
             box.border_title = self._title
-            yield Label(self._message, id="dialog-message")
+            yield Label(self._message, id="dialog-message", markup=False)
             with Horizontal(id="dialog-buttons"):
                 yield Button(self._yes, variant="error" if self._danger else "primary", id="yes")
                 yield Button(self._no, id="no")

@@ -45,13 +45,17 @@ class ConflictDialog(ModalScreen[ConflictDecision]):
         q = self.question
         with Vertical(id="dialog-box", classes="conflict") as box:
             box.border_title = "File exists"
-            yield Label(f"{safe_name(q.dest_path)} already exists.", id="dialog-message")
+            yield Label(
+                f"{safe_name(q.dest_path)} already exists.", id="dialog-message", markup=False
+            )
             yield Label(_side("New", q.source) + _newer(q.source.modified, q.existing.modified))
             yield Label(
                 _side("Existing", q.existing) + _newer(q.existing.modified, q.source.modified)
             )
             if q.renamed_path != q.dest_path:
-                yield Label(f"Keep both writes {safe_name(q.renamed_path)}", classes="dim")
+                yield Label(
+                    f"Keep both writes {safe_name(q.renamed_path)}", classes="dim", markup=False
+                )
             else:
                 yield Label("Keep both gives the new copy a numbered name.", classes="dim")
             more = f" ({q.remaining} more)" if q.remaining else ""

@@ -39,7 +39,7 @@ class InputDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box") as box:
             box.border_title = self._title
-            yield Label(self._prompt, id="dialog-message")
+            yield Label(self._prompt, id="dialog-message", markup=False)
             yield Input(self._value, id="dialog-input", select_on_focus=not self._select_stem)
             yield Label("", id="dialog-error")
 

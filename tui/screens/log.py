@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, RichLog
 
 from core.errors import SkypaneError
+from core.names import display
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,13 @@ class ErrorRecord:
         else:
             # Not one of ours: a bug; the traceback is what a report needs.
             detail = "".join(traceback.format_exception(error)).rstrip()
-        return cls(when, summary, str(error) or type(error).__name__, detail)
+        # Messages carry names from disks and servers: shown escaped, line by line.
+        return cls(
+            when,
+            display(summary),
+            display(str(error) or type(error).__name__),
+            "\n".join(display(line) for line in detail.splitlines()),
+        )
 
 
 def report_error(app: App[object], summary: str, error: BaseException) -> ErrorRecord:
@@ -48,7 +55,7 @@ def report_error(app: App[object], summary: str, error: BaseException) -> ErrorR
     log = getattr(app, "error_log", None)
     if isinstance(log, list):
         log.append(record)
-    app.notify(record.message, title=summary, severity="error", timeout=8)
+    app.notify(record.message, title=record.summary, severity="error", timeout=8, markup=False)
     return record
 
 

@@ -20,7 +20,7 @@ from core.paths import Location, join, parent, parse_location
 from core.transfer import Job, JobState
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.text_input import InputDialog
-from tui.format import Clock, fmt_count, fmt_size_long
+from tui.format import Clock, fmt_count, fmt_size_long, safe_name
 from tui.screens.log import report_error
 from tui.screens.viewer import ViewerScreen
 from tui.transfers import (
@@ -46,7 +46,7 @@ def check_name(name: str) -> str | None:
 def describe(entries: list[Entry]) -> str:
     if len(entries) == 1:
         kind = "folder" if entries[0].is_dir else "file"
-        return f"{kind} {entries[0].name!r}"
+        return f"{kind} '{safe_name(entries[0].name)}'"
     size = sum(e.size for e in entries)
     return f"{fmt_count(len(entries))} items ({fmt_size_long(size)})"
 
@@ -148,7 +148,7 @@ class FileOperations(Screen[None]):
         self.app.push_screen(
             InputDialog(
                 "Rename",
-                f"New name for {entry.name!r}:",
+                f"New name for '{safe_name(entry.name)}':",
                 entry.name,
                 check=check_name,
                 select_stem=True,
@@ -299,10 +299,17 @@ class FileOperations(Screen[None]):
             done = sum(1 for i in job.items if i.state == "done")
             skipped = sum(1 for i in job.items if i.state == "skipped")
             counts = f"{done} done" + (f", {skipped} skipped" if skipped else "")
-            self.app.notify(f"{job_title(job)}: {counts}", title=f"{job.kind} finished")
+            self.app.notify(
+                f"{safe_name(job_title(job))}: {counts}", title=f"{job.kind} finished", markup=False
+            )
             return
         if job.state is JobState.CANCELLED:
-            self.app.notify(job_title(job), title=f"{job.kind} cancelled", severity="warning")
+            self.app.notify(
+                safe_name(job_title(job)),
+                title=f"{job.kind} cancelled",
+                severity="warning",
+                markup=False,
+            )
             return
         details = "; ".join(f"{i.src_path}: {i.error}" for i in failed[:20])
         from core.errors import SkypaneError as _Err

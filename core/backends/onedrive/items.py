@@ -125,6 +125,7 @@ class Converter:
             is_package=is_package(item),
             web_url=item.get("webUrl"),
             mime_type=mime if isinstance(mime, str) else None,
+            etag=item.get("eTag"),
         )
 
 
