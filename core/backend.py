@@ -84,6 +84,9 @@ class WriteRequest:
     expected_hashes: Mapping[str, str] = field(default_factory=_no_hashes)
     #: State a previous ``WriteProgress.checkpoint`` handed out, to resume from.
     resume: Mapping[str, Any] | None = None
+    #: Permission bits of the source where it has them: a new local file gets them less the
+    #: umask (as cp does), so a private file does not become readable by others.
+    mode: int | None = None
 
 
 @runtime_checkable

@@ -52,6 +52,8 @@ class Entry:
     mime_type: str | None = None
     #: The backend's version tag of the item (OneDrive's eTag): changes whenever it does.
     etag: str | None = None
+    #: Permission bits where the backend has them (the local disk).
+    mode: int | None = None
 
     def hash(self, algorithm: str) -> str | None:
         """The stored hash for ``algorithm``, if the backend knows it."""

@@ -100,6 +100,7 @@ def entry_from_stat(path: str, st: os.stat_result, target: os.stat_result | None
         is_link=is_link,
         link_target=link_target,
         is_hidden=name.startswith("."),
+        mode=stat_mod.S_IMODE(shown.st_mode) & 0o777,
     )
 
 
@@ -278,6 +279,7 @@ class LocalBackend:
             def _finish() -> Entry:
                 if held:
                     _write_all(fd, held, part)
+                _keep_mode(fd, path)
                 os.fsync(fd)
                 if request.modified_ns is not None:
                     os.utime(part, ns=(request.modified_ns, request.modified_ns))
@@ -328,7 +330,9 @@ class LocalBackend:
         directory = os.path.dirname(path)
         _run(lambda: os.stat(directory), directory)
         part = os.path.join(directory, part_name(os.path.basename(path), _name_max(directory)))
-        fd = _run(lambda: os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path)
+        # The source's mode (else 0666) less the umask, as cp gives a new file.
+        mode = 0o666 if request.mode is None else request.mode & 0o777
+        fd = _run(lambda: os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), path)
         os.close(fd)
         return part, 0
 
@@ -418,6 +422,16 @@ def _send_to_trash(path: str) -> None:
             plat_other.HOMETRASH_B = os.path.join(data_home, b"Trash")
             plat_other.HOMETRASH = os.fsdecode(plat_other.HOMETRASH_B)
     send2trash.send2trash(path)
+
+
+def _keep_mode(fd: int, path: str) -> None:
+    """A file that is replaced keeps its permission bits (as with cp and rclone)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if stat_mod.S_ISREG(st.st_mode):
+        os.fchmod(fd, stat_mod.S_IMODE(st.st_mode))
 
 
 def part_name(name: str, limit: int = 255) -> str:

@@ -81,6 +81,7 @@ CREATE TABLE IF NOT EXISTS items (
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     note TEXT,
+    src_mode INTEGER,
     PRIMARY KEY (job_id, seq)
 );
 CREATE TABLE IF NOT EXISTS leases (
@@ -94,6 +95,9 @@ CREATE TABLE IF NOT EXISTS leases (
     bytes_done INTEGER NOT NULL DEFAULT 0
 );
 """
+
+#: Columns added after the first release: (table, column, type), added to older files.
+_ADDED_COLUMNS = (("items", "src_mode", "INTEGER"),)
 
 _LEASE_COLUMNS = "job_id, pid, host, started, token, taken, heartbeat, bytes_done"
 #: A write made on behalf of an owner matches only while that owner holds the job's lease.
@@ -154,6 +158,10 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        for table, column, kind in _ADDED_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         for suffix in ("-wal", "-shm"):
             side = Path(str(self.path) + suffix)
@@ -215,7 +223,7 @@ class Journal:
         )
         db.execute("DELETE FROM items WHERE job_id=?", (job.id,))
         db.executemany(
-            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [self._item_row(job.id, it) for it in job.items],
         )
 
@@ -240,6 +248,7 @@ class Journal:
             it.attempts,
             _text(it.error),
             _text(it.note),
+            it.src_mode,
         )
 
     def update_job(self, job: Job, owner: Owner | None = None) -> bool:
@@ -405,7 +414,8 @@ class Journal:
         )
         for r in self._db.execute(
             "SELECT seq, kind, src_remote, src_path, dst_remote, dst_path, size, is_dir, state,"
-            " src_modified_ns, src_hashes, existing, action, resume, attempts, error, note"
+            " src_modified_ns, src_hashes, existing, action, resume, attempts, error, note,"
+            " src_mode"
             " FROM items WHERE job_id=? ORDER BY seq",
             (job_id,),
         ):
@@ -429,6 +439,7 @@ class Journal:
                     attempts=r[14],
                     error=_str(r[15]),
                     note=_str(r[16]),
+                    src_mode=r[17],
                 )
             )
         return job

@@ -209,6 +209,8 @@ class Item:
     #: Source facts at plan time: mtime (ns), hashes; used to write and verify.
     src_modified_ns: int | None = None
     src_hashes: dict[str, str] = field(default_factory=dict)
+    #: Permission bits of the source where its backend has them (for a new local copy).
+    src_mode: int | None = None
     #: Destination entry found at plan time (a conflict to resolve), as (size, mtime ns, hash).
     existing: tuple[int, int | None, str | None] | None = None
     #: The conflict answer once decided ("overwrite", "rename", "write" for no conflict).

@@ -114,6 +114,7 @@ class _Walk:
             is_dir=src.is_dir if src is not None else True,
             src_modified_ns=mtime_ns(src) if src is not None else None,
             src_hashes=dict(src.hashes) if src is not None else {},
+            src_mode=src.mode if src is not None else None,
         )
 
     def refusal(self, dst_b: Backend, path: str, size: int | None) -> str | None:

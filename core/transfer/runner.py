@@ -355,6 +355,7 @@ class ItemRunner:
             modified_ns=item.src_modified_ns,
             expected_hashes={QUICKXOR: known} if known else {},
             resume=item.resume,
+            mode=item.src_mode,
         )
         run.counters.rewind(item)
         progress = ItemProgress(run.counters, item, lambda it: self.env.save_item(run, it))

@@ -14,6 +14,7 @@ from tests.engine.conftest import (
     Corrupting,
     Recorder,
     Throttling,
+    Wrapped,
     immutable,
     leftovers,
     mutable,
@@ -107,7 +108,7 @@ async def test_a_source_that_cannot_be_deleted_fails_the_move_after_a_verified_c
     if not immutable(tmp_path / "src"):
         pytest.skip("chattr +i is not permitted here")
     try:
-        eng = make_engine()
+        eng = make_engine(Wrapped())  # a backend that does not say it is the same storage
         job = await eng.submit(
             JobKind.MOVE, [loc(tmp_path / "src" / "a.txt")], Location("b", str(tmp_path / "dst"))
         )
