@@ -206,6 +206,18 @@ class Search(Protocol):
 
 
 @runtime_checkable
+class ReadById(Protocol):
+    """A backend whose entries carry ids it can read by. The engine reads a file by the id
+    its listing gave, so the bytes fetched are those of the item listed even where its path
+    would now lead elsewhere (a name the server spells two ways, a rename meanwhile).
+    ``path`` is only for messages. Not a user-visible capability."""
+
+    def open_read_id(
+        self, item_id: str, path: str, offset: int = 0, *, check_hash: bool = True
+    ) -> AsyncIterator[bytes]: ...
+
+
+@runtime_checkable
 class SharedStorage(Protocol):
     """A backend that can say which storage its paths address, so that two remotes of the
     same drive (configured under two names) are known as one: a move between them is then

@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS items (
     error TEXT,
     note TEXT,
     src_mode INTEGER,
+    src_id TEXT,
     PRIMARY KEY (job_id, seq)
 );
 CREATE TABLE IF NOT EXISTS leases (
@@ -97,7 +98,7 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 #: Columns added after the first release: (table, column, type), added to older files.
-_ADDED_COLUMNS = (("items", "src_mode", "INTEGER"),)
+_ADDED_COLUMNS = (("items", "src_mode", "INTEGER"), ("items", "src_id", "TEXT"))
 
 _LEASE_COLUMNS = "job_id, pid, host, started, token, taken, heartbeat, bytes_done"
 #: A write made on behalf of an owner matches only while that owner holds the job's lease.
@@ -223,7 +224,7 @@ class Journal:
         )
         db.execute("DELETE FROM items WHERE job_id=?", (job.id,))
         db.executemany(
-            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [self._item_row(job.id, it) for it in job.items],
         )
 
@@ -249,6 +250,7 @@ class Journal:
             _text(it.error),
             _text(it.note),
             it.src_mode,
+            it.src_id,
         )
 
     def update_job(self, job: Job, owner: Owner | None = None) -> bool:
@@ -415,7 +417,7 @@ class Journal:
         for r in self._db.execute(
             "SELECT seq, kind, src_remote, src_path, dst_remote, dst_path, size, is_dir, state,"
             " src_modified_ns, src_hashes, existing, action, resume, attempts, error, note,"
-            " src_mode"
+            " src_mode, src_id"
             " FROM items WHERE job_id=? ORDER BY seq",
             (job_id,),
         ):
@@ -440,6 +442,7 @@ class Journal:
                     error=_str(r[15]),
                     note=_str(r[16]),
                     src_mode=r[17],
+                    src_id=r[18],
                 )
             )
         return job

@@ -211,6 +211,8 @@ class Item:
     src_hashes: dict[str, str] = field(default_factory=dict)
     #: Permission bits of the source where its backend has them (for a new local copy).
     src_mode: int | None = None
+    #: The source's id where its backend has ids: the item read is the item listed.
+    src_id: str | None = None
     #: Destination entry found at plan time (a conflict to resolve), as (size, mtime ns, hash).
     existing: tuple[int, int | None, str | None] | None = None
     #: The conflict answer once decided ("overwrite", "rename", "write" for no conflict).

@@ -115,6 +115,7 @@ class _Walk:
             src_modified_ns=mtime_ns(src) if src is not None else None,
             src_hashes=dict(src.hashes) if src is not None else {},
             src_mode=src.mode if src is not None else None,
+            src_id=src.id if src is not None else None,
         )
 
     def refusal(self, dst_b: Backend, path: str, size: int | None) -> str | None:

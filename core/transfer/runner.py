@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from core import errors
 from core.backend import (
     Backend,
+    ReadById,
     RewritesOnStore,
     ServerSideCopy,
     Trash,
@@ -334,16 +335,22 @@ class ItemRunner:
         # and the check still covers the wire and what was stored.
         # (Asked of the class, not the instance: a wrapper forwarding attributes must not
         # be bypassed.)
-        read = src_b.open_read
-        if (
-            known is not None
-            and QUICKXOR in dst_b.capabilities.write_verifies
-            and issubclass(type(src_b), UncheckedRead)
-        ):
-            read = src_b.open_read_unchecked  # type: ignore[attr-defined]
-        source = HashingSource(
-            lambda offset: read(item.src_path, offset), item.size, compute_hash=compute
-        )
+        unchecked = known is not None and QUICKXOR in dst_b.capabilities.write_verifies
+        src_id = item.src_id if issubclass(type(src_b), ReadById) else None
+        skip_check = unchecked and issubclass(type(src_b), UncheckedRead)
+
+        def read(offset: int) -> AsyncIterator[bytes]:
+            if src_id is not None:
+                # By the listed id: the bytes of the item that was planned, not of whatever
+                # its path leads to now.
+                return src_b.open_read_id(  # type: ignore[attr-defined, no-any-return]
+                    src_id, item.src_path, offset, check_hash=not unchecked
+                )
+            if skip_check:
+                return src_b.open_read_unchecked(item.src_path, offset)  # type: ignore[attr-defined, no-any-return]
+            return src_b.open_read(item.src_path, offset)
+
+        source = HashingSource(read, item.size, compute_hash=compute)
         modified = (
             datetime.fromtimestamp(item.src_modified_ns / 1e9, UTC)
             if item.src_modified_ns is not None

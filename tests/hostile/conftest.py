@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from core.emulator import RunningServer
+from core.backends.local import LocalBackend
+from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.transfer import Journal, TransferEngine
 from tests.engine.conftest import journal_path
+from tests.engine.od import od_backend, od_options, token_for
 from tests.engine.test_cli_emulator import remote
 from tui.cli import main
 
@@ -52,6 +55,49 @@ def hostile_tree(root: Path) -> dict[bytes, bytes]:
             f.write(content)
         made[name] = content
     return made
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
+    with start_server(em) as running:
+        yield running
+    em.close()
+
+
+@pytest.fixture
+async def engine_for(
+    server: RunningServer, journal_path: Path
+) -> AsyncIterator[Callable[..., TransferEngine]]:
+    """Remotes "od" and "od2" are two remotes of the emulator's drive (od2 starting at the
+    folder "two" unless ``same_root``); None is the local disk."""
+    made: list[TransferEngine] = []
+    opts, token = od_options(server), token_for(server)
+    two = server.emulator.mkdir("two").id
+
+    def factory(
+        local: object = None, *, same_root: bool = False, url_ttl: float | None = None
+    ) -> TransferEngine:
+        backends = {
+            "od": od_backend(opts, token),
+            "od2": od_backend(opts, token, remote="od2", root_folder_id=None if same_root else two),
+            "local": local or LocalBackend(),
+        }
+        if url_ttl is not None:  # how long a listed download URL is trusted
+            backends["od"].download_urls.ttl = url_ttl
+        eng = TransferEngine(
+            lambda r: backends["local" if r is None else r],  # type: ignore[return-value]
+            Journal(journal_path),
+            retry_backoff=0.0,
+        )
+        made.append(eng)
+        return eng
+
+    yield factory
+    for eng in made:
+        await eng.close()
+        assert eng.journal is not None
+        eng.journal.close()
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:

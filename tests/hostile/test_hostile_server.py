@@ -7,11 +7,14 @@ folder named ``..`` or ``.``; ``tree`` died of RecursionError; ``hashsum`` never
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core.emulator import RunningServer
+from core.paths import Location
+from core.transfer import JobKind, JobState, TransferEngine
 from tests.hostile.conftest import run_json
 from tui.cli import main
 
@@ -74,3 +77,21 @@ def test_version_cleanup_scan_ends_and_reports_the_names_it_skipped(
     code, _, err = run_json(capsys, "cleanup", "em:f", "--keep", "1", "--dry-run")
     assert code == 1 and "\x1b" not in err
     assert "relative path marker" in err and "path separator" in err
+
+
+async def test_the_file_downloaded_is_the_item_listed_not_what_its_path_leads_to(
+    tmp_path: Path, server: RunningServer, engine_for: Callable[..., TransferEngine]
+):
+    em = server.emulator
+    # " x" is listed as " x", but the path " x" is sent as "␠x" (the look-alike encoding):
+    # by path, the download would ask for another item (here: none, or a planted twin).
+    em.plant("f", " x", b"the listed item")
+    em.plant("f", "\u2420y", b"an honest twin")
+    engine = engine_for(url_ttl=0.0)  # listed URLs expire at once: the read asks again
+
+    job = await engine.submit(JobKind.COPY, [Location("od", "/f")], Location(None, str(tmp_path)))
+    done = await engine.wait(job.id)
+
+    assert done.state is JobState.DONE, [i.error for i in done.items]
+    assert (tmp_path / "f" / " x").read_bytes() == b"the listed item"
+    assert (tmp_path / "f" / " y").read_bytes() == b"an honest twin"

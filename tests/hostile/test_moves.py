@@ -11,57 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core import errors
-from core.backends.local import LocalBackend
-from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.emulator import Emulator, RunningServer
 from core.paths import Location, parse_location
-from core.transfer import ItemState, JobKind, JobState, Journal, TransferEngine
+from core.transfer import ItemState, JobKind, JobState, TransferEngine
 from tests.engine.conftest import Wrapped
-from tests.engine.od import od_backend, od_options, token_for
-
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
-
-
-@pytest.fixture
-async def engine_for(
-    server: RunningServer, journal_path: Path
-) -> AsyncIterator[Callable[..., TransferEngine]]:
-    """Remotes "od" and "od2" are two remotes of the emulator's drive (od2 starting at the
-    folder "two" unless ``same_root``); None is the local disk."""
-    made: list[TransferEngine] = []
-    opts, token = od_options(server), token_for(server)
-    two = server.emulator.mkdir("two").id
-
-    def factory(local: object = None, *, same_root: bool = False) -> TransferEngine:
-        backends = {
-            "od": od_backend(opts, token),
-            "od2": od_backend(opts, token, remote="od2", root_folder_id=None if same_root else two),
-            "local": local or LocalBackend(),
-        }
-        eng = TransferEngine(
-            lambda r: backends["local" if r is None else r],  # type: ignore[return-value]
-            Journal(journal_path),
-            retry_backoff=0.0,
-        )
-        made.append(eng)
-        return eng
-
-    yield factory
-    for eng in made:
-        await eng.close()
-        assert eng.journal is not None
-        eng.journal.close()
 
 
 def requests(em: Emulator, since: int) -> list[tuple[str, str]]:

@@ -222,14 +222,26 @@ class OneDriveBackend(FeaturesMixin):
         """
         return self._read(path, offset, check_hash=False)
 
-    async def _read(self, path: str, offset: int, *, check_hash: bool) -> AsyncIterator[bytes]:
+    def open_read_id(
+        self, item_id: str, path: str, offset: int = 0, *, check_hash: bool = True
+    ) -> AsyncIterator[bytes]:
+        """The bytes of the item ``item_id`` (as listed at ``path``), whatever ``path`` now
+        leads to."""
+        return self._read(path, offset, check_hash=check_hash, item_id=item_id)
+
+    async def _read(
+        self, path: str, offset: int, *, check_hash: bool, item_id: str | None = None
+    ) -> AsyncIterator[bytes]:
         p = normalize(path)
         known = self.download_urls.get(p)
         url: Any = None
-        if known is not None:  # listed moments ago: straight to the bytes, one request
-            entry, url = known.entry, known.url
+        if known is not None and (item_id is None or known.entry.id == item_id):
+            entry, url = known.entry, known.url  # listed moments ago: one request
         else:
-            item = await self._get(p)
+            if item_id is not None:
+                item = await self.graph.get_json(self.addressing.by_id(item_id).url, path=p)
+            else:
+                item = await self._get(p)
             if is_folder(item):
                 raise errors.IsADirectory("is a folder", path=p)
             if "file" not in item:
