@@ -12,7 +12,6 @@ terminal (CLI and TUI). ``FolderGuard`` keeps walks finite: each folder is enter
 from __future__ import annotations
 
 import os
-import posixpath
 from dataclasses import dataclass, field
 
 from core.model import Entry
@@ -50,6 +49,16 @@ def display(name: str) -> str:
     return "".join(out)
 
 
+def misleading(name: str) -> str | None:
+    """Why a path ending in ``name`` would not lead to the item listed under that name
+    (``..`` climbs, ``.`` stays, ``a/b`` descends), or None."""
+    if name in ("", ".", ".."):
+        return "a name that is empty or a relative path marker"
+    if "/" in name:
+        return "a name holding a path separator (/)"
+    return None
+
+
 def refusal(name: str, max_bytes: int | None = None) -> str | None:
     """Why ``name``, as a backend listed it, cannot become a path component; None if it can.
 
@@ -57,10 +66,9 @@ def refusal(name: str, max_bytes: int | None = None) -> str | None:
     characters, characters that reorder text, and names longer than ``max_bytes`` (UTF-8,
     undecodable bytes counted as the single bytes they stand for).
     """
-    if name in ("", ".", ".."):
-        return "a name that is empty or a relative path marker"
-    if "/" in name:
-        return "a name holding a path separator (/)"
+    reason = misleading(name)
+    if reason is not None:
+        return reason
     if any(_is_control(ord(ch)) for ch in name):
         return "a name holding control characters"
     if any(ord(ch) in _REORDERING for ch in name):
@@ -68,11 +76,6 @@ def refusal(name: str, max_bytes: int | None = None) -> str | None:
     if max_bytes is not None and len(os.fsencode(name)) > max_bytes:
         return f"a name longer than {max_bytes} bytes"
     return None
-
-
-def listed_path(folder: str, name: str) -> str:
-    """Where a child called ``name`` of ``folder`` is, for a name ``refusal`` accepted."""
-    return posixpath.join(folder, name) if folder != "/" else "/" + name
 
 
 @dataclass

@@ -7,9 +7,20 @@ from datetime import UTC, datetime, timedelta
 
 import humanize
 
+from core.model import Entry
+from core.names import misleading
 from tui.cli.common import safe_name
 
-__all__ = ["Clock", "fmt_count", "fmt_mtime", "fmt_size", "fmt_speed", "safe_name", "system_clock"]
+__all__ = [
+    "Clock",
+    "cannot_open",
+    "fmt_count",
+    "fmt_mtime",
+    "fmt_size",
+    "fmt_speed",
+    "safe_name",
+    "system_clock",
+]
 
 #: Returns "now" as an aware datetime; the app passes one down so snapshots can fix time.
 Clock = Callable[[], datetime]
@@ -17,6 +28,15 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def cannot_open(entry: Entry) -> str | None:
+    """Why a listed entry cannot be opened, viewed or edited by its path (its name is
+    ``..``, holds a ``/`` …: the path would lead elsewhere), or None."""
+    reason = misleading(entry.name)
+    if reason is None:
+        return None
+    return f"cannot open '{safe_name(entry.name)}': {reason}"
 
 
 def fmt_size(size: int | None) -> str:

@@ -20,7 +20,7 @@ from core.paths import Location, join, parent, parse_location
 from core.transfer import Job, JobState
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.text_input import InputDialog
-from tui.format import Clock, fmt_count, fmt_size_long, safe_name
+from tui.format import Clock, cannot_open, fmt_count, fmt_size_long, safe_name
 from tui.screens.log import report_error
 from tui.screens.viewer import ViewerScreen
 from tui.transfers import (
@@ -96,7 +96,7 @@ class FileOperations(Screen[None]):
         self._view(self.active, entry)
 
     def _view(self, pane: Pane, entry: Entry) -> None:
-        if pane.backend is None:
+        if pane.backend is None or self._refused(entry):
             return
         title = location_text(Location(pane.location.remote, entry.path))
         self.app.push_screen(ViewerScreen(pane.backend, entry, title))
@@ -106,9 +106,15 @@ class FileOperations(Screen[None]):
 
         pane = self.active
         entry = pane.file_list.cursor_entry
-        if pane.backend is None or entry is None or entry.is_dir:
+        if pane.backend is None or entry is None or entry.is_dir or self._refused(entry):
             return
         self.run_worker(edit_entry(self, pane, entry), group="edit", exit_on_error=False)
+
+    def _refused(self, entry: Entry) -> bool:
+        refused = cannot_open(entry)
+        if refused is not None:
+            self.app.notify(refused, severity="error", markup=False)
+        return refused is not None
 
     # -- simple operations (one request each) --------------------------------------------
 

@@ -24,7 +24,7 @@ from core.backend import Backend
 from core.errors import SkypaneError
 from core.model import Entry
 from core.paths import Location, basename, join, parent
-from tui.format import Clock, fmt_count, safe_name, system_clock
+from tui.format import Clock, cannot_open, fmt_count, safe_name, system_clock
 from tui.widgets.column_header import ColumnHeader
 from tui.widgets.file_list import FileList
 from tui.widgets.listing import PARENT, Listing, SortKey, SortOrder
@@ -318,7 +318,10 @@ class Pane(Vertical):
     def _activated(self, event: FileList.Activated) -> None:
         event.stop()
         entry = event.entry
-        if entry is PARENT:
+        refused = cannot_open(entry) if entry is not PARENT else None
+        if refused is not None:
+            self.app.notify(refused, severity="error", markup=False)
+        elif entry is PARENT:
             self.action_go_up()
         elif entry.is_dir and self.backend is not None:
             self.show(self.backend, join(self.location.path, entry.name))
