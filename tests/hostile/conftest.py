@@ -21,14 +21,15 @@ from pathlib import Path
 import pytest
 
 from core.backends.local import LocalBackend
-from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
+from core.emulator import RunningServer
 from core.transfer import Journal, TransferEngine
 from tests.engine.conftest import journal_path
 from tests.engine.od import od_backend, od_options, token_for
 from tests.engine.test_cli_emulator import remote
+from tests.engine.test_emulator import server
 from tui.cli import main
 
-__all__ = ["journal_path", "remote"]
+__all__ = ["journal_path", "remote", "server"]
 
 #: Name (bytes, as the OS holds it) → what the tests expect of it.
 HOSTILE_LOCAL_NAMES: dict[bytes, str] = {
@@ -55,14 +56,6 @@ def hostile_tree(root: Path) -> dict[bytes, bytes]:
             f.write(content)
         made[name] = content
     return made
-
-
-@pytest.fixture
-def server() -> Iterator[RunningServer]:
-    em = Emulator(EmulatorConfig(flavour="personal", device_code_interval=0))
-    with start_server(em) as running:
-        yield running
-    em.close()
 
 
 @pytest.fixture

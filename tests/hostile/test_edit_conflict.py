@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,15 @@ def appending_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script.write_text('#!/bin/sh\necho "- call mum" >> "$1"\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("EDITOR", str(script))
+
+
+async def edit_todo(pilot: Any) -> None:
+    """F4 on todo.md in the right pane (the remote's root)."""
+    await settle(pilot)
+    right = main_screen(pilot.app).pane("right")
+    await pilot.press("tab")
+    right.file_list.move_cursor(right.listing.index_of("todo.md"))
+    await pilot.press("f4")
 
 
 @pytest.mark.parametrize(
@@ -62,11 +72,7 @@ async def test_a_file_changed_during_the_edit_is_not_replaced_unasked(
     monkeypatch.setattr(tui.edit, "run_editor", editor_while_someone_saves)
     app = make_app(sample, Location("work", "/"), config=load_config())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        right = main_screen(app).pane("right")
-        await pilot.press("tab")
-        right.file_list.move_cursor(right.listing.index_of("todo.md"))
-        await pilot.press("f4")
+        await edit_todo(pilot)
         await until(pilot, lambda: isinstance(app.screen, EditConflictDialog))
         assert "changed on the drive" in str(app.screen.query_one("#dialog-message").render())
         await pilot.press(key)
@@ -86,11 +92,7 @@ async def test_an_unchanged_file_is_uploaded_without_a_question(
     appending_editor(tmp_path, monkeypatch)
     app = make_app(sample, Location("work", "/"), config=load_config())
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        right = main_screen(app).pane("right")
-        await pilot.press("tab")
-        right.file_list.move_cursor(right.listing.index_of("todo.md"))
-        await pilot.press("f4")
+        await edit_todo(pilot)
         await settle(pilot)
         assert not isinstance(app.screen, EditConflictDialog)
     assert onedrive.emulator.read("todo.md").endswith(b"- call mum\n")
