@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core import errors
 from core.backend import Backend, QuotaInfo, ServerSideCopy, SharedStorage
@@ -94,9 +94,10 @@ class _Walk:
     conflicts: list[str] = field(default_factory=list)
     sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(LIST_CONCURRENCY))
     guard: FolderGuard = field(default_factory=FolderGuard)
-    #: Destination folder → the names given out in it so far (by ``key``): two sources
-    #: that a case-insensitive destination would store as one are caught here.
-    given: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Destination folder → the names given out in it so far (by ``key``) and the source
+    #: that got each: two sources a case-insensitive destination would store as one are
+    #: caught here.
+    given: dict[str, dict[str, tuple[str, Entry]]] = field(default_factory=dict)
 
     def problem(self, path: str, reason: str, severity: str = "error") -> None:
         self.problems.append(PlanProblem(path, reason, severity))
@@ -153,33 +154,39 @@ class _Walk:
         return True
 
     def claim(
-        self, dst_b: Backend, folder: str, name: str, in_dest: dict[str, Entry]
-    ) -> str | None:
-        """The name ``name`` gets in the destination ``folder``, or None when it clashes.
+        self, dst_b: Backend, folder: str, src: Entry, in_dest: dict[str, Entry]
+    ) -> tuple[str, Entry | None] | None:
+        """The name the source ``src`` gets in the destination ``folder`` and the source it
+        clashes with (to be asked about, as a conflict), or None when it is left out.
 
         On a case-insensitive destination ``Readme.md`` and ``README.md`` from one source
         folder would be stored as one file, the second over the first. The first keeps its
-        name; under the rename policy the others are numbered (``README (1).md``), else they
-        are reported and left out.
+        name; under the rename policy the others are numbered (``README (1).md``); when the
+        user is asked, a file that clashes with another file is a conflict with it (keep
+        both, skip, overwrite); otherwise the others are reported and left out.
         """
+        name = src.name
         given = self.given.setdefault(self.key(dst_b, folder), {})
         key = self.key(dst_b, name)
         first = given.get(key)
         if first is None:
-            given[key] = name
-            return name
+            given[key] = (name, src)
+            return name, None
         if self.job.policy is ConflictPolicy.RENAME:
             n = 1
             while True:
                 candidate = numbered(name, n)
                 ckey = self.key(dst_b, candidate)
                 if ckey not in given and ckey not in in_dest:
-                    given[ckey] = candidate
-                    return candidate
+                    given[ckey] = (candidate, src)
+                    return candidate, None
                 n += 1
+        first_name, first_src = first
+        if self.job.policy is ConflictPolicy.ASK and not src.is_dir and not first_src.is_dir:
+            return first_name, first_src
         self.problem(
             join(folder, name),
-            f"same name as {first!r} on a destination that ignores case: not copied"
+            f"same name as {first_name!r} on a destination that ignores case: not copied"
             " (use --conflict=rename to keep both)",
         )
         return None
@@ -257,11 +264,12 @@ class _Walk:
         for child in sorted(children, key=lambda e: e.name):
             if self.refused(folder.path, child.name) or await self.skip_link(child, src_remote):
                 continue
-            name = self.claim(dst_b, target, child.name, in_dest)
-            if name is None:
+            claimed = self.claim(dst_b, target, child, in_dest)
+            if claimed is None:
                 continue
+            name, clash = claimed
             child_target = join(target, name)
-            existing = in_dest.get(self.key(dst_b, name))
+            existing = in_dest.get(self.key(dst_b, name)) or clash
             if not child.is_dir:
                 self.add_file(child, src_remote, dst_b, child_target, existing)
             elif existing is not None and not existing.is_dir:
@@ -433,6 +441,7 @@ async def _plan_source(
     if await w.skip_link(entry, src_remote):
         return
     name = entry.name or basename(src_path)
+    clash: Entry | None = None
     if into and entry.is_dir and name == "" and basename(src_path) == "":
         # A whole drive or disk root: its contents go into the destination folder.
         await w.walk(src_b, src_remote, entry, dst_b, dest.path, True)
@@ -440,12 +449,12 @@ async def _plan_source(
     if into:
         if w.refused(parent(entry.path), name):
             return
-        claimed = w.claim(dst_b, dest.path, name, listing)
+        claimed = w.claim(dst_b, dest.path, replace(entry, name=name), listing)
         if claimed is None:
             return
-        name = claimed
+        name, clash = claimed
     target = join(dest.path, name) if into else dest.path
-    existing = listing.get(w.key(dst_b, name)) if into else dest_entry
+    existing = (listing.get(w.key(dst_b, name)) or clash) if into else dest_entry
     if w.same(src_remote, dest.remote):
         if target == entry.path:
             w.problem(entry.path, "source and destination are the same", "error")

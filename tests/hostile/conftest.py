@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,7 +70,11 @@ async def engine_for(
     two = server.emulator.mkdir("two").id
 
     def factory(
-        local: object = None, *, same_root: bool = False, url_ttl: float | None = None
+        local: object = None,
+        *,
+        same_root: bool = False,
+        url_ttl: float | None = None,
+        **kwargs: Any,
     ) -> TransferEngine:
         backends = {
             "od": od_backend(opts, token),
@@ -82,6 +87,7 @@ async def engine_for(
             lambda r: backends["local" if r is None else r],  # type: ignore[return-value]
             Journal(journal_path),
             retry_backoff=0.0,
+            **kwargs,
         )
         made.append(eng)
         return eng

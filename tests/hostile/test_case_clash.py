@@ -5,11 +5,21 @@ Before: all three were reported done and the drive kept one file with the last o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core.emulator import RunningServer
+from core.paths import Location
+from core.transfer import (
+    ConflictAction,
+    ConflictDecision,
+    ConflictQuestion,
+    JobKind,
+    JobState,
+    TransferEngine,
+)
 from tests.hostile.conftest import run_json
 
 CLASHING = {"README.md": b"upper", "Readme.md": b"title", "readme.MD": b"lower"}
@@ -86,3 +96,25 @@ def test_a_renamed_conflict_does_not_take_a_name_the_plan_gave_a_clashing_source
     folder = remote.emulator.item("docs")
     contents = {c.name: remote.emulator.read(f"docs/{c.name}") for c in folder.children.values()}
     assert sorted(contents.values()) == sorted([b"on the drive", *CLASHING.values()])
+
+
+async def test_when_asked_a_clash_is_a_conflict_with_the_other_source(
+    tmp_path: Path, server: RunningServer, engine_for: Callable[..., TransferEngine]
+):
+    asked: list[ConflictQuestion] = []
+
+    async def keep_both(question: ConflictQuestion) -> ConflictDecision:
+        asked.append(question)
+        return ConflictDecision(ConflictAction.RENAME)
+
+    engine = engine_for(on_conflict=keep_both)
+    job = await engine.submit(
+        JobKind.COPY, [Location(None, str(clashing_folder(tmp_path)))], Location("od", "/")
+    )
+    done = await engine.wait(job.id)
+
+    assert done.state is JobState.DONE, done.error
+    assert sorted(q.dest_path for q in asked) == ["/docs/README.md", "/docs/README.md"]
+    folder = server.emulator.item("docs")
+    contents = sorted(server.emulator.read(f"docs/{c.name}") for c in folder.children.values())
+    assert contents == sorted(CLASHING.values())
