@@ -147,9 +147,10 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
                     entry, level = stack.pop()
                     # A name that cannot address its item (``..``, ``a/b``) would read
                     # another file; a folder met twice would loop: both are reported.
-                    refused = (refusal(entry.name) if level else None) or (
-                        guard.enter(entry, level) if entry.is_dir and not entry.is_link else None
-                    )
+                    bad_name = refusal(entry.name) if level else None
+                    refused = f"{bad_name}: skipped" if bad_name else None
+                    if refused is None and entry.is_dir and not entry.is_link:
+                        refused = guard.enter(entry, level)
                     if refused is not None:
                         problems.append(f"{entry.path}: {refused}")
                         continue
@@ -176,7 +177,7 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
             for value, shown in run(_sum):
                 print(f"{quickxor_hex(value) if args.hex else value}  {safe_name(shown)}")
             for problem in problems:
-                print(f"skypane: {safe_name(problem)}: skipped", file=sys.stderr)
+                print(f"skypane: {safe_name(problem)}", file=sys.stderr)
                 status = 1
         except Exception as exc:  # report and carry on with the other paths, like rclone
             from core.errors import SkypaneError
