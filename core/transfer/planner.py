@@ -144,9 +144,10 @@ class _Walk:
     def key(self, dst_b: Backend, name: str) -> str:
         return name.casefold() if dst_b.capabilities.case_insensitive else name
 
-    def refused(self, folder: str, name: str) -> bool:
-        """Report a listed name that cannot become a path component (it is skipped)."""
-        reason = name_refusal(name)
+    def refused(self, folder: str, name: str, dst_b: Backend) -> bool:
+        """Report a listed name that cannot become a path component at the destination
+        (it is skipped)."""
+        reason = name_refusal(name, dst_b.capabilities.max_name_length)
         if reason is None:
             return False
         where = join(folder, name) if name not in ("", ".", "..") else f"{folder} ({name!r})"
@@ -262,7 +263,9 @@ class _Walk:
         subwalks = []
         move_here = self.job.kind is JobKind.MOVE and self.same(src_remote, dest.remote)
         for child in sorted(children, key=lambda e: e.name):
-            if self.refused(folder.path, child.name) or await self.skip_link(child, src_remote):
+            if self.refused(folder.path, child.name, dst_b) or await self.skip_link(
+                child, src_remote
+            ):
                 continue
             claimed = self.claim(dst_b, target, child, in_dest)
             if claimed is None:
@@ -447,7 +450,7 @@ async def _plan_source(
         await w.walk(src_b, src_remote, entry, dst_b, dest.path, True)
         return
     if into:
-        if w.refused(parent(entry.path), name):
+        if w.refused(parent(entry.path), name, dst_b):
             return
         claimed = w.claim(dst_b, dest.path, replace(entry, name=name), listing)
         if claimed is None:
