@@ -24,10 +24,9 @@ import pytest
 from core.backends.local import LocalBackend
 from core.emulator import RunningServer
 from core.transfer import Journal, TransferEngine
-from tests.engine.conftest import journal_path
+from tests.engine.conftest import journal_path, server
 from tests.engine.od import od_backend, od_options, token_for
 from tests.engine.test_cli_emulator import remote
-from tests.engine.test_emulator import server
 from tui.cli import main
 
 __all__ = ["journal_path", "remote", "server"]
@@ -60,7 +59,7 @@ def hostile_tree(root: Path) -> dict[bytes, bytes]:
 
 
 @pytest.fixture
-async def engine_for(
+async def drive_engine(
     server: RunningServer, journal_path: Path
 ) -> AsyncIterator[Callable[..., TransferEngine]]:
     """Remotes "od" and "od2" are two remotes of the emulator's drive (od2 starting at the

@@ -99,7 +99,7 @@ def test_a_renamed_conflict_does_not_take_a_name_the_plan_gave_a_clashing_source
 
 
 async def test_when_asked_a_clash_is_a_conflict_with_the_other_source(
-    tmp_path: Path, server: RunningServer, engine_for: Callable[..., TransferEngine]
+    tmp_path: Path, server: RunningServer, drive_engine: Callable[..., TransferEngine]
 ):
     asked: list[ConflictQuestion] = []
 
@@ -107,7 +107,7 @@ async def test_when_asked_a_clash_is_a_conflict_with_the_other_source(
         asked.append(question)
         return ConflictDecision(ConflictAction.RENAME)
 
-    engine = engine_for(on_conflict=keep_both)
+    engine = drive_engine(on_conflict=keep_both)
     job = await engine.submit(
         JobKind.COPY, [Location(None, str(clashing_folder(tmp_path)))], Location("od", "/")
     )

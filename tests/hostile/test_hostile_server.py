@@ -80,14 +80,14 @@ def test_version_cleanup_scan_ends_and_reports_the_names_it_skipped(
 
 
 async def test_the_file_downloaded_is_the_item_listed_not_what_its_path_leads_to(
-    tmp_path: Path, server: RunningServer, engine_for: Callable[..., TransferEngine]
+    tmp_path: Path, server: RunningServer, drive_engine: Callable[..., TransferEngine]
 ):
     em = server.emulator
     # " x" is listed as " x", but the path " x" is sent as "␠x" (the look-alike encoding):
     # by path, the download would ask for another item (here: none, or a planted twin).
     em.plant("f", " x", b"the listed item")
     em.plant("f", "\u2420y", b"an honest twin")
-    engine = engine_for(url_ttl=0.0)  # listed URLs expire at once: the read asks again
+    engine = drive_engine(url_ttl=0.0)  # listed URLs expire at once: the read asks again
 
     job = await engine.submit(JobKind.COPY, [Location("od", "/f")], Location(None, str(tmp_path)))
     done = await engine.wait(job.id)

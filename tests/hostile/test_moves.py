@@ -28,14 +28,14 @@ def requests(em: Emulator, since: int) -> list[tuple[str, str]]:
 
 
 async def test_a_rename_that_keeps_failing_leaves_the_source_alone(
-    server: RunningServer, engine_for: Callable[..., TransferEngine]
+    server: RunningServer, drive_engine: Callable[..., TransferEngine]
 ):
     em = server.emulator
     item = em.put_file("a.txt", b"precious")
     em.mkdir("b")
     em.faults.fail_next(1000, status=500, method="PATCH")
     before = len(em.requests)
-    engine = engine_for()
+    engine = drive_engine()
 
     job = await engine.submit(JobKind.MOVE, [Location("od", "/a.txt")], Location("od", "/b"))
     done = await engine.wait(job.id)
@@ -48,12 +48,12 @@ async def test_a_rename_that_keeps_failing_leaves_the_source_alone(
 
 
 async def test_a_move_to_another_remote_puts_the_source_in_the_recycle_bin(
-    server: RunningServer, engine_for: Callable[..., TransferEngine]
+    server: RunningServer, drive_engine: Callable[..., TransferEngine]
 ):
     em = server.emulator
     item = em.put_file("a.txt", b"precious")
     em.mkdir("two/b")
-    engine = engine_for()
+    engine = drive_engine()
 
     job = await engine.submit(JobKind.MOVE, [Location("od", "/a.txt")], Location("od2", "/b"))
     done = await engine.wait(job.id)
@@ -65,12 +65,12 @@ async def test_a_move_to_another_remote_puts_the_source_in_the_recycle_bin(
 
 
 async def test_mv_permanent_deletes_a_source_moved_across_remotes_for_good(
-    server: RunningServer, engine_for: Callable[..., TransferEngine]
+    server: RunningServer, drive_engine: Callable[..., TransferEngine]
 ):
     em = server.emulator
     item = em.put_file("a.txt", b"precious")
     em.mkdir("two/b")
-    engine = engine_for()
+    engine = drive_engine()
 
     job = await engine.submit(
         JobKind.MOVE, [Location("od", "/a.txt")], Location("od2", "/b"), use_trash=False
@@ -90,12 +90,12 @@ class CrossDevice(Wrapped):
 
 
 async def test_only_cannot_move_here_falls_back_to_copy_verify_and_trash(
-    tmp_path: Path, engine_for: Callable[..., TransferEngine]
+    tmp_path: Path, drive_engine: Callable[..., TransferEngine]
 ):
     (tmp_path / "src").mkdir()
     (tmp_path / "dst").mkdir()
     (tmp_path / "src" / "a.txt").write_bytes(b"precious")
-    engine = engine_for(CrossDevice())
+    engine = drive_engine(CrossDevice())
 
     job = await engine.submit(
         JobKind.MOVE,
@@ -140,7 +140,7 @@ def test_mv_across_file_systems_copies_verifies_and_trashes_the_source(
     ["/b", "/b/", "b", "/B", "/b/a.txt", "//b//", "/b/./", "/x/../b", "/b/A.TXT", "od2:/b"],
 )
 async def test_a_move_within_one_drive_is_one_patch_whatever_the_spelling(
-    server: RunningServer, engine_for: Callable[..., TransferEngine], typed: str
+    server: RunningServer, drive_engine: Callable[..., TransferEngine], typed: str
 ):
     em = server.emulator
     item = em.put_file("a.txt", b"x" * 3_000_000)
@@ -149,7 +149,7 @@ async def test_a_move_within_one_drive_is_one_patch_whatever_the_spelling(
     used = em.drive.used
     before = len(em.requests)
     # "od2" is another remote (another name) for the same drive and root.
-    engine = engine_for(same_root=True)
+    engine = drive_engine(same_root=True)
     text = typed if typed.startswith("od2:") else f"od:{typed}"
 
     job = await engine.submit(
