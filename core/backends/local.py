@@ -14,6 +14,7 @@ import os
 import shutil
 import stat as stat_mod
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -408,7 +409,17 @@ class LocalBackend:
         return None
 
 
+#: One file to the trash at a time: send2trash makes the trash folders on first use and two
+#: threads doing so at once fail with "File exists" (moves trash their sources in parallel).
+_TRASH_LOCK = threading.Lock()
+
+
 def _send_to_trash(path: str) -> None:
+    with _TRASH_LOCK:
+        _send_to_trash_locked(path)
+
+
+def _send_to_trash_locked(path: str) -> None:
     # send2trash reads XDG_DATA_HOME once, at import; honour the environment as it is now
     # (tests and sandboxed runs point it elsewhere after import).
     if sys.platform.startswith("linux"):

@@ -261,14 +261,18 @@ def server() -> Iterator[RunningServer]:
 @pytest.fixture
 async def engine_for(journal_path: Path) -> AsyncIterator[Callable[..., TransferEngine]]:
     """``engine_for(od, **kwargs)``: an engine where remote "od" is ``od`` and ``None`` the
-    local disk (no back-off between an item's tries unless ``retry_backoff`` says so)."""
+    local disk (no back-off between an item's tries unless ``retry_backoff`` says so).
+    ``od`` may also be a dict of remote name → backend ("local" replaces the local disk)."""
     made: list[TransferEngine] = []
 
     def factory(od: Any, **kwargs: Any) -> TransferEngine:
         kwargs.setdefault("retry_backoff", 0.0)
-        local = LocalBackend()
+        remotes: dict[str, Any] = od if isinstance(od, dict) else {}
+        local = remotes.get("local") or LocalBackend()
         eng = TransferEngine(
-            lambda r: local if r is None or r == "local" else od, Journal(journal_path), **kwargs
+            lambda r: local if r is None or r == "local" else remotes.get(r, od),
+            Journal(journal_path),
+            **kwargs,
         )
         made.append(eng)
         return eng

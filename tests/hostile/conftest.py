@@ -15,21 +15,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from core.backends.local import LocalBackend
 from core.emulator import RunningServer
-from core.transfer import Journal, TransferEngine
-from tests.engine.conftest import journal_path, server
+from core.transfer import TransferEngine
+from tests.engine.conftest import engine_for, journal_path, server
 from tests.engine.od import od_backend, od_options, token_for
 from tests.engine.test_cli_emulator import remote
 from tui.cli import main
 
-__all__ = ["journal_path", "remote", "server"]
+__all__ = ["engine_for", "journal_path", "remote", "server"]
 
 #: Name (bytes, as the OS holds it) → what the tests expect of it.
 HOSTILE_LOCAL_NAMES: dict[bytes, str] = {
@@ -59,12 +58,11 @@ def hostile_tree(root: Path) -> dict[bytes, bytes]:
 
 
 @pytest.fixture
-async def drive_engine(
-    server: RunningServer, journal_path: Path
-) -> AsyncIterator[Callable[..., TransferEngine]]:
+def drive_engine(
+    server: RunningServer, engine_for: Callable[..., TransferEngine]
+) -> Callable[..., TransferEngine]:
     """Remotes "od" and "od2" are two remotes of the emulator's drive (od2 starting at the
-    folder "two" unless ``same_root``); None is the local disk."""
-    made: list[TransferEngine] = []
+    folder "two" unless ``same_root``); None is the local disk (or ``local``)."""
     opts, token = od_options(server), token_for(server)
     two = server.emulator.mkdir("two").id
 
@@ -75,27 +73,16 @@ async def drive_engine(
         url_ttl: float | None = None,
         **kwargs: Any,
     ) -> TransferEngine:
-        backends = {
-            "od": od_backend(opts, token),
-            "od2": od_backend(opts, token, remote="od2", root_folder_id=None if same_root else two),
-            "local": local or LocalBackend(),
-        }
+        od = od_backend(opts, token)
         if url_ttl is not None:  # how long a listed download URL is trusted
-            backends["od"].download_urls.ttl = url_ttl
-        eng = TransferEngine(
-            lambda r: backends["local" if r is None else r],  # type: ignore[return-value]
-            Journal(journal_path),
-            retry_backoff=0.0,
-            **kwargs,
-        )
-        made.append(eng)
-        return eng
+            od.download_urls.ttl = url_ttl
+        od2 = od_backend(opts, token, remote="od2", root_folder_id=None if same_root else two)
+        remotes: dict[str, object] = {"od": od, "od2": od2}
+        if local is not None:
+            remotes["local"] = local
+        return engine_for(remotes, **kwargs)
 
-    yield factory
-    for eng in made:
-        await eng.close()
-        assert eng.journal is not None
-        eng.journal.close()
+    return factory
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:
