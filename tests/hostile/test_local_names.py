@@ -111,3 +111,31 @@ def test_non_utf8_and_markup_names_survive_a_trip_through_onedrive(
     assert names_in(tmp_path / "back") == safe
     for name in safe:
         assert read(tmp_path / "back", name) == made[name]
+
+
+def test_a_journal_from_before_the_new_columns_opens_and_keeps_any_name(tmp_path: Path):
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from core.paths import Location
+    from core.transfer import Journal
+    from core.transfer.journal import _SCHEMA
+    from core.transfer.model import ConflictPolicy, Item, ItemKind, Job, JobKind
+
+    path = tmp_path / "journal.sqlite3"
+    old = _SCHEMA.replace("    src_mode INTEGER,\n", "").replace("    src_id TEXT,\n", "")
+    with sqlite3.connect(path) as db:
+        db.executescript(old)
+    name = os.fsdecode(b"/src/caf\xe9.txt")
+    job = Job("j1", JobKind.COPY, (Location(None, "/src"),), Location(None, "/dst"),
+              ConflictPolicy.SKIP, datetime.now(UTC))  # fmt: skip
+    job.items.append(Item(0, ItemKind.FILE, None, name, None, name, src_mode=0o600, src_id="x"))
+    journal = Journal(path)
+    try:
+        journal.save_job(job)
+        back = journal.load_job("j1")
+    finally:
+        journal.close()
+    assert back is not None
+    item = back.items[0]
+    assert (item.src_path, item.src_mode, item.src_id) == (name, 0o600, "x")
