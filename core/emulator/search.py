@@ -31,6 +31,11 @@ class DeltaCursor:
 
 
 def _matches(item: Item, query: str) -> bool:
+    """Every word of ``query`` is in the name, the description or (small) text content."""
+    return all(_matches_word(item, word) for word in query.split())
+
+
+def _matches_word(item: Item, query: str) -> bool:
     if query in item.name.casefold():
         return True
     if item.description and query in item.description.casefold():
@@ -70,7 +75,13 @@ async def search(ctx: Ctx) -> Response:
         page = everything[offset : offset + top]
         values = []
         for item in page:
-            body = ctx.render.remote_item(item) if item in remote else ctx.render.item(item, select)
+            if item in remote:
+                body = ctx.render.remote_item(item)
+            else:
+                # As on Graph: no parentReference.path and no download URL in search results
+                # (GRAPH-second-wave.md §1.1); a client finds the folder by the parent's id.
+                body = ctx.render.item(item, select, delta=True)
+                body.pop("@microsoft.graph.downloadUrl", None)
             body["searchResult"] = {}
             values.append(body)
     result: dict[str, object] = {"value": values}

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "tui.cli.transfer",
     "tui.cli.versions",
     "tui.cli.links",
+    "tui.cli.find",
 )
 
 

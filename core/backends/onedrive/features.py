@@ -8,6 +8,7 @@ with the same reason before any request.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ class FeaturesMixin:
         convert: Converter
         settings: Settings
         _drive_type: str | None
+        _drive_id: str | None
         download_urls: DownloadUrls
 
         def _stored(self, path: str) -> str: ...
@@ -216,33 +218,60 @@ class FeaturesMixin:
     async def search(self, query: str, path: str = "/") -> AsyncIterator[list[Entry]]:
         """Items below ``path`` whose name or content matches ``query`` (Graph's index).
 
-        The text goes in an OData literal (``'`` doubled); a ``/`` becomes a space, since
-        Graph refuses one in the query even percent-encoded (GRAPH-second-wave §1.1).
+        Graph leaves ``parentReference.path`` out of search results, so each hit's folder is
+        found from its parent's id (one ``GET`` per distinct folder, remembered).
         """
-        text = query.replace("/", " ").strip()
+        # q is an OData string literal: quotes doubled; Graph refuses "/" even as %2F.
+        text = " ".join(query.replace("/", " ").split())
         literal = quote(text.replace("'", "''"), safe="")
         p, url, params = self._address(path, f"search(q='{literal}')")
         prefix = await self._root_prefix()
+        await self._drive_info()
+        folders: dict[str, str | None] = {}
         async for values in self.graph.pages(url, params=params, path=p):
+            hits = [v for v in values if "deleted" not in v and "remoteItem" not in v]
+            wanted = {pid for v in hits if (pid := _parent_id(v)) and pid not in folders}
+            found = await asyncio.gather(*(self._folder_of(pid, prefix) for pid in wanted))
+            folders.update(zip(wanted, found, strict=True))
             page = []
-            for item in values:
-                where = self._search_path(item, prefix)
-                if where is not None and "deleted" not in item:
+            for item in hits:
+                where = folders.get(_parent_id(item) or "")
+                if where is not None and _inside(where, p):
                     page.append(self.convert.entry(item, where))
             if page:
                 yield page
 
-    def _search_path(self, item: dict[str, Any], prefix: str) -> str | None:
-        """The folder (in this remote's terms) that holds a search result, if it is inside."""
-        ref = item.get("parentReference") or {}
-        raw = ref.get("path")
-        if not isinstance(raw, str) or ":" not in raw:
+    async def _folder_of(self, item_id: str, prefix: str) -> str | None:
+        """The path (in this remote's terms) of the folder ``item_id``; None if outside."""
+        try:
+            folder = await self.graph.get_json(self.addressing.by_id(item_id).url)
+        except errors.NotFound:
             return None
-        parts = [self.convert.name(unquote(s)) for s in raw.partition(":")[2].split("/") if s]
-        folder = "/" + "/".join(parts)
-        if prefix:
-            root = "/" + "/".join(self.convert.name(s) for s in prefix.split("/"))
-            if folder != root and not folder.startswith(root + "/"):
+        ref = folder.get("parentReference") or {}
+        if self._drive_id and ref.get("driveId") not in (None, self._drive_id):
+            return None
+        if "root" in folder:
+            parts: list[str] = []
+        else:
+            raw = ref.get("path")
+            if not isinstance(raw, str) or ":" not in raw:
                 return None
-            folder = folder[len(root) :] or "/"
-        return folder
+            above = [unquote(s) for s in raw.partition(":")[2].split("/") if s]
+            parts = [*above, str(folder.get("name", ""))]
+        names = [self.convert.name(s) for s in parts]
+        if prefix:
+            root = [self.convert.name(s) for s in prefix.split("/")]
+            if names[: len(root)] != root:
+                return None
+            names = names[len(root) :]
+        return "/" + "/".join(names)
+
+
+def _parent_id(item: dict[str, Any]) -> str | None:
+    ref = item.get("parentReference")
+    value = ref.get("id") if isinstance(ref, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _inside(folder: str, top: str) -> bool:
+    return top == "/" or folder == top or folder.startswith(top.rstrip("/") + "/")
