@@ -139,8 +139,12 @@ class TransferEngine:
         policy: ConflictPolicy | str = ConflictPolicy.ASK,
         dry_run: bool = False,
         use_trash: bool = True,
+        max_delete: int | None = None,
     ) -> Job:
-        """Queue a job. With ``dry_run`` plan it and return the report (``job.plan``) only."""
+        """Queue a job. With ``dry_run`` plan it and return the report (``job.plan``) only.
+
+        ``max_delete`` bounds the deletions a mirror may plan (more makes the plan fatal).
+        """
         if self._closed:
             raise errors.SkypaneError("the transfer engine is closed")
         kind = JobKind(kind)
@@ -154,7 +158,8 @@ class TransferEngine:
             policy=ConflictPolicy(policy),
             created=datetime.now(UTC),
             dry_run=dry_run,
-            use_trash=use_trash,
+            use_trash=use_trash or kind is JobKind.MIRROR,
+            max_delete=max_delete,
         )
         run = JobRun(job)
         if dry_run:
@@ -328,6 +333,13 @@ class TransferEngine:
             if job is None:
                 continue
             run = self._adopt(job, known)
+            if job.kind is JobKind.MIRROR and job.plan is None and not job.items:
+                # Stopped while planning: its deletion limit is not journaled, so it is not
+                # planned again without it. The user runs the mirror again.
+                job.error = "the mirror stopped before its plan was made; run it again"
+                self._finish(run, JobState.FAILED)
+                out.append(job)
+                continue
             out.append(job)
             if job.state is JobState.PAUSED and job_ids is None:
                 run.paused = True

@@ -25,6 +25,9 @@ class JobKind(enum.StrEnum):
     MOVE = "move"
     DELETE = "delete"
     MKDIR = "mkdir"
+    #: Make the destination folder like the source: copy what is missing or different,
+    #: delete (to the trash only) what the source lacks.
+    MIRROR = "mirror"
 
 
 class JobState(enum.StrEnum):
@@ -141,6 +144,8 @@ class Plan:
     free: int | None = None
     #: Whether bytes travel through the client ("stream") or stay on the server ("server").
     method: str = "stream"
+    #: Paths a mirror deletes (to the trash) because the source lacks them.
+    deletes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -248,6 +253,8 @@ class Job:
     dry_run: bool = False
     #: Delete to the trash where the backend has one (rm jobs).
     use_trash: bool = True
+    #: Most deletions a mirror may plan (None: no limit); more makes the plan fatal.
+    max_delete: int | None = None
     plan: Plan | None = None
     items: list[Item] = field(default_factory=list)
     error: str | None = None
@@ -263,6 +270,8 @@ class Job:
             return f"{self.kind} {srcs}"
         if self.kind is JobKind.MKDIR:
             return f"mkdir {self.dest}"
+        if self.kind is JobKind.MIRROR:
+            return f"mirror {srcs} ⇒ {self.dest}"
         return f"{self.kind} {srcs} → {self.dest}"
 
     def failed_items(self) -> list[Item]:

@@ -306,6 +306,8 @@ async def plan_job(
     w = _Walk(job, backend_for)
     if job.kind is JobKind.DELETE:
         await _plan_delete(w)
+    elif job.kind is JobKind.MIRROR:
+        await _plan_mirror(w)
     elif job.kind is JobKind.MKDIR:
         await _plan_mkdir(w)
     else:
@@ -326,7 +328,11 @@ async def plan_job(
     nbytes = sum(i.size for i in files) + sum(i.size for i in deletes)
     free = None
     method = "stream"
-    if job.dest is not None and job.kind in (JobKind.COPY, JobKind.MOVE):
+    if job.kind is JobKind.MIRROR:  # deletions are listed apart; the files are copies
+        nfiles -= sum(1 for i in deletes if not i.is_dir)
+        nbytes -= sum(i.size for i in deletes)
+        folders -= sum(1 for i in deletes if i.is_dir)
+    if job.dest is not None and job.kind in (JobKind.COPY, JobKind.MOVE, JobKind.MIRROR):
         free = await _check_quota(w, files, nbytes)
         method = _method(w, files)
     plan = Plan(
@@ -337,6 +343,7 @@ async def plan_job(
         problems=tuple(w.problems),
         free=free,
         method=method,
+        deletes=tuple(str(i.src) for i in deletes) if job.kind is JobKind.MIRROR else (),
     )
     return plan, items
 
@@ -511,3 +518,118 @@ async def _plan_mkdir(w: _Walk) -> None:
         return
     if w.check(b, dest.path, None):
         w.mkdirs.append(w._new(ItemKind.MKDIR, None, dest.remote, dest.path))
+
+
+def protected(remote: str | None, path: str) -> str | None:
+    """Why ``path`` must never be deleted (a root, the home folder or above it), or None."""
+    p = path.rstrip("/") or "/"
+    if p == "/":
+        return "a root folder is never deleted"
+    if norm_remote(remote) == "local":
+        home = os.path.realpath(os.path.expanduser("~")).rstrip("/")
+        if os.path.realpath(p) == home or home.startswith(os.path.realpath(p) + "/"):
+            return "the home folder (or a folder above it) is never deleted"
+        if os.path.ismount(p):
+            return "a mount point is never deleted"
+    return None
+
+
+async def _plan_mirror(w: _Walk) -> None:
+    """Copy what the source has and the destination lacks or holds differently; delete (to
+    the trash) what the destination has and the source lacks, within ``job.max_delete``."""
+    from core.backend import Trash
+    from core.compare import Side, compare
+
+    job = w.job
+    dest = job.dest
+    if dest is None or len(job.sources) != 1:
+        w.problem("", "a mirror needs one source folder and one destination folder", "fatal")
+        return
+    src = job.sources[0]
+    src_b, dst_b = w.backend_for(src.remote), w.backend_for(dest.remote)
+    try:
+        top = await src_b.stat(src.path)
+    except errors.SkypaneError as exc:
+        w.problem(str(src), str(exc), "fatal")
+        return
+    if not top.is_dir or top.is_link:
+        w.problem(str(src), "the source of a mirror must be a folder", "fatal")
+        return
+    if same_remote(src.remote, dest.remote) and (
+        src.path == dest.path
+        or dest.path.startswith(src.path.rstrip("/") + "/")
+        or src.path.startswith(dest.path.rstrip("/") + "/")
+    ):
+        w.problem(str(dest), "the source and destination of a mirror overlap", "fatal")
+        return
+    try:
+        there = await dst_b.stat(dest.path)
+    except errors.NotFound:
+        there = None
+    except errors.SkypaneError as exc:
+        w.problem(str(dest), str(exc), "fatal")
+        return
+    if there is None:  # nothing there yet: a plain copy of the whole folder
+        await w.walk(src_b, src.remote, top, dst_b, dest.path, False)
+        return
+    if not there.is_dir:
+        w.problem(str(dest), "the destination of a mirror must be a folder", "fatal")
+        return
+    try:
+        result = await compare(src_b, src.path, dst_b, dest.path)
+    except errors.SkypaneError as exc:
+        w.problem(str(dest), f"cannot compare: {exc}", "fatal")
+        return
+    for rel, reason in result.problems:
+        # A folder that could not be listed on both sides: mirror nothing inside it.
+        w.problem(rel, f"{reason}; nothing in it is mirrored", "error")
+    deletions: list[Entry] = []
+    for c in result.items:
+        if c.side is Side.SAME:
+            continue
+        if c.side is Side.ONLY_RIGHT:
+            assert c.right is not None
+            deletions.append(c.right)
+            continue
+        left = c.left
+        assert left is not None
+        target = join(dest.path, c.rel)
+        if await w.skip_link(left, src.remote):
+            continue
+        if c.side is Side.DIFFERENT and c.reason == "type":
+            w.problem(target, "a file on one side, a folder on the other: not mirrored")
+            continue
+        if left.is_dir:
+            await w.walk(src_b, src.remote, left, dst_b, target, False)
+            continue
+        w.add_file(left, src.remote, dst_b, target, c.right)
+        if c.right is not None:
+            w.files[-1].action = "overwrite"  # a mirror replaces what differs, no question
+    if not deletions:
+        return
+    if not isinstance(dst_b, Trash):
+        w.problem(
+            str(dest),
+            f"{len(deletions)} deletions planned, but the destination has no recycle bin or"
+            " trash and a mirror never deletes for good",
+            "fatal",
+        )
+        return
+    if job.max_delete is not None and len(deletions) > job.max_delete:
+        w.problem(
+            str(dest),
+            f"the mirror would delete {len(deletions)} items, more than the limit of"
+            f" {job.max_delete} (raise --max-delete to allow it)",
+            "fatal",
+        )
+        return
+    for entry in deletions:
+        why = protected(dest.remote, entry.path)
+        if why is not None:
+            w.problem(entry.path, why, "fatal")
+            return
+        it = w._new(ItemKind.DELETE, entry, dest.remote, entry.path)
+        it.dst_remote = dest.remote
+        it.is_dir = entry.is_dir and not entry.is_link
+        it.size = 0 if it.is_dir else entry.size
+        w.files.append(it)

@@ -265,6 +265,8 @@ class ItemRunner:
             if run.job.use_trash and isinstance(b, Trash):
                 await b.trash(item.src_path)
                 return ItemState.DONE, "moved to the trash"
+            if run.job.kind is JobKind.MIRROR:
+                raise errors.Unsupported("a mirror deletes only to a trash", path=item.src_path)
             await b.remove(item.src_path, recursive=item.is_dir)
         except errors.NotFound:
             return ItemState.DONE, "already gone"

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "tui.cli.versions",
     "tui.cli.links",
     "tui.cli.find",
+    "tui.cli.compare",
 )
 
 

@@ -274,6 +274,7 @@ def _summary(job: Job, elapsed: float, holder: Lease | None = None) -> dict[str,
             "method": plan.method,
             "free": plan.free,
             "conflicts": list(plan.conflicts),
+            "deletes": list(plan.deletes),
             "problems": [
                 {"path": p.path, "reason": p.reason, "severity": p.severity} for p in plan.problems
             ],
@@ -299,12 +300,16 @@ def _print_plan(job: Job) -> None:
         print(f"{it.kind.value:6} {safe_name(str(it.src))} -> {safe_name(str(it.dst))}")
     for p in plan.problems:
         print(f"{p.severity}: {safe_name(p.path)}: {safe_name(p.reason)}", file=sys.stderr)
+    mirror = job.kind is JobKind.MIRROR
     for c in plan.conflicts:
-        print(f"exists: {safe_name(c)}")
+        print(f"{'replace' if mirror else 'exists'}: {safe_name(c)}")
     free = f", {fmt_size(plan.free)} free" if plan.free is not None else ""
+    clashes = "overwrites" if mirror else "conflicts"
+    deletes = f", {len(plan.deletes)} deletions to the trash" if mirror else ""
     print(
         f"plan: {plan.files} files, {plan.folders} folders, {fmt_size(plan.bytes)}"
-        f" ({plan.method}){free}; {len(plan.conflicts)} conflicts, {len(plan.problems)} problems"
+        f" ({plan.method}){free}; {len(plan.conflicts)} {clashes}{deletes},"
+        f" {len(plan.problems)} problems"
     )
 
 
