@@ -230,6 +230,16 @@ class SharedStorage(Protocol):
 
 
 @runtime_checkable
+class TreeListing(Protocol):
+    """Every entry below a folder in one enumeration (OneDrive: ``delta``) instead of one
+    listing per folder; ``progress`` hears how many items have been read so far."""
+
+    def list_tree(
+        self, path: str, progress: Callable[[int], None] | None = None
+    ) -> AsyncIterator[list[Entry]]: ...
+
+
+@runtime_checkable
 class UncheckedRead(Protocol):
     """A backend whose ``open_read`` checks a whole read against its own hash, and that can
     read without that check for a caller that verifies the same bytes anyway (the engine,
@@ -256,6 +266,7 @@ CAPABILITY_PROTOCOLS: dict[str, type] = {
     "links": Links,
     "versions": Versions,
     "search": Search,
+    "tree_listing": TreeListing,
 }
 
 

@@ -29,6 +29,7 @@ from core.backends.onedrive.clouds import graph_base
 from core.backends.onedrive.dlcache import DownloadUrls
 from core.backends.onedrive.download import read_stream
 from core.backends.onedrive.features import FeaturesMixin
+from core.backends.onedrive.tree import TreeMixin
 from core.backends.onedrive.graph import GraphClient
 from core.backends.onedrive.items import (
     Addressing,
@@ -51,7 +52,7 @@ COPY_TIMEOUT = 3600.0
 DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 
-class OneDriveBackend(FeaturesMixin):
+class OneDriveBackend(FeaturesMixin, TreeMixin):
     """A drive reached through Microsoft Graph."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = OPTIONS
