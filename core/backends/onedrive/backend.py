@@ -29,7 +29,6 @@ from core.backends.onedrive.clouds import graph_base
 from core.backends.onedrive.dlcache import DownloadUrls
 from core.backends.onedrive.download import read_stream
 from core.backends.onedrive.features import FeaturesMixin
-from core.backends.onedrive.tree import TreeMixin
 from core.backends.onedrive.graph import GraphClient
 from core.backends.onedrive.items import (
     Addressing,
@@ -42,6 +41,7 @@ from core.backends.onedrive.options import OPTIONS
 from core.backends.onedrive.pacer import Pacer
 from core.backends.onedrive.settings import Settings
 from core.backends.onedrive.tokens import TokenProvider
+from core.backends.onedrive.tree import TreeMixin
 from core.backends.onedrive.upload import SIMPLE_LIMIT, Uploader
 from core.model import Entry, Quota
 from core.paths import normalize, parent
