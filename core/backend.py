@@ -7,7 +7,7 @@ what a backend can do; they never look at a backend's name.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +19,9 @@ from core.model import (
     LinkRequest,
     LinkSupport,
     Quota,
+    RecycledItem,
+    RecycleSupport,
+    RestoreResult,
     Version,
     VersionSupport,
     _no_hashes,
@@ -158,9 +161,11 @@ class ServerSideCopy(Protocol):
 
 @runtime_checkable
 class Trash(Protocol):
-    """Delete to a recycle bin / desktop trash, recoverable by the user."""
+    """Delete to a recycle bin / desktop trash, recoverable by the user.
 
-    async def trash(self, path: str) -> None: ...
+    ``trash`` may return a sentence saying where the item went and how to get it back."""
+
+    async def trash(self, path: str) -> str | None: ...
 
 
 @runtime_checkable
@@ -230,6 +235,20 @@ class SharedStorage(Protocol):
 
 
 @runtime_checkable
+class RecycleBin(Protocol):
+    """A recycle bin the API can reach: ``recycle_support`` says how far (list, restore,
+    empty) and gives the web page for what it cannot do."""
+
+    async def recycle_support(self) -> RecycleSupport: ...
+
+    async def list_recycled(self) -> list[RecycledItem]: ...
+
+    async def restore_recycled(self, ids: Sequence[str]) -> list[RestoreResult]: ...
+
+    async def empty_recycled(self, ids: Sequence[str] | None = None) -> None: ...
+
+
+@runtime_checkable
 class TreeListing(Protocol):
     """Every entry below a folder in one enumeration (OneDrive: ``delta``) instead of one
     listing per folder; ``progress`` hears how many items have been read so far."""
@@ -267,6 +286,7 @@ CAPABILITY_PROTOCOLS: dict[str, type] = {
     "versions": Versions,
     "search": Search,
     "tree_listing": TreeListing,
+    "recycle_bin": RecycleBin,
 }
 
 

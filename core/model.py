@@ -143,3 +143,37 @@ class VersionSupport:
 
     can_delete: bool = True
     delete_refusal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecycledItem:
+    """One entry of a recycle bin. ``id`` names the deletion, not the item that was deleted."""
+
+    id: str
+    name: str
+    size: int
+    deleted: datetime | None = None
+    #: Where it was deleted from, as the service words it ("Shared Documents/folder1").
+    original: str | None = None
+    deleted_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecycleSupport:
+    """What a drive's recycle bin allows through the API, and where its web page is."""
+
+    can_list: bool
+    can_restore: bool
+    can_empty: bool
+    #: Why listing (or more) is not possible here, for the user.
+    reason: str | None = None
+    web_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreResult:
+    """What became of one restore: ``error`` says why it failed (its folder is gone …)."""
+
+    id: str
+    ok: bool
+    error: str | None = None

@@ -362,7 +362,7 @@ class LocalBackend:
 
         await asyncio.to_thread(_run, _rm, path)
 
-    async def trash(self, path: str) -> None:
+    async def trash(self, path: str) -> str | None:
         await asyncio.to_thread(_run, lambda: os.lstat(path), path)
         try:
             await asyncio.to_thread(_send_to_trash, path)
@@ -372,6 +372,7 @@ class LocalBackend:
             ) from exc
         except OSError as exc:
             raise_mapped(exc, path)
+        return None  # the runner says "moved to the trash"
 
     async def move(self, src: str, dst: str) -> Entry:
         def _mv() -> Entry:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from . import copying, items, search, sharing, sites, uploads, versions
+from . import copying, items, recycle, search, sharing, sites, uploads, versions
 from .auth import authenticate
 from .context import Ctx, Handler, json_response
 from .errors import GraphError, bad_request, error_response
@@ -58,6 +58,7 @@ ITEM_ROUTES: dict[tuple[str, str], Handler] = {
     ("GET", "search"): search.search,
     ("GET", "delta"): search.delta,
     ("GET", "thumbnails"): _empty_list,
+    ("POST", "restore"): recycle.restore_item,
 }
 
 #: (method, first action segment) → handler, for targets that are drives.
@@ -101,6 +102,8 @@ OTHER_ROUTES[("GET", "me")] = get_me
 OTHER_ROUTES[("GET", "drives")] = list_drives
 OTHER_ROUTES[("GET", "sites")] = sites.search_sites
 OTHER_ROUTES[("GET", "site")] = sites.get_site
+OTHER_ROUTES[("GET", "recyclebin")] = recycle.site_recycle_bin
+OTHER_ROUTES[("POST", "recyclebin")] = recycle.site_recycle_bin
 
 
 def _choose(target: Target, method: str) -> Handler:

@@ -73,6 +73,8 @@ class Item:
     permissions: list[Permission] | None = None
     version_counter: int = 0
     trashed: bool = False
+    #: When the item itself (not a folder above it) went to the recycle bin; 0 otherwise.
+    deleted_ms: int = 0
     package_type: str | None = None
     #: Sorted (folded name, id) of children, rebuilt lazily after a change.
     sorted_keys: list[tuple[str, str]] | None = None

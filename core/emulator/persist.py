@@ -64,6 +64,7 @@ def _item_body(item: Item) -> str:
             "description": item.description,
             "package": item.package_type,
             "trashed": item.trashed,
+            "deleted_ms": item.deleted_ms,
             "versions": [
                 [v.id, v.blob.id, v.modified_ms, v.modified_by, v.fs_modified_ms]
                 for v in item.versions or ()
@@ -264,6 +265,7 @@ def _load_items(
             children=None if body["kind"] == "file" else {},
             version_counter=counter,
             trashed=body["trashed"],
+            deleted_ms=body.get("deleted_ms", 0),
             package_type=body["package"],
         )
         if body["versions"] is not None:

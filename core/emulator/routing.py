@@ -173,6 +173,11 @@ def _site_after(store: Store, site_id: str, after: str) -> Target:
         return Target("drives", site_id=site_id)
     if second == "drive":
         return _drive_rest(store, store.drive(site.drive_ids[0]), more, via_me=False)
+    if second == "recycleBin":
+        segments = _segments(more)
+        if segments[:1] != ["items"]:
+            raise bad_request("Expected recycleBin/items")
+        return Target("recyclebin", site_id=site_id, action=segments[1:])
     raise bad_request(f"Unsupported segment '{second}' after a site")
 
 
@@ -188,7 +193,11 @@ def _drive_rest(store: Store, drive: Drive, rest: str, *, via_me: bool) -> Targe
         if not item_id:
             raise bad_request("An item id is required")
         item_id = unquote(item_id)
-        item = drive.root if item_id == "root" else store.item(drive, item_id)
+        binned = drive.items.get(item_id)
+        if after.strip("/") == "restore" and binned is not None and binned.trashed:
+            item = binned  # only restore reaches an item in the recycle bin
+        else:
+            item = drive.root if item_id == "root" else store.item(drive, item_id)
         return _item_rest(store, drive, item, after, via_me)
     if head == "special":
         name, _, after = tail.partition("/")

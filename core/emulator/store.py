@@ -457,6 +457,7 @@ class Store:
             raise GraphError(403, "accessDenied", "The root can't be deleted")
         self._changed(item, size_delta=-item.size)
         item.parent.remove_child(item)
+        item.deleted_ms = self.clock.now_ms()
         drive = item.drive
         drive.deleted += self.stored_bytes(item)
         for node in self.walk(item):
@@ -479,6 +480,33 @@ class Store:
             self.dirty.discard(node) if self.tracking else None
             if self.tracking:
                 self.removed.add((drive.id, node.id))
+
+    def restore(self, item: Item, parent: Item | None = None, name: str | None = None) -> None:
+        """Bring ``item`` (deleted by itself, not with a folder) back from the recycle bin,
+        into its old folder or ``parent``; refused when that folder is gone or the name taken."""
+        if not item.trashed or not item.deleted_ms or item.id not in item.drive.items:
+            raise GraphError(404, "itemNotFound", "The item is not in the recycle bin")
+        into = parent if parent is not None else item.parent
+        if into is None or into.trashed or into.id not in into.drive.items:
+            raise GraphError(
+                409, "conflict", "The folder the item was deleted from no longer exists"
+            )
+        if into.children is None:
+            raise GraphError(400, "invalidRequest", "The target is not a folder")
+        new_name = name or item.name
+        if fold(new_name) in into.children:
+            raise GraphError(409, "nameAlreadyExists", "An item with that name already exists")
+        drive = item.drive
+        drive.deleted -= self.stored_bytes(item)
+        item.name, item.parent, item.deleted_ms = new_name, into, 0
+        for node in self.walk(item):
+            node.trashed = False
+            drive.tombstones.pop(node.id, None)
+            self._mark(node)
+            if node.kind == "file":
+                drive.file_count += 1
+        into.add_child(item)
+        self._changed(item, size_delta=item.size)
 
     def empty_recycle_bin(self, drive: Drive) -> None:
         for item in [i for i in drive.items.values() if i.trashed]:

@@ -263,8 +263,8 @@ class ItemRunner:
         b = self.env.backend(item.src_remote)
         try:
             if run.job.use_trash and isinstance(b, Trash):
-                await b.trash(item.src_path)
-                return ItemState.DONE, "moved to the trash"
+                where = await b.trash(item.src_path)
+                return ItemState.DONE, where or "moved to the trash"
             if run.job.kind is JobKind.MIRROR:
                 raise errors.Unsupported("a mirror deletes only to a trash", path=item.src_path)
             await b.remove(item.src_path, recursive=item.is_dir)

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "tui.cli.links",
     "tui.cli.find",
     "tui.cli.compare",
+    "tui.cli.recycle",
 )
 
 

@@ -39,6 +39,7 @@ from core.backends.onedrive.items import (
 )
 from core.backends.onedrive.options import OPTIONS
 from core.backends.onedrive.pacer import Pacer
+from core.backends.onedrive.recycle import RecycleMixin
 from core.backends.onedrive.settings import Settings
 from core.backends.onedrive.tokens import TokenProvider
 from core.backends.onedrive.tree import TreeMixin
@@ -52,7 +53,7 @@ COPY_TIMEOUT = 3600.0
 DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 
-class OneDriveBackend(FeaturesMixin, TreeMixin):
+class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
     """A drive reached through Microsoft Graph."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = OPTIONS
@@ -403,14 +404,20 @@ class OneDriveBackend(FeaturesMixin, TreeMixin):
         self.download_urls.forget_tree(p)
         await self._delete(str(item["id"]), p, permanent=True)
 
-    async def trash(self, path: str) -> None:
-        """To the recycle bin (permanently with the ``hard_delete`` option)."""
+    async def trash(self, path: str) -> str | None:
+        """To the recycle bin (permanently with the ``hard_delete`` option); says where."""
         p = normalize(path)
         if p == "/":
             raise errors.PermissionDenied("refusing to delete the root folder", path=p)
         item = await self._get(p)
         self.download_urls.forget_tree(p)
         await self._delete(str(item["id"]), p, permanent=self.settings.hard_delete)
+        if self.settings.hard_delete:
+            return "deleted for good (the remote's hard_delete option is on)"
+        try:
+            return await self.trash_hint(str(item["id"]))
+        except errors.SkypaneError:
+            return None
 
     async def _free_destination(self, dst: str, moving_id: str | None = None) -> None:
         with contextlib.suppress(errors.NotFound):
