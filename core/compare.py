@@ -108,8 +108,13 @@ async def compare(
     *,
     concurrency: int = CONCURRENCY,
     on_folder: Callable[[int], None] | None = None,
+    max_depth: int = MAX_DEPTH,
 ) -> Comparison:
-    """Compare the trees below ``left_top`` and ``right_top`` (both must be folders)."""
+    """Compare the trees below ``left_top`` and ``right_top`` (both must be folders).
+
+    ``max_depth`` 0 compares only the two folders' own entries (folders on both sides are
+    then left out); each level more goes one folder deeper.
+    """
     for backend, top in ((left, left_top), (right, right_top)):
         entry = await backend.stat(top)
         if not entry.is_dir:
@@ -154,7 +159,7 @@ async def compare(
                 else:
                     side, why = judge(le, re_, precision)
                     if why == "folder":
-                        if depth < MAX_DEPTH:
+                        if depth < min(max_depth, MAX_DEPTH):
                             frontier.append((sub, le.path, re_.path, depth + 1))
                         continue
                     result.items.append(Compared(sub, side, le, re_, why))

@@ -22,6 +22,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.sign_in_again import SignInAgain
 from tui.format import Clock, system_clock
 from tui.screens.dialog_actions import DialogActions
+from tui.screens.find_actions import FindActions
 from tui.screens.help import HelpScreen
 from tui.screens.log import ErrorRecord
 from tui.screens.main import MainScreen
@@ -123,6 +124,7 @@ class SkypaneApp(App[None]):
             [
                 ("Files", "screen", MainScreen.BINDINGS),
                 ("Links, versions, remotes", "screen", DialogActions.BINDINGS),
+                ("Find, compare, recover", "screen", FindActions.BINDINGS),
                 ("Pane", "pane", Pane.BINDINGS),
                 ("Cursor and selection", "list", FileList.BINDINGS),
                 ("Transfer panel", "transfers", TransferPanel.BINDINGS),

@@ -32,6 +32,7 @@ from tui.dialogs.location import LocationPicker
 from tui.dialogs.text_input import InputDialog
 from tui.format import Clock, system_clock
 from tui.screens.dialog_actions import DialogActions
+from tui.screens.find_actions import FindActions
 from tui.screens.log import LogScreen, report_error
 from tui.screens.operations import FileOperations, describe
 from tui.transfers import Transfers, job_title, throttled_seconds
@@ -44,7 +45,7 @@ from tui.widgets.status_bar import StatusBar, quota_text
 from tui.widgets.transfer_panel import TransferPanel
 
 
-class MainScreen(DialogActions, FileOperations):
+class MainScreen(DialogActions, FileOperations, FindActions):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "switch_pane", "Other pane", show=False, id="switch-pane"),
         Binding("f3", "view", "View", id="view"),

@@ -223,6 +223,15 @@ class Listing:
             else:
                 self._mark(e)
 
+    def mark_names(self, names: set[str]) -> int:
+        """Mark the entries with these names (a comparison's result); returns how many."""
+        count = 0
+        for entry in self.entries:
+            if entry.name in names and entry is not PARENT:
+                self._mark(entry)
+                count += 1
+        return count
+
     def clear_marks(self) -> None:
         self._marked.clear()
         self._marked_size = 0

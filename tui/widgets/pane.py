@@ -8,7 +8,8 @@ messages. The screen hands down ``backend_for`` to open a remote by name.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -31,6 +32,20 @@ from tui.widgets.listing import PARENT, Listing, SortKey, SortOrder
 from tui.widgets.path_bar import PathBar
 
 BackendFor = Callable[[str | None], Backend]
+#: Pages of a virtual folder (search results, disk usage), asked for again on reload.
+PageSource = Callable[[], AsyncIterator[list[Entry]]]
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualView:
+    """A pane showing something other than a folder (mc's "panelize"): ``pages`` fills it,
+    entries keep their real paths so view, copy and delete work on them, ``open_dir`` (if
+    given) decides where Enter on a folder goes, ".." returns to ``home``."""
+
+    title: str
+    pages: PageSource
+    home: Location
+    open_dir: Callable[[Entry], None] | None = None
 
 
 def location_of(backend: Backend, path: str) -> Location:
@@ -178,6 +193,8 @@ class Pane(Vertical):
         self._order = SortOrder()
         self._show_hidden = False
         self._filter = ""
+        #: What the pane shows instead of a folder, if anything.
+        self.virtual: VirtualView | None = None
 
     def compose(self) -> ComposeResult:
         yield PathBar()
@@ -212,7 +229,30 @@ class Pane(Vertical):
             return
         marked = {e.name for e in self.listing.marked_entries()}
         want = cursor or self._cursor_name()
+        if self.virtual is not None:
+            self._load_virtual(self.backend, self.virtual, cursor=want, marks=marked)
+            return
         self._load(self.backend, self.location.path, cursor=want, marks=marked)
+
+    def show_virtual(self, backend: Backend, view: VirtualView) -> None:
+        """Show ``view`` (results of a search, a level of disk usage) in place of a folder."""
+        self._remember_cursor()
+        self._load_virtual(backend, view)
+
+    def _load_virtual(
+        self,
+        backend: Backend,
+        view: VirtualView,
+        *,
+        cursor: str | None = None,
+        marks: set[str] | None = None,
+    ) -> None:
+        self.virtual = view
+        self.backend = backend
+        self.location = Location(view.home.remote, view.home.path)
+        self._start_listing(
+            view.pages, Location(None, view.title), has_parent=True, want=cursor, marks=marks
+        )
 
     def _cursor_name(self) -> str | None:
         entry = self.file_list.cursor_entry
@@ -231,34 +271,49 @@ class Pane(Vertical):
         cursor: str | None = None,
         marks: set[str] | None = None,
     ) -> None:
+        self.virtual = None
         self.backend = backend
         self.location = location_of(backend, path)
-        listing = Listing(has_parent=path != "/")
+        want = cursor or self._cursor_memory.get(self.location)
+        self._start_listing(
+            lambda: backend.list(path), self.location, has_parent=path != "/", want=want,
+            marks=marks,
+        )  # fmt: skip
+        self.post_message(self.LocationChanged(self, self.location))
+
+    def _start_listing(
+        self,
+        pages: PageSource,
+        shown: Location,
+        *,
+        has_parent: bool,
+        want: str | None,
+        marks: set[str] | None,
+    ) -> None:
+        listing = Listing(has_parent=has_parent)
         listing.order = self._order
         listing.show_hidden = self._show_hidden
         listing.filter = self._filter
         self.file_list.set_listing(listing)
         self.listing_busy = True
-        self.query_one(PathBar).location = self.location
+        self.query_one(PathBar).location = shown
         self._update_state()
-        want = cursor or self._cursor_memory.get(self.location)
-        self.post_message(self.LocationChanged(self, self.location))
         self.run_worker(
-            self._list(backend, path, listing, want, marks or set()),
-            name=f"list {self.location}",
+            self._list(pages, listing, want, marks or set()),
+            name=f"list {shown}",
             group=f"listing-{self.id}",
             exclusive=True,
             exit_on_error=False,
         )
 
     async def _list(
-        self, backend: Backend, path: str, listing: Listing, want: str | None, marks: set[str]
+        self, pages: PageSource, listing: Listing, want: str | None, marks: set[str]
     ) -> None:
         started = time.perf_counter()
         worker = get_current_worker()
         file_list = self.file_list
         try:
-            async for page in backend.list(path):
+            async for page in pages():
                 if worker.is_cancelled or file_list.listing is not listing:
                     return
                 file_list.add_page(page)
@@ -309,6 +364,9 @@ class Pane(Vertical):
         self._go_history(1)
 
     def action_go_up(self) -> None:
+        if self.virtual is not None and self.backend is not None:
+            self.show(self.backend, self.virtual.home.path)  # ".." leaves the results
+            return
         if self.backend is None or self.location.path == "/":
             return
         came_from = basename(self.location.path)
@@ -323,6 +381,10 @@ class Pane(Vertical):
             self.app.notify(refused, severity="error", markup=False)
         elif entry is PARENT:
             self.action_go_up()
+        elif entry.is_dir and self.virtual is not None and self.virtual.open_dir is not None:
+            self.virtual.open_dir(entry)
+        elif entry.is_dir and self.backend is not None and self.virtual is not None:
+            self.show(self.backend, entry.path)
         elif entry.is_dir and self.backend is not None:
             self.show(self.backend, join(self.location.path, entry.name))
         else:

@@ -1,0 +1,274 @@
+"""Find, compare, recover: what MainScreen does with core.search, core.compare, mirror jobs,
+core.usage and recycle bins.
+
+A base class of MainScreen like ``FileOperations``. Search results and disk usage appear in
+the active pane as a virtual folder (mc's "panelize"): the entries keep their real paths, so
+F3, F5, F6 and F8 work on them as on any folder; ".." goes back to the folder it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from core.backend import Backend, RecycleBin, Search
+from core.compare import Side, compare
+from core.errors import SkypaneError
+from core.model import Entry
+from core.paths import Location, basename, parent
+from core.search import search
+from core.transfer import JobKind
+from core.usage import UsageNode, disk_usage
+from tui.dialogs.confirm import ConfirmDialog
+from tui.format import fmt_count, fmt_size_long, safe_name
+from tui.screens.log import report_error
+from tui.widgets.pane import Pane, VirtualView
+from tui.widgets.path_bar import location_text
+from tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from tui.transfers import Transfers
+
+#: A mirror deleting at least this many items asks a second time.
+BIG_DELETION = 100
+
+
+def _relative(top: str, path: str) -> str:
+    prefix = top.rstrip("/") + "/"
+    return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
+
+
+class FindActions(Screen[None]):
+    """The find / compare / recover half of MainScreen's keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("alt+question_mark", "find_file", "Find file (search)", show=False, id="find"),
+        Binding("alt+g", "goto_item_folder", "Go to the item's folder", show=False, id="goto-item"),
+        Binding("alt+d", "compare_panes", "Compare panes", show=False, id="compare"),
+        Binding("alt+m", "mirror", "Mirror this pane to the other", show=False, id="mirror"),
+        Binding("alt+u", "disk_usage", "Disk usage (folder sizes)", show=False, id="disk-usage"),
+        Binding("alt+b", "recycle_bin", "Recycle bin", show=False, id="recycle-bin"),
+    ]
+
+    if TYPE_CHECKING:
+        transfers: Transfers
+
+        @property
+        def active(self) -> Pane: ...
+
+        @property
+        def other(self) -> Pane: ...
+
+    _last_search = ""
+
+    # -- search ------------------------------------------------------------------------
+
+    def action_find_file(self) -> None:
+        from tui.dialogs.search import SearchDialog, SearchRequest
+
+        pane = self.active
+        backend = pane.backend
+        if backend is None:
+            return
+        here = pane.location
+        indexed = isinstance(backend, Search)
+
+        def answered(request: SearchRequest | None) -> None:
+            if request is None:
+                return
+            self._last_search = request.text
+            top = "/" if request.whole_drive and here.remote is not None else here.path
+            self._show_results(pane, backend, request.text, top, walk=request.walk)
+
+        dialog = SearchDialog(location_text(here), indexed=indexed, last=self._last_search)
+        self.app.push_screen(dialog, answered)
+
+    def _show_results(
+        self, pane: Pane, backend: Backend, text: str, top: str, *, walk: bool
+    ) -> None:
+        home = pane.location
+
+        async def pages() -> AsyncIterator[list[Entry]]:
+            # Names become paths below the top, so hits from different folders stay apart.
+            async for page in search(backend, text, top, use_index=not walk):
+                yield [replace(e, name=_relative(top, e.path)) for e in page]
+
+        where = location_text(Location(home.remote, top))
+        view = VirtualView(f"search {text!r} in {where}", pages, home)
+        pane.show_virtual(backend, view)
+
+    def action_goto_item_folder(self) -> None:
+        """In search results or disk usage: open the folder that holds the entry."""
+        pane = self.active
+        entry = pane.file_list.cursor_entry
+        if pane.virtual is None or pane.backend is None or entry is None or entry.name == "..":
+            return
+        pane.show(pane.backend, parent(entry.path), cursor=basename(entry.path))
+
+    # -- compare and mirror --------------------------------------------------------------
+
+    def action_compare_panes(self) -> None:
+        left, right = self.active, self.other
+        if left.backend is None or right.backend is None or left.virtual or right.virtual:
+            return
+        self._compare(left, right)
+
+    @work(group="compare", exclusive=True, exit_on_error=False)
+    async def _compare(self, left: Pane, right: Pane) -> None:
+        assert left.backend is not None and right.backend is not None
+        try:
+            result = await compare(
+                left.backend, left.location.path, right.backend, right.location.path, max_depth=0
+            )
+        except SkypaneError as exc:
+            report_error(self.app, "cannot compare", exc)
+            return
+        here = {c.rel for c in result.items if c.side in (Side.ONLY_LEFT, Side.DIFFERENT)}
+        there = {c.rel for c in result.items if c.side in (Side.ONLY_RIGHT, Side.DIFFERENT)}
+        for pane, names in ((left, here), (right, there)):
+            pane.listing.clear_marks()
+            pane.listing.mark_names(names)
+            pane.file_list.marks_changed()
+        counts = result.counts()
+        self.notify(
+            f"{counts['only_left']} only here, {counts['only_right']} only there, "
+            f"{counts['different']} different, {counts['same']} same. Marked in both panes; "
+            "Alt+M makes the other pane like this one.",
+            title="Compare",
+            timeout=8,
+        )
+
+    def action_mirror(self) -> None:
+        src, dst = self.active, self.other
+        if src.backend is None or dst.backend is None or src.virtual or dst.virtual:
+            return
+        self._mirror(src.location, dst.location)
+
+    @work(group="confirm", exclusive=True, exit_on_error=False)
+    async def _mirror(self, source: Location, dest: Location) -> None:
+        engine = self.transfers.engine
+        status = self.query_one(StatusBar)
+        status.hint = f"planning the mirror of {location_text(source)}…"
+        try:
+            job = await engine.submit(JobKind.MIRROR, [source], dest, dry_run=True)
+        finally:
+            status.hint = ""
+        plan = job.plan
+        if plan is None or plan.fatal:
+            reason = job.error or next(
+                (p.reason for p in (plan.problems if plan else ()) if p.severity == "fatal"), "?"
+            )
+            report_error(self.app, "cannot mirror", SkypaneError(reason))
+            return
+        copies = plan.files - len(plan.conflicts)
+        lines = [
+            f"Make {location_text(dest)} like {location_text(source)}:",
+            f"  copy {fmt_count(copies)} new file(s), overwrite {fmt_count(len(plan.conflicts))},"
+            f" {fmt_size_long(plan.bytes)} in all",
+            f"  move {fmt_count(len(plan.deletes))} item(s) to the recycle bin / trash",
+        ]
+        for path in plan.deletes[:5]:
+            lines.append(f"    {safe_name(path)}")
+        if len(plan.deletes) > 5:
+            lines.append(f"    … and {fmt_count(len(plan.deletes) - 5)} more")
+        for problem in plan.problems[:3]:
+            lines.append(f"  {problem.severity}: {safe_name(problem.path)}: {problem.reason}")
+        if not (plan.files or plan.folders or plan.deletes):
+            self.notify("Nothing to do: the other pane is already like this one.", title="Mirror")
+            return
+        ok = await self.app.push_screen_wait(
+            ConfirmDialog("Mirror", "\n".join(lines), yes="Mirror", danger=bool(plan.deletes))
+        )
+        if ok and len(plan.deletes) >= BIG_DELETION:
+            ok = await self.app.push_screen_wait(
+                ConfirmDialog(
+                    "Mirror: many deletions",
+                    f"Really move {fmt_count(len(plan.deletes))} items of {location_text(dest)} "
+                    "to the recycle bin / trash?",
+                    yes="Delete them",
+                    danger=True,
+                )
+            )
+        if ok:
+            self.transfers.submit("mirror", [source], dest)
+
+    # -- disk usage ------------------------------------------------------------------------
+
+    def action_disk_usage(self) -> None:
+        pane = self.active
+        if pane.backend is None or pane.virtual is not None:
+            return
+        self._disk_usage(pane, pane.backend, pane.location)
+
+    @work(group="usage", exclusive=True, exit_on_error=False)
+    async def _disk_usage(self, pane: Pane, backend: Backend, home: Location) -> None:
+        status = self.query_one(StatusBar)
+
+        def progress(count: int) -> None:
+            status.hint = f"disk usage of {location_text(home)}: {fmt_count(count)} items read…"
+
+        progress(0)
+        try:
+            report = await disk_usage(backend, home.path, progress=progress)
+        except SkypaneError as exc:
+            report_error(self.app, "cannot read folder sizes", exc)
+            return
+        finally:
+            status.hint = ""
+        self._show_usage(pane, backend, home, report.root, report.method)
+
+    def _show_usage(
+        self, pane: Pane, backend: Backend, home: Location, node: UsageNode, method: str
+    ) -> None:
+        def entry_of(child: UsageNode) -> Entry:
+            base = child.entry or Entry(child.name, child.path, child.is_dir)
+            return replace(base, size=child.size)
+
+        async def pages() -> AsyncIterator[list[Entry]]:
+            yield [entry_of(c) for c in node.children]
+
+        def open_dir(entry: Entry) -> None:
+            below = node.find(entry.path)
+            if below is not None:
+                self._show_usage(pane, backend, home, below, method)
+
+        title = (
+            f"du {location_text(Location(home.remote, node.path))}: {fmt_size_long(node.size)}, "
+            f"{fmt_count(node.files)} files ({method})"
+        )
+        pane.show_virtual(backend, VirtualView(title, pages, home, open_dir))
+        from tui.widgets.listing import SortKey, SortOrder
+
+        pane.set_order(SortOrder(SortKey.SIZE, reverse=True))
+
+    # -- recycle bin -----------------------------------------------------------------------
+
+    def action_recycle_bin(self) -> None:
+        from tui.dialogs.recycle import RecycleDialog
+
+        pane = self.active
+        backend = pane.backend
+        if backend is None:
+            return
+        if not isinstance(backend, RecycleBin):
+            self.notify(
+                "This location has no recycle bin skypane can reach: your desktop's Trash "
+                "holds what skypane deleted here.",
+                title="Recycle bin",
+            )
+            return
+
+        def closed(restored: bool | None) -> None:
+            if restored:
+                for side in (self.active, self.other):
+                    if side.location.remote == pane.location.remote:
+                        side.reload()
+
+        self.app.push_screen(
+            RecycleDialog(backend, location_text(Location(pane.location.remote, "/"))), closed
+        )
