@@ -292,6 +292,13 @@ class Emulator:
         with self.lock:
             share_with(self.store, item, self.me)
 
+    def unshare_with_me(self, item: Item) -> None:
+        """Take back a share made by ``share_with_me`` (the owner stopped sharing)."""
+        from .sharing import unshare
+
+        with self.lock:
+            unshare(self.store, item, self.me)
+
     def drop_upload_sessions(self) -> None:
         """Forget every upload session (their URLs answer 404 from now on)."""
         from .uploads import discard_session

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from . import copying, items, recycle, search, sharing, sites, uploads, versions
+from . import copying, items, recycle, search, search_api, sharing, sites, uploads, versions
 from .auth import authenticate
 from .context import Ctx, Handler, json_response
 from .errors import GraphError, bad_request, error_response
@@ -103,6 +103,7 @@ OTHER_ROUTES[("GET", "drives")] = list_drives
 OTHER_ROUTES[("GET", "sites")] = sites.search_sites
 OTHER_ROUTES[("GET", "site")] = sites.get_site
 OTHER_ROUTES[("GET", "recyclebin")] = recycle.site_recycle_bin
+OTHER_ROUTES[("POST", "searchquery")] = search_api.search_query
 OTHER_ROUTES[("POST", "recyclebin")] = recycle.site_recycle_bin
 
 

@@ -126,6 +126,8 @@ def parse(store: Store, user: User, me_drive: Drive, raw_path: str) -> Target:
         raise not_found()
     if head == "sites":
         return _site_rest(store, tail)
+    if head == "search" and tail.strip("/") == "query":
+        return Target("searchquery")
     raise bad_request(f"Resource not found for the segment '{unquote(head)}'")
 
 

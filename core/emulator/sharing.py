@@ -133,6 +133,17 @@ def share_with(store: Store, item: Item, user: User) -> Permission:
     return permission
 
 
+def unshare(store: Store, item: Item, user: User) -> None:
+    """Remove ``user``'s access to ``item`` (it leaves their sharedWithMe and search)."""
+    item.permissions = [p for p in item.permissions or [] if p.owner_id != user.id]
+    for drive in store.drives.values():
+        if drive.owner is user and drive.site_id is None:
+            drive.shared_with_me = [
+                s for s in drive.shared_with_me if s != (item.drive.id, item.id)
+            ]
+    store._changed(item)
+
+
 def shared_items(store: Store, user_drive_id: str) -> list[Item]:
     """Items other drives share with the owner of ``user_drive_id`` that still exist."""
     drive = store.drives[user_drive_id]

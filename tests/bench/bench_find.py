@@ -41,7 +41,9 @@ def _serve(queue: mp.Queue[Any], stop: Event, flavour: str, files: int) -> None:
     folders = max(files // PER_FOLDER, 1)
     for top in ("A", "B0", "B1"):
         for k in range(folders):
-            emulator.add_files(f"{top}/d{k:03d}", PER_FOLDER, name=f"doc-{k:03d}-{{:04d}}.txt", size=64)
+            emulator.add_files(
+                f"{top}/d{k:03d}", PER_FOLDER, name=f"doc-{k:03d}-{{:04d}}.txt", size=64
+            )
     changed = 0
     for k in range(folders):  # 1 %: every hundredth file of B1 gets other bytes, same size
         for i in range(0, PER_FOLDER, 100):

@@ -156,3 +156,23 @@ async def test_recycle_bin_dialog_on_personal_explains_and_restores_by_id(
         await pilot.press("escape")
         await settle(pilot)
         assert "todo.md" in names(right)
+
+
+async def test_shared_with_me_is_a_folder_of_the_remote(
+    onedrive: RunningServer, sample: Path, target: Path
+) -> None:
+    em = onedrive.emulator
+    _, bob = em.add_user("Bob", "bob")
+    em.share_with_me(em.put_file("Roadmap.txt", b"the plan", drive=bob))
+    app = make_app(target, Location("work", "/"), config=load_config())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "alt+s")
+        await settle(pilot)
+        right = main_screen(app).pane("right")
+        assert right.location == Location("work", "/@shared")
+        assert names(right) == ["..", "Roadmap.txt"]
+        right.file_list.move_cursor(1)
+        await pilot.press("f5", "enter")
+        await settle(pilot)
+        assert (target / "Roadmap.txt").read_bytes() == b"the plan"

@@ -32,6 +32,7 @@ from tui.widgets.path_bar import location_text
 from tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from core.config import Config
     from tui.transfers import Transfers
 
 #: A mirror deleting at least this many items asks a second time.
@@ -53,10 +54,14 @@ class FindActions(Screen[None]):
         Binding("alt+m", "mirror", "Mirror this pane to the other", show=False, id="mirror"),
         Binding("alt+u", "disk_usage", "Disk usage (folder sizes)", show=False, id="disk-usage"),
         Binding("alt+b", "recycle_bin", "Recycle bin", show=False, id="recycle-bin"),
+        Binding("alt+s", "shared_with_me", "Shared with me", show=False, id="shared"),
     ]
 
     if TYPE_CHECKING:
         transfers: Transfers
+        config: Config
+
+        def show_location(self, pane: Pane, location: Location) -> None: ...
 
         @property
         def active(self) -> Pane: ...
@@ -245,6 +250,19 @@ class FindActions(Screen[None]):
         from tui.widgets.listing import SortKey, SortOrder
 
         pane.set_order(SortOrder(SortKey.SIZE, reverse=True))
+
+    # -- shared with me --------------------------------------------------------------------
+
+    def action_shared_with_me(self) -> None:
+        """Open ``REMOTE:/@shared`` (items others shared) for this pane's remote, or the
+        other pane's, or the first configured one."""
+        candidates = [self.active.location.remote, self.other.location.remote]
+        candidates += list(self.config.remotes)
+        remote = next((r for r in candidates if r not in (None, "local")), None)
+        if remote is None:
+            self.notify("Shared items need a OneDrive remote (add one with Alt+R).")
+            return
+        self.show_location(self.active, Location(remote, "/@shared"))
 
     # -- recycle bin -----------------------------------------------------------------------
 

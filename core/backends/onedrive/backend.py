@@ -41,6 +41,7 @@ from core.backends.onedrive.options import OPTIONS
 from core.backends.onedrive.pacer import Pacer
 from core.backends.onedrive.recycle import RecycleMixin
 from core.backends.onedrive.settings import Settings
+from core.backends.onedrive.shared import SHARED, SharedMixin, in_shared
 from core.backends.onedrive.tokens import TokenProvider
 from core.backends.onedrive.tree import TreeMixin
 from core.backends.onedrive.upload import SIMPLE_LIMIT, Uploader
@@ -53,7 +54,7 @@ COPY_TIMEOUT = 3600.0
 DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 
-class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
+class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
     """A drive reached through Microsoft Graph."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = OPTIONS
@@ -135,7 +136,11 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
             self._drive_id = self._drive_id or drive.get("id")
 
     async def _get(self, path: str) -> dict[str, Any]:
-        address = self.addressing.by_path(self._stored(path))
+        if in_shared(path):
+            addressing, stored = await self.shared_address(path)
+            address = addressing.by_path(stored)
+        else:
+            address = self.addressing.by_path(self._stored(path))
         return await self.graph.get_json(address.url, params=address.params, path=path)
 
     async def _root_prefix(self) -> str:
@@ -161,6 +166,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
         self._check(normalize(path), size)
 
     def _check(self, path: str, size: int | None) -> str:
+        self.read_only(path)
         return names.check_path(
             path,
             size,
@@ -185,7 +191,14 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
     async def list(self, path: str) -> AsyncIterator[list[Entry]]:
         """Pages of ``$top=list_chunk`` children, following ``@odata.nextLink`` verbatim."""
         folder = normalize(path)
-        address = self.addressing.by_path(self._stored(folder), "children")
+        if folder == SHARED:
+            yield await self.list_shared()
+            return
+        if in_shared(folder):
+            addressing, stored = await self.shared_address(folder)
+            address = addressing.by_path(stored, "children")
+        else:
+            address = self.addressing.by_path(self._stored(folder), "children")
         params = {**address.params, "$top": str(self.settings.list_chunk)}
         entry = self.convert.entry
         remember = self.download_urls.remember
@@ -210,6 +223,8 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
 
     async def stat(self, path: str) -> Entry:
         p = normalize(path)
+        if p == SHARED:
+            return self.shared_root()
         return self._entry(await self._get(p), p)
 
     def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
@@ -249,9 +264,10 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
             if "file" not in item:
                 raise errors.Unsupported("OneNote notebooks cannot be downloaded as files", path=p)
             entry, url = self._entry(item, p), item.get(DOWNLOAD_URL)
+        addressing = (await self.shared_address(p))[0] if in_shared(p) else self.addressing
         stream = read_stream(
             self.graph,
-            self.addressing.by_id(str(entry.id), "content"),
+            addressing.by_id(str(entry.id), "content"),
             path=p,
             size=entry.size,
             offset=offset,
@@ -396,6 +412,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
     async def remove(self, path: str, *, recursive: bool = False) -> None:
         """Delete for good (``permanentDelete``); a folder only when empty unless ``recursive``."""
         p = normalize(path)
+        self.read_only(p)
         if p == "/":
             raise errors.PermissionDenied("refusing to delete the root folder", path=p)
         item = await self._get(p)
@@ -407,6 +424,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
     async def trash(self, path: str) -> str | None:
         """To the recycle bin (permanently with the ``hard_delete`` option); says where."""
         p = normalize(path)
+        self.read_only(p)
         if p == "/":
             raise errors.PermissionDenied("refusing to delete the root folder", path=p)
         item = await self._get(p)
@@ -433,6 +451,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
 
     async def move(self, src: str, dst: str) -> Entry:
         s, d = normalize(src), normalize(dst)
+        self.read_only(s)
         await self._root_prefix()
         stored = self._check(d, None)
         item = await self._get(s)
@@ -454,6 +473,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin):
 
     async def set_modified(self, path: str, modified: datetime) -> Entry:
         p = normalize(path)
+        self.read_only(p)
         address = self.addressing.by_path(self._stored(p))
         item = await self.graph.send_json(
             "PATCH",
