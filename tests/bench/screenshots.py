@@ -73,6 +73,12 @@ def emulated_remote(now: datetime) -> Iterator[Any]:
     try:
         seed_remote(server, now)
         server.emulator.put_file("/Backup/README.md", b"an older copy\n", modified=now)
+        em = server.emulator
+        em.put_file("/Documents/2024/minutes-march.txt", b"minutes\n" * 40, modified=now)
+        _, bob = em.add_user("Bob", "bob")
+        em.share_with_me(em.put_file("Team plan.docx", b"plan" * 300, drive=bob, modified=now))
+        em.put_file("Design/mockups.pdf", b"pdf" * 5000, drive=bob, modified=now)
+        em.share_with_me(em.item("Design", drive=bob))
         login(server, "work")
         yield server
     finally:
@@ -190,6 +196,68 @@ async def view(pilot: Any) -> None:
     await settle(pilot)
 
 
+async def _wait_modal(pilot: Any) -> None:
+    for _ in range(400):
+        await pilot.pause(0.05)
+        if pilot.app.screen.is_modal and pilot.app.screen.query("#dialog-message"):
+            await pilot.pause(0.2)
+            return
+
+
+async def search_results(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("tab", "alt+question_mark", *"minutes", "enter")
+    await settle(pilot)
+
+
+async def compare_panes(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("alt+d")
+    await settle(pilot)
+
+
+async def mirror_preview(pilot: Any) -> None:
+    await settle(pilot)
+    screen = screen_of(pilot)
+    right = screen.pane("right")
+    backup = Path(os.environ["HOME"]) / "Backup"
+    target = "/Backup" if right.location.remote else str(backup)
+    screen.show_location(right, right.location.__class__(right.location.remote, target))
+    await settle(pilot)
+    await pilot.press("alt+m")
+    await _wait_modal(pilot)
+
+
+async def disk_usage(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("tab", "alt+u")
+    await settle(pilot)
+
+
+async def recycle_bin(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("tab", "alt+b")
+    await _wait_modal(pilot)
+    await settle(pilot)
+
+
+async def shared(pilot: Any) -> None:
+    await settle(pilot)
+    await pilot.press("tab", "alt+s")
+    await settle(pilot)
+
+
+#: The find / compare / recover views (``--only`` picks among every scene by name).
+FIND_SCENES: list[tuple[str, tuple[int, int], Scene, Scene | None]] = [
+    ("search-results-120x36", (120, 36), search_results, None),
+    ("compare-120x36", (120, 36), compare_panes, None),
+    ("mirror-preview-120x36", (120, 36), mirror_preview, None),
+    ("disk-usage-120x36", (120, 36), disk_usage, None),
+    ("recycle-bin-120x36", (120, 36), recycle_bin, None),
+    ("shared-120x36", (120, 36), shared, None),
+]
+
+
 async def shoot(
     name: str,
     size: tuple[int, int],
@@ -221,7 +289,9 @@ async def shoot(
     return svg
 
 
-async def run(out: Path, sample: Path, right: Any, server: Any | None) -> list[Path]:
+async def run(
+    out: Path, sample: Path, right: Any, server: Any | None, only: list[str] | None = None
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     made: list[Path] = []
     scenes: list[tuple[str, tuple[int, int], Scene, Scene | None]] = [
@@ -232,8 +302,11 @@ async def run(out: Path, sample: Path, right: Any, server: Any | None) -> list[P
         ("transfers-120x36", (120, 36), lambda p: transfers(p, server), None),
         ("conflict-120x36", (120, 36), conflict, None),
         ("viewer-80x24", (80, 24), view, None),
+        *FIND_SCENES,
     ]
     for name, size, scene, after in scenes:
+        if only and name not in only:
+            continue
         svg = await shoot(name, size, scene, out, sample, right, after)
         made.append(svg)
         png = to_png(svg)
@@ -295,6 +368,9 @@ def main() -> int:
         action="store_true",
         help="skip the dialogs (tests/tui/dialogs/screenshots.py)",
     )
+    parser.add_argument(
+        "--only", nargs="+", metavar="NAME", help="only these scenes (no demo, no dialogs)"
+    )
     args = parser.parse_args()
     from core.paths import Location
     from tests.tui.helpers import make_backup_folder, make_sample_tree
@@ -313,7 +389,9 @@ def main() -> int:
                 right = Location("work", "/")
             except Exception as exc:  # any failure to start: fall back to a local folder
                 print(f"emulator unavailable ({exc}); using a local folder", file=sys.stderr)
-        asyncio.run(run(args.out.resolve(), sample, right, server))
+        asyncio.run(run(args.out.resolve(), sample, right, server, args.only))
+    if args.only:
+        return 0
     asyncio.run(demo_shots(args.out.resolve(), sample))
     if not args.no_dialogs:
         from tests.tui.dialogs.screenshots import main as dialog_shots

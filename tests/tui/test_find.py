@@ -119,6 +119,7 @@ async def test_disk_usage_shows_folder_sizes_biggest_first_and_descends(
         await settle(pilot)
         right = main_screen(app).pane("right")
         assert right.virtual is not None and "(delta)" in right.virtual.title
+        assert right.listing.folder_sizes  # totals shown, not "<DIR>"
         rows = right.listing.rows[1:]
         assert rows[0].name == "Pictures" and rows[0].size == 256 * 800 + 256 * 600
         for group in ([r for r in rows if r.is_dir], [r for r in rows if not r.is_dir]):

@@ -246,7 +246,7 @@ class FindActions(Screen[None]):
             f"du {location_text(Location(home.remote, node.path))}: {fmt_size_long(node.size)}, "
             f"{fmt_count(node.files)} files ({method})"
         )
-        pane.show_virtual(backend, VirtualView(title, pages, home, open_dir))
+        pane.show_virtual(backend, VirtualView(title, pages, home, open_dir, folder_sizes=True))
         from tui.widgets.listing import SortKey, SortOrder
 
         pane.set_order(SortOrder(SortKey.SIZE, reverse=True))

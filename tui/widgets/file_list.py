@@ -390,7 +390,7 @@ class FileList(ScrollView, can_focus=True):
         if size_w:
             if entry is PARENT:
                 size = "UP"
-            elif entry.is_dir:
+            elif entry.is_dir and not self.listing.folder_sizes:
                 size = "<DIR>"
             else:
                 size = fmt_size(entry.size)

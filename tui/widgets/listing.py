@@ -72,6 +72,8 @@ class Listing:
         self.show_hidden = False
         self.filter = ""
         self.complete = False
+        #: Folders carry a size worth showing (disk usage) instead of "<DIR>".
+        self.folder_sizes = False
         #: Sum of the sizes of every entry received (files; folders count 0).
         self.total_size = 0
         self._marked: dict[str, Entry] = {}

@@ -46,6 +46,8 @@ class VirtualView:
     pages: PageSource
     home: Location
     open_dir: Callable[[Entry], None] | None = None
+    #: Folders' sizes are totals to show (disk usage), not "<DIR>".
+    folder_sizes: bool = False
 
 
 def location_of(backend: Backend, path: str) -> Location:
@@ -253,6 +255,7 @@ class Pane(Vertical):
         self._start_listing(
             view.pages, Location(None, view.title), has_parent=True, want=cursor, marks=marks
         )
+        self.listing.folder_sizes = view.folder_sizes
 
     def _cursor_name(self) -> str | None:
         entry = self.file_list.cursor_entry
