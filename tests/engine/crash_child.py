@@ -1,8 +1,8 @@
 """A transfer that stops mid-file and waits to be killed (``kill -9``) by a test.
 
-``python -m tests.engine.crash_child SRC DST AFTER`` copies SRC into DST with the journal in
-``$SKYPANE_STATE_DIR``; once AFTER bytes of the file have been written it prints ``READY``
-and blocks, so the parent can kill it at a known point.
+``python -m tests.engine.crash_child SRC DST AFTER [KIND]`` copies (or, with KIND ``mirror``,
+mirrors) SRC into DST with the journal in ``$SKYPANE_STATE_DIR``; once AFTER bytes of the file
+have been written it prints ``READY`` and blocks, so the parent can kill it at a known point.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ class StallingBackend(LocalBackend):
             yield chunk
 
 
-async def main(src: str, dst: str, after: int) -> None:
+async def main(src: str, dst: str, after: int, kind: str = "copy") -> None:
     backend = StallingBackend(after)
     engine = TransferEngine(lambda remote: backend, Journal(), workers=1)
-    job = await engine.submit(JobKind.COPY, [Location(None, src)], Location(None, dst))
+    job = await engine.submit(JobKind(kind), [Location(None, src)], Location(None, dst))
     print(job.id, flush=True)
     await engine.wait(job.id)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:5]))

@@ -121,3 +121,33 @@ def test_mirror_refuses_overlapping_folders(tmp_path: Path) -> None:
     write_tree(tmp_path / "a", {"x": b"1"})
     code, _, err = cli("mirror", str(tmp_path / "a"), str(tmp_path / "a" / "in"), "--yes")
     assert code == 1 and "overlap" in err
+
+
+def test_mirror_killed_mid_file_resumes_from_the_journal(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    data = os.urandom(8 * 1024 * 1024)
+    write_tree(tmp_path / "src", {"big.bin": data, "same.txt": b"s"})
+    write_tree(tmp_path / "dst", {"same.txt": b"s", "old.txt": b"only in the mirror"})
+    os.utime(tmp_path / "dst" / "same.txt", (os.stat(tmp_path / "src" / "same.txt").st_mtime,) * 2)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.crash_child", str(tmp_path / "src"),
+         str(tmp_path / "dst"), str(3 * 1024 * 1024), "mirror"],
+        cwd=root, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        job_id = child.stdout.readline().strip()
+        assert child.stdout.readline().strip() == "READY"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(30)
+    assert (tmp_path / "dst" / "old.txt").exists()  # deletions come after the copies
+    code, out, err = cli("resume", "--json", "-q")
+    assert code == 0, out + err
+    summary = json.loads(out)
+    assert summary["job"] == job_id and summary["kind"] == "mirror" and summary["state"] == "done"
+    assert read_tree(tmp_path / "dst") == read_tree(tmp_path / "src")
