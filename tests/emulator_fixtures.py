@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -79,3 +81,45 @@ async def emulator_tls_client(
         headers=emulator_server.emulator.auth_headers(),
     ) as client:
         yield client
+
+
+#: The client id ``signed_in_remote`` signs in with.
+CLI_CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
+
+
+@contextlib.contextmanager
+def signed_in_remote(
+    flavour: str, monkeypatch: pytest.MonkeyPatch, name: str = "work", *login_args: str
+) -> Iterator[RunningServer]:
+    """A TLS emulator and a remote ``name`` signed in to it with ``skypane login`` (device
+    code, auto-approved), as a user does; msal's HTTP clients are closed at the end so the
+    server can stop."""
+    import io
+
+    from core.backends.onedrive import msal_http
+    from tui.cli import main
+
+    made: list[Any] = []
+    original = msal_http.MsalHttpClient.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(msal_http.MsalHttpClient, "__init__", init)
+    server = start_server(make_emulator(flavour, auto_approve_after=0))
+    try:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(
+                ["login", name, "--client-id", CLI_CLIENT_ID, "--authority", server.authority,
+                 "--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle),
+                 *login_args]
+            )  # fmt: skip
+        assert code == 0, out.getvalue()
+        yield server
+    finally:
+        for client in made:
+            client.close()
+        server.stop()
+        server.emulator.close()

@@ -27,8 +27,8 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 import httpx
+from bench_onedrive import CLIENT_ID, StaticTokens  # run as a script: tests/bench is on the path
 
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 PER_FOLDER = 1000
 
 
@@ -64,14 +64,6 @@ def _serve(queue: mp.Queue[Any], stop: Event, flavour: str, files: int) -> None:
     stop.wait()
     server.stop()
     emulator.close()
-
-
-class StaticTokens:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    async def access_token(self, *, force_refresh: bool = False) -> str:
-        return self.token
 
 
 async def _measure(

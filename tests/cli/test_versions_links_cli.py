@@ -9,15 +9,13 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from core.emulator import RunningServer, start_server
-from tests.emulator_fixtures import make_emulator
+from core.emulator import RunningServer
+from tests.emulator_fixtures import signed_in_remote
 from tui.cli import main
 
-CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -32,34 +30,13 @@ def cli(*args: str) -> tuple[int, str, str]:
 def remote(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[RunningServer]:
-    from core.backends.onedrive import msal_http
-
-    made: list[Any] = []
-    original = msal_http.MsalHttpClient.__init__
-
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        made.append(self)
-
-    monkeypatch.setattr(msal_http.MsalHttpClient, "__init__", init)
-    server = start_server(make_emulator(request.param, auto_approve_after=0))
-    try:
+    with signed_in_remote(request.param, monkeypatch) as server:
         em = server.emulator
         for i, size in enumerate((100, 200, 300, 400)):
             em.put_file("/Docs/a.txt", b"a" * size, modified=T0 + timedelta(days=30 * i))
         for i, size in enumerate((10, 20)):
             em.put_file("/Docs/sub/b.txt", b"b" * size, modified=T0 + timedelta(days=30 * i))
-        code, out, err = cli(
-            "login", "work", "--client-id", CLIENT_ID, "--authority", server.authority,
-            "--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle),
-        )  # fmt: skip
-        assert code == 0, out + err
         yield server
-    finally:
-        for client in made:
-            client.close()
-        server.stop()
-        server.emulator.close()
 
 
 def personal(server: RunningServer) -> bool:

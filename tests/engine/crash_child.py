@@ -39,5 +39,29 @@ async def main(src: str, dst: str, after: int, kind: str = "copy") -> None:
     await engine.wait(job.id)
 
 
+def kill_midway(src: str, dst: str, after: int, kind: str = "copy") -> str:
+    """Run this module in a child process, ``kill -9`` it once it stalls; the job's id."""
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.engine.crash_child", src, dst, str(after), kind],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        job_id = child.stdout.readline().strip()
+        assert child.stdout.readline().strip() == "READY"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(30)
+    return job_id
+
+
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:5]))

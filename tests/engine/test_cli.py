@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.engine.conftest import SAMPLE, leftovers, read_tree, write_tree
+from tests.engine.crash_child import kill_midway
 from tui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,26 +102,7 @@ def test_jobs_lists_the_journal(tmp_path: Path, capsys):
 def test_kill_9_mid_file_then_resume_finishes_from_the_part_file(tmp_path: Path, capsys):
     data = os.urandom(8 * 1024 * 1024)
     write_tree(tmp_path / "src", {"big.bin": data, "a.txt": b"a"})
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.engine.crash_child",
-            str(tmp_path / "src"),
-            str(tmp_path / "dst"),
-            str(3 * 1024 * 1024),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout is not None
-        job_id = child.stdout.readline().strip()
-        assert child.stdout.readline().strip() == "READY"
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(10)
+    job_id = kill_midway(str(tmp_path / "src"), str(tmp_path / "dst"), 3 * 1024 * 1024)
     parts = leftovers(tmp_path)
     assert len(parts) == 1 and Path(parts[0]).stat().st_size >= 3 * 1024 * 1024
     code, rows = run_json(capsys, "jobs", "--unfinished")

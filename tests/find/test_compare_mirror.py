@@ -124,27 +124,13 @@ def test_mirror_refuses_overlapping_folders(tmp_path: Path) -> None:
 
 
 def test_mirror_killed_mid_file_resumes_from_the_journal(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
+    from tests.engine.crash_child import kill_midway
 
-    root = Path(__file__).resolve().parents[2]
     data = os.urandom(8 * 1024 * 1024)
     write_tree(tmp_path / "src", {"big.bin": data, "same.txt": b"s"})
     write_tree(tmp_path / "dst", {"same.txt": b"s", "old.txt": b"only in the mirror"})
     os.utime(tmp_path / "dst" / "same.txt", (os.stat(tmp_path / "src" / "same.txt").st_mtime,) * 2)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.engine.crash_child", str(tmp_path / "src"),
-         str(tmp_path / "dst"), str(3 * 1024 * 1024), "mirror"],
-        cwd=root, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert child.stdout is not None
-        job_id = child.stdout.readline().strip()
-        assert child.stdout.readline().strip() == "READY"
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(30)
+    job_id = kill_midway(str(tmp_path / "src"), str(tmp_path / "dst"), 3 * 1024 * 1024, "mirror")
     assert (tmp_path / "dst" / "old.txt").exists()  # deletions come after the copies
     code, out, err = cli("resume", "--json", "-q")
     assert code == 0, out + err

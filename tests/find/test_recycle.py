@@ -4,29 +4,21 @@ OneDrive Personal (restore by id only) and OneDrive for Business (no Graph bin).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
-from core.emulator import RunningServer, start_server
-from tests.emulator_fixtures import make_emulator
-from tests.find.conftest import CLIENT_ID, cli
+from core.emulator import RunningServer
+from tests.emulator_fixtures import signed_in_remote
+from tests.find.conftest import cli
 
 
 @pytest.fixture
-def library() -> RunningServer:
+def library(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
     """A remote "lib" on the SharePoint site's document library (Business emulator)."""
-    server = start_server(make_emulator("business", auto_approve_after=0))
-    em = server.emulator
-    site = next(iter(em.store.sites.values()))
-    code, out, err = cli(
-        "login", "lib", "--client-id", CLIENT_ID, "--authority", server.authority,
-        "--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle),
-        "--drive-id", site.drive_ids[0],
-    )  # fmt: skip
-    assert code == 0, out + err
-    yield server
-    server.stop()
-    em.close()
+    site = "https://contoso.sharepoint.com/sites/marketing"
+    with signed_in_remote("business", monkeypatch, "lib", "--site", site) as server:
+        yield server
 
 
 def _put(remote: str, name: str, tmp_path, data: bytes = b"x") -> None:  # type: ignore[no-untyped-def]
@@ -76,7 +68,7 @@ def test_restore_whose_folder_is_gone_says_so(library: RunningServer, tmp_path) 
 
 
 def _drive(server: RunningServer):  # type: ignore[no-untyped-def]
-    site = next(iter(server.emulator.store.sites.values()))
+    site = next(s for s in server.emulator.store.sites.values() if s.name == "marketing")
     return server.emulator.store.drives[site.drive_ids[0]]
 
 

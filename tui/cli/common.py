@@ -66,6 +66,19 @@ def print_json(data: Any) -> None:
     sys.stdout.write(text + "\n")
 
 
+def ask_yes(question: str) -> bool:
+    """A y/N question on stderr, answered on stdin; False when stdin is not a terminal.
+    End of input raises ``EOFError`` (the command line ends with one line)."""
+    if not sys.stdin.isatty():
+        return False
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.strip().lower() in ("y", "yes")
+
+
 def fmt_time(when: datetime | None) -> str:
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S") if when else "-"
 

@@ -13,7 +13,7 @@ from core.compare import Compared, Comparison, Side, compare
 from core.config import load_config
 from core.remotes import resolve
 from core.transfer import ConflictPolicy, Job, JobKind, TransferEngine
-from tui.cli.common import fmt_size, open_location, print_json, safe_name
+from tui.cli.common import ask_yes, fmt_size, open_location, print_json, safe_name
 from tui.cli.transfer import _print_plan, _report, _run_jobs, _summary
 
 MARKS = {Side.ONLY_LEFT: "<", Side.ONLY_RIGHT: ">", Side.DIFFERENT: "!", Side.SAME: "="}
@@ -130,12 +130,7 @@ def _confirm(job: Job) -> bool:
         print(f"  {safe_name(path)}", file=sys.stderr)
     if n > len(shown):
         print(f"  … and {n - len(shown)} more", file=sys.stderr)
-    sys.stderr.write("Go ahead? [y/N] ")
-    sys.stderr.flush()
-    line = sys.stdin.readline()
-    if not line:
-        raise EOFError
-    return line.strip().lower() in ("y", "yes")
+    return ask_yes("Go ahead?")
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from core.backend import RecycleBin
 from core.errors import Unsupported
 from core.model import RecycledItem, RecycleSupport, RestoreResult
-from tui.cli.common import fmt_size, fmt_time, open_location, print_json, run, safe_name
+from tui.cli.common import ask_yes, fmt_size, fmt_time, open_location, print_json, run, safe_name
 
 
 def register(sub: Any) -> None:
@@ -49,17 +49,6 @@ def _unsupported(support: RecycleSupport, what: str) -> Unsupported:
     return Unsupported(f"cannot {what} here: {support.reason}{where}")
 
 
-def _ask(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    sys.stderr.write(f"{question} [y/N] ")
-    sys.stderr.flush()
-    line = sys.stdin.readline()
-    if not line:
-        raise EOFError
-    return line.strip().lower() in ("y", "yes")
-
-
 def cmd_recycle(args: argparse.Namespace) -> int:
     backend, loc = open_location(args.remote)
     if not isinstance(backend, RecycleBin):
@@ -90,7 +79,7 @@ def cmd_recycle(args: argparse.Namespace) -> int:
                 if not chosen:
                     return [], [], support
                 total = fmt_size(sum(r.size for r in chosen))
-                if not args.yes and not _ask(
+                if not args.yes and not ask_yes(
                     f"Delete {len(chosen)} item(s), {total}, for good? This cannot be undone."
                 ):
                     raise Unsupported("nothing deleted (confirm on a terminal or pass --yes)")
