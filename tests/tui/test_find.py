@@ -146,6 +146,8 @@ async def test_recycle_bin_dialog_on_personal_explains_and_restores_by_id(
         await pilot.press("y")
         await settle(pilot)
         assert "todo.md" not in names(right)
+        told = [n.message for n in app._notifications]
+        assert any(f"--restore {item_id}" in m for m in told), told
         await pilot.press("alt+b")
         await settle(pilot)
         message = str(app.screen.query_one("#dialog-message").render())

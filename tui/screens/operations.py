@@ -305,8 +305,15 @@ class FileOperations(Screen[None]):
             done = sum(1 for i in job.items if i.state == "done")
             skipped = sum(1 for i in job.items if i.state == "skipped")
             counts = f"{done} done" + (f", {skipped} skipped" if skipped else "")
+            # Where deleted items went and how to get them back (the backend's words).
+            where = sorted({i.note for i in job.items if i.kind == "delete" and i.note})
+            tail = f"
+{where[0]}" if len(where) == 1 else ""
             self.app.notify(
-                f"{safe_name(job_title(job))}: {counts}", title=f"{job.kind} finished", markup=False
+                f"{safe_name(job_title(job))}: {counts}{tail}",
+                title=f"{job.kind} finished",
+                markup=False,
+                timeout=15 if tail else 5,
             )
             return
         if job.state is JobState.CANCELLED:
