@@ -42,7 +42,14 @@ def gather(groups: Iterable[tuple[str, str, Sequence[BindingType]]]) -> list[Act
 
 def display_keys(keys: str) -> str:
     """``f5,ctrl+c`` → ``F5 / Ctrl+C`` (readable in help and palette)."""
-    names = {"plus": "+", "minus": "-", "asterisk": "*", "full_stop": ".", "space": "Space"}
+    names = {
+        "plus": "+",
+        "minus": "-",
+        "asterisk": "*",
+        "full_stop": ".",
+        "space": "Space",
+        "question_mark": "?",
+    }
     out = []
     for key in keys.split(","):
         parts = [names.get(p, p) for p in key.strip().split("+") if p] or ["+"]
