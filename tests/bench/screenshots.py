@@ -206,7 +206,7 @@ async def _wait_modal(pilot: Any) -> None:
 
 async def search_results(pilot: Any) -> None:
     await settle(pilot)
-    await pilot.press("tab", "alt+question_mark", *"minutes", "enter")
+    await pilot.press("tab", "alt+l", *"minutes", "enter")
     await settle(pilot)
 
 
@@ -236,7 +236,7 @@ async def disk_usage(pilot: Any) -> None:
 
 async def recycle_bin(pilot: Any) -> None:
     await settle(pilot)
-    await pilot.press("tab", "alt+b")
+    await pilot.press("tab", "alt+t")
     await _wait_modal(pilot)
     await settle(pilot)
 

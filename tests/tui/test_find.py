@@ -33,7 +33,7 @@ async def test_find_file_panelizes_results_and_opens_their_folder(
         await settle(pilot)
         screen = main_screen(app)
         right = screen.pane("right")
-        await pilot.press("tab", "alt+question_mark")
+        await pilot.press("tab", "alt+l")
         await settle(pilot)
         await pilot.press(*"minutes", "enter")
         await settle(pilot)
@@ -54,7 +54,7 @@ async def test_find_file_copies_a_result_to_the_other_pane(
     app = make_app(target, Location("work", "/"), config=load_config())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("tab", "alt+question_mark", *"*.jpg", "enter")
+        await pilot.press("tab", "alt+l", *"*.jpg", "enter")
         await settle(pilot)
         right = main_screen(app).pane("right")
         assert names(right) == ["..", "Pictures/beach.jpg", "Pictures/forest.jpg"]
@@ -71,7 +71,7 @@ async def test_local_find_walks_with_the_same_dialog(sample: Path, target: Path)
     app = make_app(sample, target)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("alt+question_mark", *"inside", "enter")
+        await pilot.press("alt+l", *"inside", "enter")
         await settle(pilot)
         left = main_screen(app).pane("left")
         assert names(left) == [
@@ -148,7 +148,7 @@ async def test_recycle_bin_dialog_on_personal_explains_and_restores_by_id(
         assert "todo.md" not in names(right)
         told = [n.message for n in app._notifications]
         assert any(f"--restore {item_id}" in m for m in told), told
-        await pilot.press("alt+b")
+        await pilot.press("alt+t")
         await settle(pilot)
         message = str(app.screen.query_one("#dialog-message").render())
         assert "cannot be listed" in message and "onedrive.live.com" in message

@@ -22,7 +22,10 @@ def test_every_binding_has_a_unique_id() -> None:
     from tui.dialogs.confirm import ConfirmDialog
     from tui.dialogs.conflict import ConflictDialog
     from tui.dialogs.location import LocationPicker
+    from tui.dialogs.recycle import RecycleDialog
+    from tui.dialogs.search import SearchDialog
     from tui.dialogs.text_input import InputDialog
+    from tui.screens.find_actions import FindActions
     from tui.screens.help import HelpScreen
     from tui.screens.log import LogScreen
     from tui.screens.viewer import ViewerScreen
@@ -43,6 +46,9 @@ def test_every_binding_has_a_unique_id() -> None:
         ConflictDialog,
         LocationPicker,
         InputDialog,
+        FindActions,
+        SearchDialog,
+        RecycleDialog,
     ):
         for binding in cls.BINDINGS:
             assert isinstance(binding, Binding) and binding.id, (cls.__name__, binding)

@@ -48,12 +48,17 @@ class FindActions(Screen[None]):
     """The find / compare / recover half of MainScreen's keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("alt+question_mark", "find_file", "Find file (search)", show=False, id="find"),
+        # mc finds with Alt+?, but from a terminal Textual reads ESC + "?" as two keys (alt is
+        # kept only for letters), and ESC f / ESC b are its Ctrl+Right / Ctrl+Left: Alt+L
+        # ("locate") arrives whole; Alt+? still works where the terminal reports it as one key.
+        Binding(
+            "alt+l,alt+question_mark", "find_file", "Find file (search)", show=False, id="find"
+        ),
         Binding("alt+g", "goto_item_folder", "Go to the item's folder", show=False, id="goto-item"),
         Binding("alt+d", "compare_panes", "Compare panes", show=False, id="compare"),
         Binding("alt+m", "mirror", "Mirror this pane to the other", show=False, id="mirror"),
         Binding("alt+u", "disk_usage", "Disk usage (folder sizes)", show=False, id="disk-usage"),
-        Binding("alt+b", "recycle_bin", "Recycle bin", show=False, id="recycle-bin"),
+        Binding("alt+t", "recycle_bin", "Recycle bin (trash)", show=False, id="recycle-bin"),
         Binding("alt+s", "shared_with_me", "Shared with me", show=False, id="shared"),
     ]
 
