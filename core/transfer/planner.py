@@ -623,11 +623,12 @@ async def _plan_mirror(w: _Walk) -> None:
             "fatal",
         )
         return
+    refused = [(e.path, why) for e in deletions if (why := protected(dest.remote, e.path))]
+    if refused:  # checked for all before any deletion is planned
+        for path, why in refused:
+            w.problem(path, why, "fatal")
+        return
     for entry in deletions:
-        why = protected(dest.remote, entry.path)
-        if why is not None:
-            w.problem(entry.path, why, "fatal")
-            return
         it = w._new(ItemKind.DELETE, entry, dest.remote, entry.path)
         it.dst_remote = dest.remote
         it.is_dir = entry.is_dir and not entry.is_link

@@ -137,3 +137,14 @@ def test_mirror_killed_mid_file_resumes_from_the_journal(tmp_path: Path) -> None
     summary = json.loads(out)
     assert summary["job"] == job_id and summary["kind"] == "mirror" and summary["state"] == "done"
     assert read_tree(tmp_path / "dst") == read_tree(tmp_path / "src")
+
+
+def test_mirror_never_deletes_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path / "empty", {})
+    write_tree(tmp_path / "dst", {"me": {"keep.txt": b"mine"}, "other.txt": b"o"})
+    monkeypatch.setenv("HOME", str(tmp_path / "dst" / "me"))
+    code, _, err = cli("mirror", str(tmp_path / "empty"), str(tmp_path / "dst"), "--yes")
+    assert code == 1 and "home folder" in err
+    assert read_tree(tmp_path / "dst") == {"me/keep.txt": b"mine", "other.txt": b"o"}
