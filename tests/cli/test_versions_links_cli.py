@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 from collections.abc import Iterator
@@ -14,16 +13,9 @@ import pytest
 
 from core.emulator import RunningServer
 from tests.emulator_fixtures import signed_in_remote
-from tui.cli import main
+from tests.find.conftest import cli
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(params=["personal", "business"])
