@@ -155,7 +155,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         return [await submit(engine, True)]
 
     args.dry_run, wanted_dry = True, args.dry_run
-    jobs, elapsed = asyncio.run(_run_jobs(args, preview, config))
+    jobs, elapsed, _lost = asyncio.run(_run_jobs(args, preview, config))
     planned = jobs[0]
     ok = planned.plan is not None and not planned.plan.fatal
     if wanted_dry or not ok:
@@ -181,5 +181,5 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         return [await submit(engine, False)]
 
     args.dry_run = False
-    jobs, elapsed = asyncio.run(_run_jobs(args, start, config))
-    return _report(jobs, args.json, elapsed)
+    jobs, elapsed, lost = asyncio.run(_run_jobs(args, start, config))
+    return _report(jobs, args.json, elapsed, lost=lost)
