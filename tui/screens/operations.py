@@ -307,8 +307,7 @@ class FileOperations(Screen[None]):
             counts = f"{done} done" + (f", {skipped} skipped" if skipped else "")
             # Where deleted items went and how to get them back (the backend's words).
             where = sorted({i.note for i in job.items if i.kind == "delete" and i.note})
-            tail = f"
-{where[0]}" if len(where) == 1 else ""
+            tail = f"\n{safe_name(where[0])}" if len(where) == 1 else ""
             self.app.notify(
                 f"{safe_name(job_title(job))}: {counts}{tail}",
                 title=f"{job.kind} finished",
