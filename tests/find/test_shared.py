@@ -52,3 +52,22 @@ def test_an_item_unshared_meanwhile_is_gone_with_a_clear_message(remote: Running
     assert code == 1 and "no longer shared with you" in err
     code, out, _ = cli("ls", "work:@shared")
     assert code == 0 and out.splitlines() == ["Roadmap.txt"]
+
+
+async def test_a_shared_file_is_read_by_its_id_in_the_other_drive(remote: RunningServer) -> None:
+    from core.config import load_config
+    from core.remotes import open_backend
+
+    _share(remote)
+    backend = open_backend("work", load_config())
+    try:
+        listed = {e.name: e for page in [await backend.list_shared()] for e in page}
+        entry = listed["Roadmap.txt"]
+        fresh = open_backend("work", load_config())  # nothing cached: the read asks by id
+        try:
+            data = b"".join([c async for c in fresh.open_read_id(str(entry.id), entry.path)])
+        finally:
+            await fresh.close()
+        assert data == b"the plan"
+    finally:
+        await backend.close()

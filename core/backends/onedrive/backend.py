@@ -250,13 +250,15 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
         self, path: str, offset: int, *, check_hash: bool, item_id: str | None = None
     ) -> AsyncIterator[bytes]:
         p = normalize(path)
+        # A shared item lives in another drive: its ids are that drive's.
+        addressing = (await self.shared_address(p))[0] if in_shared(p) else self.addressing
         known = self.download_urls.get(p)
         url: Any = None
         if known is not None and (item_id is None or known.entry.id == item_id):
             entry, url = known.entry, known.url  # listed moments ago: one request
         else:
             if item_id is not None:
-                item = await self.graph.get_json(self.addressing.by_id(item_id).url, path=p)
+                item = await self.graph.get_json(addressing.by_id(item_id).url, path=p)
             else:
                 item = await self._get(p)
             if is_folder(item):
@@ -264,7 +266,6 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
             if "file" not in item:
                 raise errors.Unsupported("OneNote notebooks cannot be downloaded as files", path=p)
             entry, url = self._entry(item, p), item.get(DOWNLOAD_URL)
-        addressing = (await self.shared_address(p))[0] if in_shared(p) else self.addressing
         stream = read_stream(
             self.graph,
             addressing.by_id(str(entry.id), "content"),
