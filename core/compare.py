@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from core import errors
 from core.backend import Backend
 from core.model import Entry
+from core.names import MAX_DEPTH, FolderGuard
 from core.paths import join
-from core.walk import CONCURRENCY, MAX_DEPTH, list_folder
+from core.walk import CONCURRENCY, list_folder, usable
 
 
 class Side(enum.StrEnum):
@@ -124,6 +125,10 @@ async def compare(
     key = _key_of(caps_l.case_insensitive or caps_r.case_insensitive)
     precision = max(caps_l.mtime_precision, caps_r.mtime_precision, 1.0)
     result = Comparison(left_top, right_top)
+    guard_l, guard_r = (
+        FolderGuard(min(max_depth, MAX_DEPTH)),
+        FolderGuard(min(max_depth, MAX_DEPTH)),
+    )
     frontier: list[tuple[str, str, str, int]] = [("", left_top, right_top, 0)]
 
     async def both(lpath: str, rpath: str) -> tuple[list[Entry], list[Entry]]:
@@ -146,8 +151,14 @@ async def compare(
                 on_folder(result.folders)
             if listing is None:
                 continue
-            lefts = {key(e.name): e for e in listing[0]}
-            rights = {key(e.name): e for e in listing[1]}
+            # A name that cannot be a path (``..``, ``a/b``) is reported, never compared.
+            kept_l, refused_l = usable(listing[0])
+            kept_r, refused_r = usable(listing[1])
+            result.problems.extend(
+                (path, f"left out: {why}") for path, why in refused_l + refused_r
+            )
+            lefts = {key(e.name): e for e in kept_l}
+            rights = {key(e.name): e for e in kept_r}
             for k in sorted(lefts.keys() | rights.keys()):
                 le, re_ = lefts.get(k), rights.get(k)
                 name = (le or re_).name  # type: ignore[union-attr]
@@ -159,8 +170,13 @@ async def compare(
                 else:
                     side, why = judge(le, re_, precision)
                     if why == "folder":
-                        if depth < min(max_depth, MAX_DEPTH):
-                            frontier.append((sub, le.path, re_.path, depth + 1))
+                        if depth < max_depth:
+                            # Each side's folder once, however a server lists it (no cycles).
+                            stop = guard_l.enter(le, depth + 1) or guard_r.enter(re_, depth + 1)
+                            if stop is None:
+                                frontier.append((sub, le.path, re_.path, depth + 1))
+                            else:
+                                result.problems.append((sub, stop))
                         continue
                     result.items.append(Compared(sub, side, le, re_, why))
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from core import errors
 from core.backend import Backend, Search
 from core.model import Entry
-from core.walk import walk
+from core.walk import usable, walk
 
 _WILDCARDS = re.compile(r"[*?\[\]]")
 
@@ -66,7 +66,7 @@ async def search(
     query = parse_query(text)
     if use_index and isinstance(backend, Search) and query.index_text:
         async for page in backend.search(query.index_text, path):
-            kept = [e for e in page if not query.pattern or query.matches_name(e.name)]
+            kept = [e for e in usable(page)[0] if not query.pattern or query.matches_name(e.name)]
             if kept:
                 yield kept
         return

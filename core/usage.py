@@ -15,7 +15,7 @@ from core import errors
 from core.backend import Backend, TreeListing
 from core.model import Entry
 from core.paths import basename, parent
-from core.walk import walk
+from core.walk import usable, walk
 
 
 @dataclass(slots=True, eq=False)
@@ -109,7 +109,9 @@ async def disk_usage(
         raise errors.NotADirectory("disk usage needs a folder", path=path)
     if use_delta and isinstance(backend, TreeListing):
         async for page in backend.list_tree(top.path, progress):
-            entries.extend(page)
+            kept, refused = usable(page)
+            entries.extend(kept)
+            problems.extend(refused)
         method = "delta"
     else:
         async for listed in walk(backend, top.path):
@@ -118,6 +120,7 @@ async def disk_usage(
                     raise listed.error
                 problems.append((listed.path, str(listed.error)))
             entries.extend(listed.entries)
+            problems.extend(listed.refused)
             if progress is not None:
                 progress(len(entries))
         method = "walk"

@@ -1,8 +1,10 @@
 """Walk a folder tree through any backend, a few folders listed at once.
 
 Links to folders are never followed, a folder met twice (by id where the backend gives
-one, else by path) is listed once, and the depth is bounded, so a hostile server or a
-looping mount cannot make a walk run forever.
+one, else by path) is listed once, and the depth is bounded (``core.names.FolderGuard``),
+so a hostile server or a looping mount cannot make a walk run forever. A name that cannot
+be a path component (``..``, a separator, control characters: ``core.names.refusal``) is
+left out and reported.
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from dataclasses import dataclass
 from core import errors
 from core.backend import Backend
 from core.model import Entry
+from core.names import MAX_DEPTH, FolderGuard, refusal
 
 #: Folders listed at once.
 CONCURRENCY = 4
-#: Deepest folder level a walk goes to (OneDrive paths stop at 400 characters anyway).
-MAX_DEPTH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,21 @@ class Listed:
     depth: int
     entries: list[Entry]
     error: errors.SkypaneError | None = None
+    #: Children left out, with why (a name that cannot be a path, a folder met twice).
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+def usable(entries: list[Entry]) -> tuple[list[Entry], list[tuple[str, str]]]:
+    """``entries`` whose names can be path components, and the others with the reason."""
+    kept: list[Entry] = []
+    refused: list[tuple[str, str]] = []
+    for e in entries:
+        why = refusal(e.name)
+        if why is None:
+            kept.append(e)
+        else:
+            refused.append((e.path, why))
+    return kept, refused
 
 
 async def list_folder(backend: Backend, path: str) -> list[Entry]:
@@ -46,27 +62,24 @@ async def walk(
     A folder that cannot be listed comes back with ``error`` set and no entries; the walk
     goes on with the others.
     """
-    seen: set[str] = {top}
+    guard = FolderGuard(max_depth)
     frontier: list[tuple[str, int]] = [(top, 0)]
 
     async def one(path: str, depth: int) -> Listed:
         try:
-            return Listed(path, depth, await list_folder(backend, path))
+            kept, refused = usable(await list_folder(backend, path))
         except errors.SkypaneError as exc:
             return Listed(path, depth, [], exc)
+        for e in kept:
+            if e.is_dir and not e.is_link:
+                why = guard.enter(e, depth + 1)
+                if why is None:
+                    frontier.append((e.path, depth + 1))
+                else:
+                    refused.append((e.path, why))
+        return Listed(path, depth, kept, refused=tuple(refused))
 
     while frontier:
         batch, frontier = frontier[:concurrency], frontier[concurrency:]
         for listed in await asyncio.gather(*(one(p, d) for p, d in batch)):
             yield listed
-            if listed.depth >= max_depth:
-                continue
-            for e in listed.entries:
-                if not e.is_dir or e.is_link:
-                    continue
-                key = f"id:{e.id}" if e.id else e.path
-                if key in seen or e.path in seen:
-                    continue
-                seen.add(key)
-                seen.add(e.path)
-                frontier.append((e.path, listed.depth + 1))

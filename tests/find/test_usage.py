@@ -59,3 +59,20 @@ def test_du_walks_local_folders_and_refuses_a_file(tmp_path: Path) -> None:
     ]
     code, _, err = cli("du", str(tmp_path / "big" / "f"))
     assert code == 1 and "needs a folder" in err
+
+
+def test_hostile_names_are_left_out_of_du_search_and_compare(remote: RunningServer) -> None:
+    em = remote.emulator
+    em.put_file("H/ok.txt", b"fine")
+    em.plant("H", "..", b"escape" * 100)
+    em.plant("H", "a/b", b"slash")
+    em.put_file("K/ok.txt", b"fine")
+    code, out, err = cli("du", "work:H", "--json", "--all")
+    data = json.loads(out)
+    assert code == 1 and [c["name"] for c in data["children"]] == ["ok.txt"]
+    assert data["size"] == 4 and len(data["problems"]) == 2
+    code, out, _ = cli("search", "work:H", "*", "--walk", "--json")
+    assert [h["name"] for h in json.loads(out)] == ["ok.txt"]
+    code, out, err = cli("compare", "work:H", "work:K", "--json")
+    data = json.loads(out)
+    assert data["counts"]["same"] == 1 and len(data["problems"]) == 2
