@@ -67,12 +67,12 @@ def test_hostile_names_are_left_out_of_du_search_and_compare(remote: RunningServ
     em.plant("H", "..", b"escape" * 100)
     em.plant("H", "a/b", b"slash")
     em.put_file("K/ok.txt", b"fine")
-    code, out, err = cli("du", "work:H", "--json", "--all")
+    code, out, _ = cli("du", "work:H", "--json", "--all")
     data = json.loads(out)
     assert code == 1 and [c["name"] for c in data["children"]] == ["ok.txt"]
     assert data["size"] == 4 and len(data["problems"]) == 2
     code, out, _ = cli("search", "work:H", "*", "--walk", "--json")
     assert [h["name"] for h in json.loads(out)] == ["ok.txt"]
-    code, out, err = cli("compare", "work:H", "work:K", "--json")
+    code, out, _ = cli("compare", "work:H", "work:K", "--json")
     data = json.loads(out)
-    assert data["counts"]["same"] == 1 and len(data["problems"]) == 2
+    assert code == 1 and data["counts"]["same"] == 1 and len(data["problems"]) == 2
