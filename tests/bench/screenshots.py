@@ -160,7 +160,8 @@ async def transfers(pilot: Any, server: Any | None) -> None:
     await pilot.pause()
 
 
-async def conflict(pilot: Any) -> None:
+async def right_pane_on_backup(pilot: Any) -> Any:
+    """The right pane on the Backup folder (of the remote, or the local stand-in)."""
     await settle(pilot)
     screen = screen_of(pilot)
     right = screen.pane("right")
@@ -168,6 +169,11 @@ async def conflict(pilot: Any) -> None:
     target = "/Backup" if right.location.remote else str(backup)
     screen.show_location(right, right.location.__class__(right.location.remote, target))
     await settle(pilot)
+    return screen
+
+
+async def conflict(pilot: Any) -> None:
+    screen = await right_pane_on_backup(pilot)
     left = screen.pane("left")
     left.file_list.move_cursor(left.listing.index_of("README.md"))
     await pilot.press("f5")
@@ -217,13 +223,7 @@ async def compare_panes(pilot: Any) -> None:
 
 
 async def mirror_preview(pilot: Any) -> None:
-    await settle(pilot)
-    screen = screen_of(pilot)
-    right = screen.pane("right")
-    backup = Path(os.environ["HOME"]) / "Backup"
-    target = "/Backup" if right.location.remote else str(backup)
-    screen.show_location(right, right.location.__class__(right.location.remote, target))
-    await settle(pilot)
+    await right_pane_on_backup(pilot)
     await pilot.press("alt+m")
     await _wait_modal(pilot)
 
