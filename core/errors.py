@@ -66,6 +66,10 @@ class CannotMoveHere(SkypaneError):
     drive). The only error on which a move falls back to copy + verify + delete."""
 
 
+class NotARegularFile(SkypaneError):
+    """A named pipe, socket or device where a file was expected: it is never opened."""
+
+
 class FileTooLarge(SkypaneError):
     """The destination cannot store a file this large."""
 

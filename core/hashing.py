@@ -16,6 +16,7 @@ from typing import Protocol
 import quickxorhash
 
 from core.model import QUICKXOR, SHA1, SHA256
+from core.special import open_regular
 
 #: Largest slice handed to the C extension at once. Measured on a 1 GiB file: 64 KiB pieces
 #: hash at ~1.3 GB/s, 256 KiB at ~1.15 GB/s, 1 MiB at ~0.7 GB/s (the C code re-reads its
@@ -104,7 +105,7 @@ def hash_chunks(chunks: Iterable[bytes], algorithm: str = QUICKXOR) -> str:
 def hash_file(path: str | os.PathLike[str], algorithm: str = QUICKXOR) -> str:
     """Hash a local file, reading it in ``READ_SIZE`` pieces (blocking: call from a thread)."""
     h = new_hasher(algorithm)
-    with open(path, "rb", buffering=0) as f:
+    with open(path, "rb", buffering=0, opener=open_regular) as f:  # never a pipe or device
         while chunk := f.read(READ_SIZE):
             h.update(chunk)
     return h.value()

@@ -46,6 +46,9 @@ class Entry:
     mtime_ns: int | None = None
     is_link: bool = False
     link_target: str | None = None
+    #: What a local entry is when it is neither a regular file nor a folder ("named pipe",
+    #: "socket", "character device", "block device", "door"): never opened, never copied.
+    special: str | None = None
     is_hidden: bool = False
     is_package: bool = False
     web_url: str | None = None

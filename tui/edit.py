@@ -62,6 +62,9 @@ async def edit_entry(screen: FileOperations, pane: Pane, entry: Entry) -> None:
     if backend is None:
         return
     app = screen.app
+    if entry.special is not None:  # an editor would block on a pipe or act on a device
+        app.notify(f"{entry.name} is a {entry.special}, not a file", title="Edit", severity="error")
+        return
     if backend.remote == "local":
         await asyncio.sleep(0)  # let the key's repaint finish before the terminal is handed over
         run_editor(app, entry.path)

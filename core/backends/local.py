@@ -2,7 +2,9 @@
 
 Paths are absolute POSIX paths decoded with ``os.fsdecode`` (surrogate escapes), so a name
 that is not valid UTF-8 comes back to the same bytes when it is used again. Blocking calls
-run in threads. Symbolic links are reported as links and never followed by ``list``.
+run in threads. Symbolic links are reported as links and never followed by ``list``. Named
+pipes, sockets and devices are listed (``Entry.special`` says what they are) but never opened:
+``open_read`` refuses them, and opens files in a way that cannot block (``core.special``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from core.backend import (
 )
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, Entry
+from core.special import open_regular, refusal, special_kind
 
 T = TypeVar("T")
 
@@ -100,6 +103,7 @@ def entry_from_stat(path: str, st: os.stat_result, target: os.stat_result | None
         mtime_ns=shown.st_mtime_ns,
         is_link=is_link,
         link_target=link_target,
+        special=special_kind(shown.st_mode),
         is_hidden=name.startswith("."),
         mode=stat_mod.S_IMODE(shown.st_mode) & 0o777,
     )
@@ -187,14 +191,17 @@ class LocalBackend:
             st = os.stat(path)
             if stat_mod.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
-            f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in finally below
+            kind = special_kind(st.st_mode)
+            if kind is not None:  # a pipe would block the read forever, a device may act
+                raise refusal(path, kind)
+            f = open(path, "rb", buffering=0, opener=open_regular)  # noqa: SIM115 - closed below
             try:
                 if offset:
                     f.seek(offset)
                 first = f.read(CHUNK)
                 # A regular file read to its current end needs no second trip to a thread
                 # to learn that (a small file is then one thread hop in all).
-                at_end = stat_mod.S_ISREG(st.st_mode) and f.tell() >= os.fstat(f.fileno()).st_size
+                at_end = f.tell() >= os.fstat(f.fileno()).st_size
             except BaseException:
                 f.close()
                 raise

@@ -193,7 +193,14 @@ class _Walk:
         return None
 
     async def skip_link(self, entry: Entry, src_remote: str | None) -> bool:
-        """Links to folders are never followed; broken or looping links are reported."""
+        """Links to folders are never followed; broken or looping links are reported.
+
+        So are named pipes, sockets and devices (and links to them): only regular files and
+        folders are copied; opening a pipe would block the job for good.
+        """
+        if entry.special is not None:
+            self.problem(entry.path, f"skipped: not a regular file ({entry.special})", "warning")
+            return True
         if not entry.is_link:
             return False
         if entry.is_dir:

@@ -379,6 +379,9 @@ class ItemRunner:
         except errors.QuotaExceeded:
             await discard_resume(dst_b, item)
             raise
+        except errors.NotARegularFile:  # swapped for a pipe or device since the plan
+            await discard_resume(dst_b, item)
+            raise
         item.resume = None
         note = await self._verify(item, entry, source.value(), dst_b)
         await self._fix_mtime(dst_b, item, entry, src_b)
