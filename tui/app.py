@@ -26,6 +26,7 @@ from tui.screens.find_actions import FindActions
 from tui.screens.help import HelpScreen
 from tui.screens.log import ErrorRecord
 from tui.screens.main import MainScreen
+from tui.stop import AFTER, GRACE, SignalStop, exit_code, exit_within
 from tui.widgets.file_list import FileList
 from tui.widgets.pane import Pane
 from tui.widgets.transfer_panel import TransferPanel
@@ -55,9 +56,15 @@ class SkypaneApp(App[None]):
         context: BackendContext | None = None,
         workers: int = 4,
         welcome: bool = False,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
         self.demo = demo
+        #: SIGTERM, SIGHUP (and SIGINT from outside) quit as q does, only faster (``tui.stop``):
+        #: set when the app owns the process (not under tests' ``run_test``).
+        self.handle_signals = handle_signals
+        self.stopped_by: int | None = None
+        self._signals: SignalStop | None = None
         #: Open the config wizard at start when no remote is configured (the command line's way).
         self.welcome = welcome
         self.config = config if config is not None else load_config()
@@ -83,6 +90,9 @@ class SkypaneApp(App[None]):
             self.theme = theme
 
     def on_mount(self) -> None:
+        if self.handle_signals:
+            self._signals = SignalStop(self._stop_on_signal)
+            self._signals.install()
         self.set_keymap(self.keymap)
         self.push_screen(MainScreen(self.config, clock=self.clock, **self._main_args))  # type: ignore[arg-type]
         if self.demo:
@@ -90,6 +100,23 @@ class SkypaneApp(App[None]):
             self.set_timer(1.0, self._demo_tip)
         elif not self.config.remotes:
             self.offer_config_wizard()
+
+    def _stop_on_signal(self, signum: int) -> None:
+        """A stop signal: transfers get ``GRACE`` to stop (then are cancelled, resumable),
+        the terminal is put back, and the exit status names the signal."""
+        self.stopped_by = signum
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.close_timeout = min(screen.close_timeout, GRACE)
+        self.exit(return_code=exit_code(signum))
+
+    def on_unmount(self) -> None:
+        if self._signals is not None:
+            self._signals.remove()
+        if self.handle_signals:
+            # Everything is saved and the terminal is about to be restored; Python would
+            # still wait at exit for a worker thread stuck in a system call.
+            exit_within(AFTER, self.return_code or 0)
 
     def _demo_tip(self) -> None:
         """Once the demo's sign-in dialog is gone: a word on what to try."""

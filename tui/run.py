@@ -17,7 +17,7 @@ def run_tui(args: argparse.Namespace) -> int:
         return run_demo(reset=bool(getattr(args, "demo_reset", False)))
     from tui.app import SkypaneApp
 
-    app = SkypaneApp(welcome=True)
+    app = SkypaneApp(welcome=True, handle_signals=True)
     app.run()
     return app.return_code or 0
 
@@ -35,6 +35,7 @@ def run_demo(*, reset: bool = False) -> int:
     session = start_demo(reset=reset)
     try:
         app = demo_app(session)
+        app.handle_signals = True
         app.run()
         return app.return_code or 0
     finally:

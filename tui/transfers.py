@@ -195,8 +195,8 @@ class Transfers:
             and not self.engine.lost(j.id)
         ]
 
-    async def close(self) -> None:
-        await self.engine.close()
+    async def close(self, grace: float | None = None) -> None:
+        await self.engine.close(grace)
 
     # -- engine callbacks (on the event loop) ----------------------------------------------
 

@@ -413,12 +413,15 @@ class TransferEngine:
         self._runs[job.id] = run
         return run
 
-    async def close(self) -> None:
+    async def close(self, grace: float | None = None) -> None:
         """Stop running items at their next chunk (resumable), then close backends.
 
-        The leases of unfinished jobs are released, so the next skypane may resume them;
-        also when the wait for stuck items is cut short (a quitting app's time limit: the
-        process is about to exit, and its journal writes stay fenced until it does).
+        With ``grace``, items still running after that many seconds (a read blocked in the
+        kernel, a slow fragment) are cancelled where they wait: their journal rows stay
+        "running" with the resume state of their last checkpoint, as after a crash, and the
+        next start resumes them from there. The leases of unfinished jobs are released, so
+        the next skypane may resume them; also when the wait is cut short (the process is
+        about to exit, and its journal writes stay fenced until it does).
         """
         self._closed = True
         for run in self._runs.values():
@@ -428,7 +431,7 @@ class TransferEngine:
         tasks = [r.task for r in self._runs.values() if r.task is not None and not r.task.done()]
         try:
             if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await _wait_or_cancel(tasks, [r.running for r in self._runs.values()], grace)
         finally:
             background = [t for t in (self._ticker, self._heartbeat, self._watcher) if t]
             for task in background:
@@ -912,3 +915,20 @@ def _copy_job(src: Job, dst: Job) -> None:
     """Give ``dst`` (a Job object callers hold) the journaled contents of ``src``."""
     dst.state, dst.policy, dst.error = src.state, src.policy, src.error
     dst.items = src.items
+
+
+async def _wait_or_cancel(
+    tasks: list[asyncio.Task[None]],
+    running: list[dict[int, asyncio.Task[None]]],
+    grace: float | None,
+) -> None:
+    """Wait for the job drivers; after ``grace`` seconds cancel their items and then them."""
+    _, late = await asyncio.wait(tasks, timeout=grace)
+    if not late:
+        return
+    log.warning("%d job(s) did not stop within %.1f s: cancelling their items", len(late), grace)
+    items = [t for items in running for t in items.values() if not t.done()]
+    for task in (*items, *late):
+        task.cancel()
+    # A cancelled await returns at once, even when the thread it waited for is still stuck.
+    await asyncio.wait([*items, *late], timeout=grace)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from core import __version__
 from core.errors import ConfigError, SkypaneError
 from core.names import display as safe_name
+from tui.stop import Stopped
 
 COMMAND_MODULES = (
     "tui.cli.files",
@@ -65,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("skypane: interrupted", file=sys.stderr)
         return 130
+    except Stopped as stopped:  # SIGTERM, SIGHUP or Ctrl-C: stopped safely, said so already
+        return stopped.code
     except EOFError:  # a question met the end of input (Ctrl-D, or stdin closed)
         print("\nskypane: no answer given (end of input); nothing more was done", file=sys.stderr)
         return 1

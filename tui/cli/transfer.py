@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -39,6 +39,7 @@ from core.transfer.lease import Lease, host_name
 from tui.cli.common import fmt_size, fmt_time, print_json, safe_name
 from tui.cli.progress_view import View, describe, make_view
 from tui.cli.walk import cmd_info, cmd_tree
+from tui.stop import AFTER, GRACE, SignalStop, Stopped, exit_code, exit_within, signal_name
 
 POLICIES = [p.value for p in ConflictPolicy]
 
@@ -380,13 +381,13 @@ async def _run_jobs(
         on_progress=console.progress,
         on_conflict=console.ask if interactive else None,
     )
-    loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, stop.set)
+    signals = SignalStop(lambda signum: stop.set(), on_again=console.close)
+    signals.install()
     began = time.monotonic()
+    jobs: list[Job] = []
     try:
-        jobs: list[Job] = await start(engine, interactive)
+        jobs = await start(engine, interactive)
         waits = [engine.wait(j.id) for j in jobs if not j.dry_run]
         if waits:
             everything: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*waits))
@@ -394,15 +395,29 @@ async def _run_jobs(
             await asyncio.wait([everything, stopper], return_when=asyncio.FIRST_COMPLETED)
             stopper.cancel()
             everything.cancel()
-        if stop.is_set():
-            print("\nskypane: interrupted; unfinished work is kept in the journal", file=sys.stderr)
+            with contextlib.suppress(asyncio.CancelledError):
+                await everything
         lost = {j.id: engine.holder(j.id) for j in jobs if _lost(engine, j)}
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            loop.remove_signal_handler(sig)
-        await engine.close()
+        # A signal leaves one more second for running items to stop at a chunk boundary;
+        # then they are cancelled where they wait (a read stuck in the kernel included).
+        # A second signal meanwhile ends the process at once.
+        await engine.close(grace=GRACE if stop.is_set() else None)
         console.close()
         journal.close()
+        signals.remove()
+    if signals.signum is not None:
+        name = signal_name(signals.signum)
+        print(
+            f"\nskypane: stopped by {name}; unfinished work is kept in the journal",
+            file=sys.stderr,
+        )
+        for job in jobs:
+            if job.items and not job.state.finished and not job.dry_run:
+                print(f"continue with: skypane resume {job.id}", file=sys.stderr)
+        # Python waits for worker threads at exit; one stuck in a system call must not hold it.
+        exit_within(AFTER, exit_code(signals.signum))
+        raise Stopped(signals.signum)
     return jobs, time.monotonic() - began, lost
 
 

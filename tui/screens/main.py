@@ -8,7 +8,6 @@ engine through ``Transfers`` (tui/transfers.py).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from typing import ClassVar
@@ -137,14 +136,10 @@ class MainScreen(DialogActions, FileOperations, FindActions):
 
     async def on_unmount(self) -> None:
         # Running items stop at a chunk boundary and keep their resume state in the journal;
-        # a write stuck on the network must not keep the terminal hostage, so the wait is
-        # bounded (the journal still says "running" and the next start resumes it).
-        try:
-            await asyncio.wait_for(self.transfers.close(), timeout=self.close_timeout)
-        except TimeoutError:
-            # Items still hold the backends (one may sleep out a long Retry-After): leave
-            # the connections to the process exit rather than pull them from under it.
-            return
+        # a write stuck on the network must not keep the terminal hostage, so after
+        # ``close_timeout`` they are cancelled where they wait (the journal still says
+        # "running" with their last checkpoint and the next start resumes them).
+        await self.transfers.close(grace=self.close_timeout)
         for backend in self.backends.values():
             with contextlib.suppress(Exception):  # one failing close must not stop the rest
                 await backend.close()
