@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 from core import errors
 from core.backend import Backend, QuotaInfo, ServerSideCopy, SharedStorage
+from core.guard import protected_reason
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard
 from core.names import refusal as name_refusal
@@ -434,6 +435,8 @@ async def _plan_copy(w: _Walk) -> None:
         except errors.SkypaneError as exc:
             w.problem(str(dest), f"cannot list the destination: {exc.message}", "fatal")
             return
+    if job.kind is JobKind.MOVE and _refuse_protected(w, "move"):
+        return
     for src in job.sources:
         await _plan_source(w, src.remote, src.path, dst_b, into, dest_entry, listing)
 
@@ -492,7 +495,20 @@ async def _plan_source(
     await w.walk(src_b, src_remote, entry, dst_b, target, existing is not None)
 
 
+def _refuse_protected(w: _Walk, verb: str) -> bool:
+    """A root, the home folder or a drive's root among the sources stops the whole job."""
+    refused = False
+    for src in w.job.sources:
+        reason = protected_reason(src, w.backend_for(src.remote))
+        if reason is not None:
+            w.problem(str(src), f"refusing to {verb} it: {reason}", "fatal")
+            refused = True
+    return refused
+
+
 async def _plan_delete(w: _Walk) -> None:
+    if _refuse_protected(w, "delete"):
+        return
     for src in w.job.sources:
         b = w.backend_for(src.remote)
         try:

@@ -37,6 +37,7 @@ from core.transfer import (
 )
 from core.transfer.lease import Lease, host_name
 from tui.cli.common import fmt_size, fmt_time, print_json, safe_name
+from tui.cli.deletion import NothingDeleted, check_destructive
 from tui.cli.progress_view import View, describe, make_view
 from tui.cli.walk import cmd_info, cmd_tree
 from tui.stop import AFTER, GRACE, SignalStop, Stopped, exit_code, exit_within, signal_name
@@ -111,7 +112,17 @@ def register(sub: Any) -> None:
     p = sub.add_parser("rm", help="delete files (to the trash where there is one)")
     p.add_argument("paths", nargs="+")
     p.add_argument("-r", "--recursive", action="store_true", help="delete folders too")
-    p.add_argument("--permanent", action="store_true", help="skip the trash / recycle bin")
+    p.add_argument(
+        "--permanent",
+        action="store_true",
+        help="skip the trash / recycle bin: this cannot be undone",
+    )
+    p.add_argument(
+        "-y",
+        "--yes",
+        action="store_true",
+        help="delete a big tree (over 1,000 files or 10 GiB) without asking",
+    )
     _transfer_options(p, conflicts=False)
     p.set_defaults(handler=cmd_transfer, kind=JobKind.DELETE)
     p = sub.add_parser("mkdir", help="create a folder (and its parents)")
@@ -439,6 +450,11 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
         return 2
+    try:
+        check_destructive(args, srcs, config)
+    except NothingDeleted as declined:
+        print(declined, file=sys.stderr)
+        return declined.code
 
     async def start(engine: TransferEngine, interactive: bool) -> list[Job]:
         await _check_rm(args, srcs, engine)

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from core.backend import Backend, Trash
 from core.config import Config
 from core.errors import SkypaneError
+from core.guard import deletion_size, protected_reason, refusal
 from core.model import Entry
 from core.paths import Location, join, parent, parse_location
 from core.transfer import Job, JobState
@@ -238,6 +239,12 @@ class FileOperations(Screen[None]):
         entries = pane.file_list.chosen_entries()
         if not entries or pane.backend is None:
             return
+        sources = [Location(pane.location.remote, e.path) for e in entries]
+        for source in sources:  # a root, the home folder, a whole drive: never
+            reason = protected_reason(source, pane.backend)
+            if reason is not None:
+                self.notify(refusal(source, reason), title="Delete", severity="error")
+                return
         has_trash = isinstance(pane.backend, Trash)
         where = "the recycle bin" if pane.location.remote else "the trash"
         if permanent or not has_trash:
@@ -251,12 +258,34 @@ class FileOperations(Screen[None]):
             ok = await self.app.push_screen_wait(
                 ConfirmDialog("Delete", f"Move {describe(entries)} to {where}?", yes="Delete")
             )
-        if not ok:
+        if not ok or not await self._confirm_big_deletion(pane.backend, entries, permanent, where):
             return
-        sources = [Location(pane.location.remote, e.path) for e in entries]
         self.transfers.delete(sources, trash=not permanent)
         pane.listing.clear_marks()
         pane.file_list.marks_changed()
+
+    async def _confirm_big_deletion(
+        self, backend: Backend, entries: list[Entry], permanent: bool, where: str
+    ) -> bool:
+        """Above ``BIG_FILES`` files or ``BIG_BYTES``: say how much goes, and ask again."""
+        try:
+            size = await deletion_size(backend, entries)
+        except SkypaneError as exc:
+            report_error(self.app, "cannot count what would be deleted; nothing deleted", exc)
+            return False
+        if not size.big:
+            return True
+        how = "for good. This cannot be undone" if permanent else f"to {where}"
+        files = f"{fmt_count(size.files)} file{'s' if size.files != 1 else ''}"
+        folders = f"{fmt_count(size.folders)} folder{'s' if size.folders != 1 else ''}"
+        question = (
+            f"This deletes {files} in {folders} ({fmt_size_long(size.bytes)}) {how}."
+            "\n\nDelete all of it?"
+        )
+        ok = await self.app.push_screen_wait(
+            ConfirmDialog("Delete a lot", question, yes="Delete all", danger=True)
+        )
+        return ok is True
 
     def action_toggle_transfers(self) -> None:
         # Shown but not focused (it appears by itself when a job starts): take the focus.
