@@ -14,31 +14,22 @@ from pathlib import Path
 import pytest
 
 from core.backends.local import LocalBackend
-from core.emulator import RunningServer, start_server
+from core.emulator import RunningServer
 from core.guard import BIG_BYTES, DeletionSize, deletion_size, local_reason, protected_reason
 from core.paths import Location
 from core.transfer import JobKind, JobState, TransferEngine
-from tests.cli.special_tree import ROOT, skypane
-from tests.emulator_fixtures import make_emulator
+from tests.cli.helpers import ROOT, signed_in_remote, skypane
 from tests.terminal import Terminal
-from tui.cli import main
 
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 TUI = [sys.executable, "-m", "tui"]
 
 
 @pytest.fixture
 def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
-    server = start_server(make_emulator("personal", auto_approve_after=0))
-    try:
-        args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
-        assert main(args) == 0
+    """A remote "em" on the TLS emulator."""
+    with signed_in_remote() as server:
         capsys.readouterr()
         yield server
-    finally:
-        server.stop()
-        server.emulator.close()
 
 
 def many_files(folder: Path, count: int = 1001) -> Path:

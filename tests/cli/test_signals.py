@@ -12,25 +12,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from core.config import load_config
-from core.emulator import RunningServer, start_server
-from tests.cli.special_tree import ROOT, skypane
-from tests.emulator_fixtures import make_emulator
-from tui.cli import main
+from core.emulator import RunningServer
+from tests.cli.helpers import ROOT, signed_in_remote, skypane
 
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 #: Generous: the figure to meet is ~2 s (tests/bench/bench_signals.py measures it); a busy
 #: machine may be slower, but a stop that never comes fails.
 STOP_LIMIT = 20.0
 
 
-def start(*args: str, module: str = "tui") -> subprocess.Popen[str]:
-    return subprocess.Popen(
+@contextmanager
+def started(*args: str, module: str = "tui") -> Iterator[subprocess.Popen[str]]:
+    """``python -m module ARGS`` in its own process, killed at the end if still running."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
@@ -38,6 +36,12 @@ def start(*args: str, module: str = "tui") -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def part_files(folder: Path) -> list[Path]:
@@ -52,18 +56,20 @@ def wait_until(check, timeout: float = 120.0, what: str = "condition") -> None: 
         time.sleep(0.002)
 
 
-def signal_frozen(proc: subprocess.Popen[str], sig: int) -> float:
-    """Deliver ``sig`` to a process held still (SIGSTOP), so it lands where the test saw it;
-    returns when the process was let go."""
+def stop(proc: subprocess.Popen[str], sig: int, *, frozen: bool = True) -> tuple[int, str, float]:
+    """Send ``sig`` and wait for the exit: (status, stderr, seconds from the signal).
+
+    ``frozen``: the process is held still (SIGSTOP) when it is signalled and let go just
+    after, so the signal lands where the test saw it, however fast this machine is.
+    """
+    if frozen:
+        os.kill(proc.pid, signal.SIGSTOP)
     os.kill(proc.pid, sig)
-    resumed = time.monotonic()
-    os.kill(proc.pid, signal.SIGCONT)
-    return resumed
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    began = time.monotonic()
+    if frozen:
+        os.kill(proc.pid, signal.SIGCONT)
     _, err = proc.communicate(timeout=STOP_LIMIT)
-    return proc.returncode, err
+    return proc.returncode, err, time.monotonic() - began
 
 
 @pytest.mark.parametrize(
@@ -78,19 +84,9 @@ def test_a_signal_mid_copy_stops_safely_and_resume_finishes_the_file(
     (tmp_path / "big.bin").write_bytes(data)
     dst = tmp_path / "dst"
     dst.mkdir()
-    proc = start("cp", "-q", "--transfers", "1", str(tmp_path / "big.bin"), str(dst))
-    try:
-        # Hold the process still as soon as its first bytes are on disk, so the signal
-        # lands mid-file however fast this machine copies.
+    with started("cp", "-q", "--transfers", "1", str(tmp_path / "big.bin"), str(dst)) as proc:
         wait_until(lambda: any(p.stat().st_size for p in part_files(dst)), what="a part file")
-        os.kill(proc.pid, signal.SIGSTOP)
-        began = signal_frozen(proc, sig)
-        code, err = finish(proc)
-        took = time.monotonic() - began
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code, err, took = stop(proc, sig)  # as soon as its first bytes are on disk
     assert code == status, err
     assert took < STOP_LIMIT
     assert f"stopped by {signal.Signals(sig).name}" in err and "skypane resume" in err
@@ -113,20 +109,11 @@ def test_a_worker_stuck_in_a_read_cannot_hold_sigterm(tmp_path: Path):
     dst = tmp_path / "dst"
     dst.mkdir()
     after = 3 * 1024 * 1024
-    proc = start(
-        str(after), "cp", "-q", str(tmp_path / "big.bin"), str(dst), module="tests.cli.stuck_child"
-    )
-    try:
+    argv = (str(after), "cp", "-q", str(tmp_path / "big.bin"), str(dst))
+    with started(*argv, module="tests.cli.stuck_child") as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "READY"  # its worker thread now never returns
-        began = time.monotonic()
-        os.kill(proc.pid, signal.SIGTERM)
-        code, err = finish(proc)
-        took = time.monotonic() - began
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code, err, took = stop(proc, signal.SIGTERM, frozen=False)
     assert code == 143, err
     assert took < STOP_LIMIT
     [part] = part_files(dst)
@@ -138,21 +125,10 @@ def test_a_worker_stuck_in_a_read_cannot_hold_sigterm(tmp_path: Path):
 
 @pytest.fixture
 def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
-    """A remote "em" on a TLS emulator, with small upload fragments (many steps to stop at)."""
-    server = start_server(make_emulator("personal", auto_approve_after=0))
-    try:
-        args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
-        assert main(args) == 0
+    """A remote "em" on the TLS emulator, with small upload fragments."""
+    with signed_in_remote(chunk_size=327680) as server:
         capsys.readouterr()
-        config = load_config()
-        em = config.remote("em")
-        config.set_remote(replace(em, options={**em.options, "chunk_size": 327680}))
-        config.save()
         yield server
-    finally:
-        server.stop()
-        server.emulator.close()
 
 
 def test_sigterm_mid_upload_then_resume_gives_a_verified_copy_on_the_drive(
@@ -161,21 +137,13 @@ def test_sigterm_mid_upload_then_resume_gives_a_verified_copy_on_the_drive(
     data = os.urandom(12 * 1024 * 1024)
     (tmp_path / "big.bin").write_bytes(data)
     em = remote.emulator
-    proc = start("put", "-q", str(tmp_path / "big.bin"), "em:")
 
     def fragments() -> int:
         return sum(1 for r in em.requests if r.method == "PUT" and r.path.startswith("/up/"))
 
-    try:
+    with started("put", "-q", str(tmp_path / "big.bin"), "em:") as proc:
         wait_until(lambda: fragments() >= 2, what="upload fragments")
-        os.kill(proc.pid, signal.SIGSTOP)
-        began = signal_frozen(proc, signal.SIGTERM)
-        code, err = finish(proc)
-        took = time.monotonic() - began
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        code, err, took = stop(proc, signal.SIGTERM)
     assert code == 143, err
     assert took < STOP_LIMIT
     with pytest.raises(Exception):  # noqa: B017 - not on the drive yet

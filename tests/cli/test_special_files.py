@@ -16,33 +16,23 @@ import pytest
 
 from core import errors
 from core.backends.local import LocalBackend
-from core.emulator import RunningServer, start_server
+from core.emulator import RunningServer
 from core.hashing import hash_file
 from core.model import Entry
 from core.paths import Location
 from core.special import open_regular
 from core.transfer import JobKind, JobState, TransferEngine
-from tests.cli.special_tree import files_under, skypane, special_tree, try_mknod
-from tests.emulator_fixtures import make_emulator
-from tui.cli import main
+from tests.cli.helpers import files_under, signed_in_remote, skypane, special_tree, try_mknod
 
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 REGULAR = {"a.txt": b"alpha\n", "sub/b.txt": b"beta\n" * 1000}
 
 
 @pytest.fixture
 def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
-    """A remote "em" signed in to a fresh TLS emulator (config and tokens in the test's home)."""
-    server = start_server(make_emulator("personal", auto_approve_after=0))
-    try:
-        args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
-        assert main(args) == 0
+    """A remote "em" on the TLS emulator."""
+    with signed_in_remote() as server:
         capsys.readouterr()
         yield server
-    finally:
-        server.stop()
-        server.emulator.close()
 
 
 def skipped_warnings(summary: dict) -> dict[str, str]:

@@ -10,39 +10,24 @@ import sys
 import termios
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core.config import load_config
-from core.emulator import RunningServer, start_server
-from tests.emulator_fixtures import make_emulator
+from core.emulator import RunningServer
+from tests.cli.helpers import signed_in_remote
 from tests.terminal import Terminal
-from tui.cli import main
 
-CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
 SKYPANE = [str(Path(sys.executable).parent / "skypane")]
 FRAGMENT = 327680
 
 
 @pytest.fixture
 def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
-    """A remote "em" on a TLS emulator (the right pane), with small upload fragments."""
-    server = start_server(make_emulator("personal", auto_approve_after=0))
-    try:
-        args = ["login", "em", "--client-id", CLIENT_ID, "--authority", server.authority]
-        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
-        assert main(args) == 0
+    """A remote "em" on the TLS emulator, with small upload fragments."""
+    with signed_in_remote(chunk_size=FRAGMENT) as server:
         capsys.readouterr()
-        config = load_config()
-        em = config.remote("em")
-        config.set_remote(replace(em, options={**em.options, "chunk_size": FRAGMENT}))
-        config.save()
         yield server
-    finally:
-        server.stop()
-        server.emulator.close()
 
 
 def terminal_env() -> dict[str, str]:

@@ -1,5 +1,6 @@
-"""Folders holding what a home or build tree holds besides files: a named pipe, a UNIX socket,
-device nodes (where this process may make them) and a link to the pipe."""
+"""Shared by the command-line tests of #21/#22: the real ``skypane`` in its own process, a
+remote signed in to the TLS emulator, and folders holding what a home or build tree holds
+besides files (a named pipe, a UNIX socket, device nodes where allowed, a link to the pipe)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,37 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
+from core.config import load_config
+from core.emulator import RunningServer, start_server
+from tests.emulator_fixtures import make_emulator
+from tui.cli import main
+
 ROOT = Path(__file__).resolve().parents[2]
+CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
+
+
+@contextmanager
+def signed_in_remote(name: str = "em", **options: object) -> Iterator[RunningServer]:
+    """A remote ``name`` signed in (device code, auto-approved) to a fresh TLS emulator, with
+    extra ``options`` (``chunk_size=…``) in its config; config and tokens in the test's home."""
+    server = start_server(make_emulator("personal", auto_approve_after=0))
+    try:
+        args = ["login", name, "--client-id", CLIENT_ID, "--authority", server.authority]
+        args += ["--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle)]
+        if main(args) != 0:
+            raise RuntimeError("skypane login against the emulator failed")
+        if options:
+            config = load_config()
+            remote = config.remote(name)
+            config.set_remote(replace(remote, options={**remote.options, **options}))
+            config.save()
+        yield server
+    finally:
+        server.stop()
+        server.emulator.close()
 
 
 def try_mknod(path: Path, kind: int, major: int, minor: int) -> bool:
