@@ -26,7 +26,7 @@ from tui.screens.find_actions import FindActions
 from tui.screens.help import HelpScreen
 from tui.screens.log import ErrorRecord
 from tui.screens.main import MainScreen
-from tui.stop import AFTER, GRACE, SignalStop, exit_code, exit_within
+from tui.stop import AFTER, CEILING, GRACE, SignalStop, exit_code, exit_within
 from tui.widgets.file_list import FileList
 from tui.widgets.pane import Pane
 from tui.widgets.transfer_panel import TransferPanel
@@ -63,6 +63,9 @@ class SkypaneApp(App[None]):
         #: SIGTERM, SIGHUP (and SIGINT from outside) quit as q does, only faster (``tui.stop``):
         #: set when the app owns the process (not under tests' ``run_test``).
         self.handle_signals = handle_signals
+        #: Seconds after the app is gone by which the process ends even if a worker thread
+        #: is stuck in a system call (Python would wait for it); None under tests.
+        self.exit_deadline: float | None = AFTER if handle_signals else None
         self.stopped_by: int | None = None
         self._signals: SignalStop | None = None
         #: Open the config wizard at start when no remote is configured (the command line's way).
@@ -91,7 +94,9 @@ class SkypaneApp(App[None]):
 
     def on_mount(self) -> None:
         if self.handle_signals:
-            self._signals = SignalStop(self._stop_on_signal)
+            # The last resort leaves time for what runs after the app (the demo's save).
+            ceiling = CEILING + (self.exit_deadline or 0.0)
+            self._signals = SignalStop(self._stop_on_signal, ceiling=ceiling, again_ends_now=False)
             self._signals.install()
         self.set_keymap(self.keymap)
         self.push_screen(MainScreen(self.config, clock=self.clock, **self._main_args))  # type: ignore[arg-type]
@@ -111,12 +116,12 @@ class SkypaneApp(App[None]):
         self.exit(return_code=exit_code(signum))
 
     def on_unmount(self) -> None:
-        if self._signals is not None:
-            self._signals.remove()
-        if self.handle_signals:
+        # The signal handlers stay until the loop closes: a signal during the rest of the
+        # shutdown must not kill the process before the terminal is restored.
+        if self.exit_deadline is not None:
             # Everything is saved and the terminal is about to be restored; Python would
             # still wait at exit for a worker thread stuck in a system call.
-            exit_within(AFTER, self.return_code or 0)
+            exit_within(self.exit_deadline, self.return_code or 0)
 
     def _demo_tip(self) -> None:
         """Once the demo's sign-in dialog is gone: a word on what to try."""

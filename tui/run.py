@@ -7,6 +7,9 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+#: Seconds the demo gets after the app is gone to stop its emulator and save the drive.
+DEMO_EXIT_DEADLINE = 15.0
+
 if TYPE_CHECKING:
     from core.demo import DemoSession
     from tui.app import SkypaneApp
@@ -36,6 +39,7 @@ def run_demo(*, reset: bool = False) -> int:
     try:
         app = demo_app(session)
         app.handle_signals = True
+        app.exit_deadline = DEMO_EXIT_DEADLINE  # the demo drive is saved after the app ends
         app.run()
         return app.return_code or 0
     finally:

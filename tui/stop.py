@@ -76,8 +76,9 @@ def exit_within(seconds: float, code: int) -> threading.Timer:
 class SignalStop:
     """Turns the stop signals into a request on an asyncio loop.
 
-    The first signal calls ``on_stop`` and arms the ``CEILING``; a second one ends the
-    process at once (``on_again`` first, to put the terminal back), as a second Ctrl-C does.
+    The first signal calls ``on_stop`` and arms the ``ceiling``; a second one ends the
+    process at once (``on_again`` first, to put the terminal back), as a second Ctrl-C does,
+    unless ``again_ends_now`` is off (a full-screen app that must restore the terminal).
     """
 
     def __init__(
@@ -86,8 +87,12 @@ class SignalStop:
         *,
         signals: tuple[int, ...] = STOP_SIGNALS,
         on_again: Callable[[], None] | None = None,
+        ceiling: float = CEILING,
+        again_ends_now: bool = True,
     ) -> None:
         self.on_stop = on_stop
+        self.ceiling = ceiling
+        self.again_ends_now = again_ends_now
         self.on_again = on_again
         self.signals = signals
         self.signum: int | None = None
@@ -112,6 +117,8 @@ class SignalStop:
 
     def _received(self, signum: int) -> None:
         if self.signum is not None:
+            if not self.again_ends_now:
+                return  # the stop under way (and the ceiling) will end it
             if self.on_again is not None:
                 with contextlib.suppress(Exception):
                     self.on_again()
@@ -119,5 +126,5 @@ class SignalStop:
             sys.stderr.flush()
             os._exit(exit_code(self.signum))
         self.signum = signum
-        exit_within(CEILING, exit_code(signum))
+        exit_within(self.ceiling, exit_code(signum))
         self.on_stop(signum)

@@ -2,7 +2,9 @@
 
 * ``copying``: a large local copy in full flow (items stop at the next chunk);
 * ``stuck``: a worker thread blocked in a read that never returns, as on a hung network
-  mount (``tests/cli/stuck_child.py``): the grace period, then the exit watchdog.
+  mount (``tests/cli/stuck_child.py``): the grace period, then the exit watchdog;
+* ``tui``: the full-screen app on a pty, SIGTERM while it shows a folder (exit with the
+  terminal restored).
 
 Runs each a few times with a private home and prints JSON figures (seconds from the signal to
 the exit status, min / median / max, and the statuses seen).
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.isolation import private_home  # noqa: E402
+from tests.terminal import Terminal, isolated_env  # noqa: E402
 
 
 def _started(argv: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
@@ -82,6 +85,22 @@ def stuck(work: Path, env: dict[str, str]) -> tuple[float, int]:
     return _stop(proc)
 
 
+def tui(work: Path) -> tuple[float, int]:
+    here = work / "here"
+    here.mkdir(exist_ok=True)
+    (here / "a.txt").write_bytes(b"a")
+    term = Terminal(here, isolated_env(work / "tui-home"))
+    try:
+        term.wait_for(r"a\.txt", 60)
+        term.drain(0.3)
+        began = time.monotonic()
+        os.kill(term.pid, signal.SIGTERM)
+        status = term.wait_exit(60)
+        return time.monotonic() - began, -1 if status is None else status
+    finally:
+        term.close()
+
+
 def summary(runs: list[tuple[float, int]]) -> dict[str, object]:
     secs = [t for t, _ in runs]
     return {
@@ -105,6 +124,7 @@ def main() -> int:
             "cpu_count": os.cpu_count(),
             "copying": summary([copying(work, env, args.size_mib) for _ in range(args.runs)]),
             "stuck": summary([stuck(work, env) for _ in range(args.runs)]),
+            "tui": summary([tui(work) for _ in range(args.runs)]),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
