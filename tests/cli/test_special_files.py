@@ -107,6 +107,23 @@ def test_hashsum_of_a_named_pipe_says_what_it_is(tmp_path: Path):
     assert "not a regular file (named pipe): never opened" in done.stderr
 
 
+def test_hashsum_and_ls_hash_of_a_folder_skip_its_special_files(tmp_path: Path):
+    src = tmp_path / "src"
+    with special_tree(src, devices=False):
+        summed = skypane("hashsum", str(src), timeout=60)
+        listed = skypane("ls", "--hash", "--json", str(src), timeout=60)
+    assert summed.returncode == 0, summed.stderr
+    assert sorted(line.split("  ", 1)[1] for line in summed.stdout.splitlines()) == [
+        "a.txt",
+        "sub/b.txt",
+    ]
+    assert f"{src / 'pipe'}: skipped: not a regular file (named pipe)" in summed.stderr
+    assert f"{src / 'sub/sock'}: skipped: not a regular file (socket)" in summed.stderr
+    assert listed.returncode == 0, listed.stderr
+    hashed = {e["name"]: "hashes" in e for e in json.loads(listed.stdout)}
+    assert hashed["a.txt"] and not hashed["pipe"] and not hashed["to-pipe"]
+
+
 def test_a_device_node_is_reported_by_kind(tmp_path: Path):
     if not try_mknod(tmp_path / "null", stat.S_IFCHR, 1, 3):
         pytest.skip("this process may not create device nodes (needs CAP_MKNOD)")

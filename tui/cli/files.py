@@ -10,6 +10,7 @@ from typing import Any
 from core.backend import Backend
 from core.config import load_config
 from core.hashing import QuickXorHasher, hash_file, quickxor_hex
+from core.special import refusal
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard, refusal
 from tui.cli.common import (
@@ -64,7 +65,7 @@ def cmd_remotes(args: argparse.Namespace) -> int:
 
 
 async def _entry_hash(backend: Backend, entry: Entry, download: bool = False) -> str | None:
-    if entry.is_dir:
+    if entry.is_dir or entry.special is not None:  # a pipe or device is never read
         return None
     stored = entry.hash(QUICKXOR)
     if stored and not download:
@@ -163,6 +164,15 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
                         continue
                     if entry.is_dir:
                         continue  # a link to a folder: never followed
+                    if entry.special is not None:
+                        if entry.path == root.path:
+                            raise refusal(entry.path, entry.special)
+                        print(
+                            f"skypane: {safe_name(entry.path)}: skipped: not a regular file"
+                            f" ({entry.special})",
+                            file=sys.stderr,
+                        )
+                        continue
                     value = await _entry_hash(backend, entry, args.download)
                     if value is not None:
                         shown = entry.path if entry.path != root.path else text
