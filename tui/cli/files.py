@@ -10,9 +10,9 @@ from typing import Any
 from core.backend import Backend
 from core.config import load_config
 from core.hashing import QuickXorHasher, hash_file, quickxor_hex
-from core.special import refusal
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard, refusal
+from core.special import refusal as special_refusal
 from tui.cli.common import (
     entry_dict,
     fmt_size,
@@ -164,13 +164,11 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
                         continue
                     if entry.is_dir:
                         continue  # a link to a folder: never followed
-                    if entry.special is not None:
+                    if entry.special is not None:  # a pipe or device is never read
                         if entry.path == root.path:
-                            raise refusal(entry.path, entry.special)
-                        print(
-                            f"skypane: {safe_name(entry.path)}: skipped: not a regular file"
-                            f" ({entry.special})",
-                            file=sys.stderr,
+                            raise special_refusal(entry.path, entry.special)
+                        problems.append(
+                            f"{entry.path}: skipped: not a regular file ({entry.special})"
                         )
                         continue
                     value = await _entry_hash(backend, entry, args.download)
