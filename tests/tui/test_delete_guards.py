@@ -142,3 +142,19 @@ async def test_a_big_deletion_on_the_drive_asks_again_with_count_and_size(
         raise AssertionError("still on the drive")
     except Exception as exc:  # in the recycle bin now
         assert "does not exist" in str(exc)
+
+
+async def test_f6_of_the_home_folder_fails_with_the_reason_and_moves_nothing(
+    isolated_dirs: Path, target: Path
+) -> None:
+    home = isolated_dirs
+    app = make_app(home.parent, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await goto(pilot, home.name)
+        await pilot.press("f6", "enter")
+        await settle(pilot)
+        [job] = main_screen(app).transfers.engine.jobs()
+        assert job.state == "failed"
+        assert job.error == f"refusing to move it: it is your home folder: {home}"
+    assert home.is_dir() and not (target / home.name).exists()
