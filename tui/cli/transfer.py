@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -406,8 +405,8 @@ async def _run_jobs(
             await asyncio.wait([everything, stopper], return_when=asyncio.FIRST_COMPLETED)
             stopper.cancel()
             everything.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await everything
+            # Retrieved, never raised: a job left to another skypane has nothing to wait on.
+            await asyncio.gather(everything, return_exceptions=True)
         lost = {j.id: engine.holder(j.id) for j in jobs if _lost(engine, j)}
     finally:
         # A signal leaves one more second for running items to stop at a chunk boundary;
