@@ -66,7 +66,7 @@ def protected_reason(location: Location, backend: Backend | None = None) -> str 
     return None
 
 
-def refusal(location: Location, reason: str, verb: str = "delete") -> str:
+def refusal_message(location: Location, reason: str, verb: str = "delete") -> str:
     """The one sentence every front end shows for a protected location."""
     return f"refusing to {verb} {location}: {reason}"
 

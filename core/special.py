@@ -36,7 +36,8 @@ def special_kind(mode: int) -> str | None:
     return "special file"
 
 
-def refusal(path: str, kind: str) -> NotARegularFile:
+def not_a_file(path: str, kind: str) -> NotARegularFile:
+    """The error for a special file met where a file is read."""
     return NotARegularFile(f"not a regular file ({kind}): never opened", path=path)
 
 
@@ -54,7 +55,7 @@ def open_regular(path: str | os.PathLike[str], flags: int = os.O_RDONLY) -> int:
         if not stat.S_ISREG(mode):
             if stat.S_ISDIR(mode):
                 raise IsADirectoryError(errno.EISDIR, "Is a directory", os.fsdecode(path))
-            raise refusal(os.fsdecode(path), special_kind(mode) or "special file")
+            raise not_a_file(os.fsdecode(path), special_kind(mode) or "special file")
         os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)

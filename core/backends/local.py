@@ -35,7 +35,7 @@ from core.backend import (
 )
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, Entry
-from core.special import open_regular, refusal, special_kind
+from core.special import not_a_file, open_regular, special_kind
 
 T = TypeVar("T")
 
@@ -193,7 +193,7 @@ class LocalBackend:
                 raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
             kind = special_kind(st.st_mode)
             if kind is not None:  # a pipe would block the read forever, a device may act
-                raise refusal(path, kind)
+                raise not_a_file(path, kind)
             f = open(path, "rb", buffering=0, opener=open_regular)  # noqa: SIM115 - closed below
             try:
                 if offset:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from core import errors
 from core.backend import Backend
 from core.config import Config
-from core.guard import DeletionSize, deletion_size, protected_reason, refusal
+from core.guard import DeletionSize, deletion_size, protected_reason, refusal_message
 from core.paths import Location
 from core.remotes import open_backend
 from core.transfer import JobKind
@@ -48,7 +48,7 @@ async def _measure(
             reason = protected_reason(src, backends[src.remote])
             if reason is not None:
                 verb = "delete" if kind is JobKind.DELETE else "move"
-                raise errors.SkypaneError(refusal(src, reason, verb))
+                raise errors.SkypaneError(refusal_message(src, reason, verb))
         if not count:
             return None
         total = DeletionSize()

@@ -12,7 +12,7 @@ from core.config import load_config
 from core.hashing import QuickXorHasher, hash_file, quickxor_hex
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard, refusal
-from core.special import refusal as special_refusal
+from core.special import not_a_file
 from tui.cli.common import (
     entry_dict,
     fmt_size,
@@ -166,7 +166,7 @@ def cmd_hashsum(args: argparse.Namespace) -> int:
                         continue  # a link to a folder: never followed
                     if entry.special is not None:  # a pipe or device is never read
                         if entry.path == root.path:
-                            raise special_refusal(entry.path, entry.special)
+                            raise not_a_file(entry.path, entry.special)
                         problems.append(
                             f"{entry.path}: skipped: not a regular file ({entry.special})"
                         )

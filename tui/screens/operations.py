@@ -15,7 +15,7 @@ from textual.screen import Screen
 from core.backend import Backend, Trash
 from core.config import Config
 from core.errors import SkypaneError
-from core.guard import deletion_size, protected_reason, refusal
+from core.guard import deletion_size, protected_reason, refusal_message
 from core.model import Entry
 from core.paths import Location, join, parent, parse_location
 from core.transfer import Job, JobState
@@ -243,7 +243,7 @@ class FileOperations(Screen[None]):
         for source in sources:  # a root, the home folder, a whole drive: never
             reason = protected_reason(source, pane.backend)
             if reason is not None:
-                self.notify(refusal(source, reason), title="Delete", severity="error")
+                self.notify(refusal_message(source, reason), title="Delete", severity="error")
                 return
         has_trash = isinstance(pane.backend, Trash)
         where = "the recycle bin" if pane.location.remote else "the trash"
