@@ -26,7 +26,7 @@ from core.guard import protected_reason
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard
 from core.names import refusal as name_refusal
-from core.paths import basename, join, parent
+from core.paths import Location, basename, join, parent
 from core.transfer.conflicts import numbered
 from core.transfer.model import (
     ConflictPolicy,
@@ -543,18 +543,15 @@ async def _plan_mkdir(w: _Walk) -> None:
         w.mkdirs.append(w._new(ItemKind.MKDIR, None, dest.remote, dest.path))
 
 
-def protected(remote: str | None, path: str) -> str | None:
-    """Why ``path`` must never be deleted (a root, the home folder or above it), or None."""
-    p = path.rstrip("/") or "/"
-    if p == "/":
-        return "a root folder is never deleted"
-    if norm_remote(remote) == "local":
-        home = os.path.realpath(os.path.expanduser("~")).rstrip("/")
-        if os.path.realpath(p) == home or home.startswith(os.path.realpath(p) + "/"):
-            return "the home folder (or a folder above it) is never deleted"
-        if os.path.ismount(p):
-            return "a mount point is never deleted"
-    return None
+def _mirror_deletion_refused(remote: str | None, path: str, backend: Backend) -> str | None:
+    """Why a mirror must not delete ``path``: what core.guard protects from every deletion,
+    and a mount point (a mirror deletes what the source lacks, never a mounted file system)."""
+    reason = protected_reason(
+        Location(None if norm_remote(remote) == "local" else remote, path), backend
+    )
+    if reason is None and norm_remote(remote) == "local" and os.path.ismount(path):
+        reason = "it is a mount point"
+    return reason
 
 
 async def _plan_mirror(w: _Walk) -> None:
@@ -646,10 +643,14 @@ async def _plan_mirror(w: _Walk) -> None:
             "fatal",
         )
         return
-    refused = [(e.path, why) for e in deletions if (why := protected(dest.remote, e.path))]
+    refused = [
+        (e.path, why)
+        for e in deletions
+        if (why := _mirror_deletion_refused(dest.remote, e.path, dst_b))
+    ]
     if refused:  # checked for all before any deletion is planned
         for path, why in refused:
-            w.problem(path, why, "fatal")
+            w.problem(path, f"refusing to delete it: {why}", "fatal")
         return
     for entry in deletions:
         it = w._new(ItemKind.DELETE, entry, dest.remote, entry.path)
