@@ -155,7 +155,23 @@ def test_a_small_deletion_is_not_asked_about(tmp_path: Path):
     small = many_files(tmp_path / "small", 1000)
     done = skypane("rm", "-r", "--permanent", str(small))
     assert done.returncode == 0, done.stderr
+    assert "permanently: this cannot be undone" in done.stderr
     assert not small.exists()
+
+
+def test_a_small_permanent_deletion_on_a_terminal_says_it_cannot_be_undone(tmp_path: Path):
+    small = many_files(tmp_path / "small", 3)
+    env = {**os.environ, "TERM": "xterm-256color"}
+    term = Terminal(ROOT, env, argv=[*TUI, "rm", "-r", "--permanent", str(small)])
+    try:
+        term.wait_for(r"Delete it\? \[y/N\]", 60)
+        asked = term.text()
+        term.press("n\r")
+        status = term.wait_exit(60)
+    finally:
+        term.close()
+    assert status == 0 and "cannot be undone" in asked
+    assert len(os.listdir(small)) == 3
 
 
 def _rm_on_a_terminal(tmp_path: Path, answer: str, *args: str) -> tuple[int | None, str]:

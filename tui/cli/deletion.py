@@ -74,10 +74,12 @@ def check_destructive(
         return
     count = kind is JobKind.DELETE and not args.dry_run and not getattr(args, "yes", False)
     size = asyncio.run(_measure(kind, sources, config, count))
-    if size is None or not size.big:
-        return
     permanent = getattr(args, "permanent", False)
     what = ", ".join(safe_name(str(s)) for s in sources[:3]) + (" …" if len(sources) > 3 else "")
+    if size is None or not size.big:
+        if count and permanent:
+            _say_permanent(args, what)
+        return
     how = "permanently: this cannot be undone" if permanent else "to the trash / recycle bin"
     text = f"This deletes {describe_size(size)} from {what}, {how}."
     if not sys.stdin.isatty():
@@ -85,5 +87,20 @@ def check_destructive(
     sys.stderr.write(f"{text}\nDelete all of it? [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline()  # end of input is a no
+    if answer.strip().lower() not in ("y", "yes"):
+        raise NothingDeleted("Nothing deleted.", 0)
+
+
+def _say_permanent(args: argparse.Namespace, what: str) -> None:
+    """A permanent deletion always says it cannot be undone: asked on a terminal, stated in a
+    script (which chose ``--permanent`` itself; ``--yes`` or ``-q`` keep it quiet)."""
+    text = f"This deletes {what} permanently: this cannot be undone."
+    if not sys.stdin.isatty():
+        if not getattr(args, "quiet", False):
+            sys.stderr.write(f"{text}\n")
+        return
+    sys.stderr.write(f"{text}\nDelete it? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
     if answer.strip().lower() not in ("y", "yes"):
         raise NothingDeleted("Nothing deleted.", 0)
