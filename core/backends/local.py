@@ -400,14 +400,7 @@ class LocalBackend:
         return await asyncio.to_thread(_run, _set, path)
 
     def check_path(self, path: str, size: int | None = None) -> None:
-        if "\x00" in path:
-            raise errors.InvalidName("a name cannot contain a NUL character", path=path)
-        raw = os.fsencode(path)
-        if len(raw) > 4095:
-            raise errors.PathTooLong("path longer than 4095 bytes", path=path)
-        for part in raw.split(b"/"):
-            if len(part) > 255:
-                raise errors.PathTooLong("a name is longer than 255 bytes", path=path)
+        check_posix_path(path)
 
     def storage_key(self) -> str:
         """Every local remote reaches the same file systems by the same absolute paths."""
@@ -451,6 +444,18 @@ def _keep_mode(fd: int, path: str) -> None:
         return
     if stat_mod.S_ISREG(st.st_mode):
         os.fchmod(fd, stat_mod.S_IMODE(st.st_mode))
+
+
+def check_posix_path(path: str) -> None:
+    """Refuse what a Linux file system cannot hold: NUL, names over 255 bytes, paths over 4095."""
+    if "\x00" in path:
+        raise errors.InvalidName("a name cannot contain a NUL character", path=path)
+    raw = os.fsencode(path)
+    if len(raw) > 4095:
+        raise errors.PathTooLong("path longer than 4095 bytes", path=path)
+    for part in raw.split(b"/"):
+        if len(part) > 255:
+            raise errors.PathTooLong("a name is longer than 255 bytes", path=path)
 
 
 def part_name(name: str, limit: int = 255) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from core.backend import Backend
 from core.backends.local import LocalBackend
 from tests.onedrive.world import conformance_factory
+from tests.sftp.servers import asyncssh_server, openssh_server, sshd_path
 
 Factory = Callable[[Path, Any], contextlib.AbstractAsyncContextManager[tuple[Backend, str]]]
 
@@ -30,5 +31,41 @@ async def local_factory(tmp_path: Path, request: Any) -> AsyncIterator[tuple[Bac
         await backend.close()
 
 
-FACTORIES: dict[str, Factory] = {"local": local_factory}
+@contextlib.asynccontextmanager
+async def sftp_asyncssh_factory(
+    tmp_path: Path, request: Any
+) -> AsyncIterator[tuple[Backend, str]]:
+    from core.backends.sftp.backend import SftpBackend
+
+    async with asyncssh_server(tmp_path) as server:
+        backend = SftpBackend.from_config("sftp", server.options())
+        try:
+            yield backend, "/"
+        finally:
+            await backend.close()
+
+
+@contextlib.asynccontextmanager
+async def sftp_openssh_factory(
+    tmp_path: Path, request: Any
+) -> AsyncIterator[tuple[Backend, str]]:
+    import pytest
+
+    from core.backends.sftp.backend import SftpBackend
+
+    if sshd_path() is None:
+        pytest.skip("OpenSSH's sshd is not installed (apt-get install openssh-server)")
+    with openssh_server(tmp_path) as server:
+        backend = SftpBackend.from_config("sftp", server.options())
+        try:
+            yield backend, "/"
+        finally:
+            await backend.close()
+
+
+FACTORIES: dict[str, Factory] = {
+    "local": local_factory,
+    "sftp-asyncssh": sftp_asyncssh_factory,
+    "sftp-openssh": sftp_openssh_factory,
+}
 FACTORIES.update({f"onedrive-{f}": conformance_factory(f) for f in ("personal", "business")})

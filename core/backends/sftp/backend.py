@@ -1,0 +1,712 @@
+"""A folder on an SSH server, reached by SFTP (asyncssh), as a backend.
+
+``NAME:/`` is the remote's ``root`` on the server (by default the folder the login starts
+in, as with ``sftp`` and rclone); no path of this backend reaches above it. Paths go to the
+server as bytes (UTF-8, with the surrogate escapes of ``os.fsdecode`` turned back into the
+bytes they stand for), so a name that is not UTF-8 survives a round trip. Only regular
+files and folders are read or written: a FIFO, socket or device on the server is listed
+as what it is (a file of no size) and refused by ``open_read``. A symbolic link is listed
+as a link to what it points at and never followed by ``list``.
+
+Writes go to a part file beside the target and are renamed into place (the atomic
+``posix-rename`` where the server has it). Where the server runs commands, the stored
+part is checked against the SHA-256 of the bytes sent (``sha256sum`` on the server) before
+it takes the target's name; elsewhere size is what is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import posixpath
+import shlex
+import stat as stat_mod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar, NoReturn
+
+import asyncssh
+
+from core import errors
+from core.backend import (
+    BackendContext,
+    ByteSource,
+    Capabilities,
+    Option,
+    WriteProgress,
+    WriteRequest,
+)
+from core.backends.local import check_posix_path, part_name
+from core.backends.sftp.connect import Target, open_connection
+from core.hashing import QuickXorHasher
+from core.model import QUICKXOR, SHA256, Entry
+from core.paths import basename, join, normalize
+from core.paths import parent as parent_of
+from core.secrets import default_store
+
+#: Bytes per read request batch (asyncssh splits it into parallel SFTP reads).
+CHUNK = 1024 * 1024
+#: Reads kept in flight ahead of the consumer.
+READ_AHEAD = 4
+#: Bytes collected before one write is sent (asyncssh splits it into parallel SFTP writes).
+WRITE_BATCH = 1024 * 1024
+#: Writes in flight at once.
+WRITE_AHEAD = 4
+#: Entries per page yielded by ``list``.
+PAGE = 1000
+#: How long a remote ``sha256sum`` may take per GiB before it counts as not answering.
+HASH_SECONDS_PER_GIB = 120.0
+
+_ENCODING = "utf-8"
+_ERRORS = "surrogateescape"
+
+
+def _bytes(path: str) -> bytes:
+    return path.encode(_ENCODING, _ERRORS)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode(_ENCODING, _ERRORS)
+
+
+def _raise_mapped(exc: asyncssh.SFTPError, path: str) -> NoReturn:
+    code = exc.code
+    detail = exc.reason or None
+    cls: type[errors.SkypaneError]
+    if code in (asyncssh.FX_NO_SUCH_FILE, asyncssh.FX_NO_SUCH_PATH):
+        cls, msg = errors.NotFound, "no such file or folder"
+    elif code in (asyncssh.FX_PERMISSION_DENIED, asyncssh.FX_WRITE_PROTECT):
+        cls, msg = errors.PermissionDenied, "permission denied"
+    elif code == asyncssh.FX_FILE_ALREADY_EXISTS:
+        cls, msg = errors.AlreadyExists, "already exists"
+    elif code == asyncssh.FX_DIR_NOT_EMPTY:
+        cls, msg = errors.DirectoryNotEmpty, "folder not empty"
+    elif code == asyncssh.FX_NOT_A_DIRECTORY:
+        cls, msg = errors.NotADirectory, "not a folder"
+    elif code == asyncssh.FX_FILE_IS_A_DIRECTORY:
+        cls, msg = errors.IsADirectory, "is a folder"
+    elif code in (asyncssh.FX_NO_SPACE_ON_FILESYSTEM, asyncssh.FX_QUOTA_EXCEEDED):
+        cls, msg = errors.QuotaExceeded, "no space left on the server"
+    elif code == asyncssh.FX_INVALID_FILENAME:
+        cls, msg = errors.InvalidName, "the server refuses this name"
+    elif code == asyncssh.FX_LINK_LOOP:
+        cls, msg = errors.NotFound, "too many levels of symbolic links"
+    elif code in (asyncssh.FX_CONNECTION_LOST, asyncssh.FX_NO_CONNECTION):
+        cls, msg = errors.TransientError, "connection to the SSH server lost"
+    else:
+        cls, msg = errors.SkypaneError, "SFTP error"
+    raise cls(msg, path=path, detail=detail) from exc
+
+
+def _kind(attrs: asyncssh.SFTPAttrs) -> int:
+    """The ``stat`` file type bits (``S_IFREG`` …) of ``attrs``, 0 when the server says none."""
+    if attrs.permissions is not None and stat_mod.S_IFMT(attrs.permissions):
+        return stat_mod.S_IFMT(attrs.permissions)
+    return {
+        asyncssh.FILEXFER_TYPE_REGULAR: stat_mod.S_IFREG,
+        asyncssh.FILEXFER_TYPE_DIRECTORY: stat_mod.S_IFDIR,
+        asyncssh.FILEXFER_TYPE_SYMLINK: stat_mod.S_IFLNK,
+    }.get(attrs.type, 0)
+
+
+def _special(kind: int) -> str | None:
+    """What a file that is neither regular nor a folder is, in words (None if it is one)."""
+    if kind in (stat_mod.S_IFREG, stat_mod.S_IFDIR, 0):
+        return None
+    return {
+        stat_mod.S_IFIFO: "a FIFO",
+        stat_mod.S_IFSOCK: "a socket",
+        stat_mod.S_IFCHR: "a character device",
+        stat_mod.S_IFBLK: "a block device",
+        stat_mod.S_IFLNK: "a symbolic link",
+    }.get(kind, "not a regular file")
+
+
+def _mtime_ns(attrs: asyncssh.SFTPAttrs) -> int | None:
+    if attrs.mtime is None:
+        return None
+    return int(attrs.mtime) * 1_000_000_000 + int(attrs.mtime_ns or 0)
+
+
+def _entry(
+    path: str, attrs: asyncssh.SFTPAttrs, target: asyncssh.SFTPAttrs | None = None
+) -> Entry:
+    """An entry from ``lstat`` attributes (and, for a link, its target's)."""
+    name = basename(path) or path
+    is_link = _kind(attrs) == stat_mod.S_IFLNK
+    shown = target if (is_link and target is not None) else attrs
+    is_dir = _kind(shown) == stat_mod.S_IFDIR
+    regular = _kind(shown) in (stat_mod.S_IFREG, 0)
+    ns = _mtime_ns(shown)
+    return Entry(
+        name=name,
+        path=path,
+        is_dir=is_dir,
+        size=(shown.size or 0) if regular and not is_dir else 0,
+        modified=datetime.fromtimestamp(ns / 1e9, UTC) if ns is not None else None,
+        mtime_ns=ns,
+        is_link=is_link,
+        is_hidden=name.startswith("."),
+        mode=stat_mod.S_IMODE(shown.permissions) & 0o777 if shown.permissions is not None else None,
+    )
+
+
+class SftpBackend:
+    """Files on an SSH server, over one SSH connection opened on first use."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("host", "Host name or ~/.ssh/config alias", required=True),
+        Option("user", "User name (default: ~/.ssh/config's, else yours)"),
+        Option("port", "Port (default: ~/.ssh/config's, else 22)", kind="int"),
+        Option(
+            "root",
+            "Folder on the server that NAME:/ stands for (default: the login folder)",
+            default="",
+        ),
+        Option(
+            "key_file",
+            "Private key file (default: the SSH agent and the keys in ~/.ssh)",
+            kind="path",
+            advanced=True,
+        ),
+        Option(
+            "password",
+            "Password, kept in the secret store (default: keys only)",
+            secret=True,
+            advanced=True,
+        ),
+        Option(
+            "known_hosts",
+            "known_hosts file checked for the server's key (default ~/.ssh/known_hosts)",
+            kind="path",
+            advanced=True,
+        ),
+        Option(
+            "accept_new_host_key",
+            "Trust and remember the key of a host not yet in known_hosts "
+            "(a changed key is still refused)",
+            default=False,
+            kind="bool",
+            advanced=True,
+        ),
+    )
+
+    def __init__(
+        self, remote: str, target: Target, root: str = "", password: str | None = None
+    ) -> None:
+        self.remote = remote
+        self.target = target
+        self._root_option = root
+        self._password = password
+        self.capabilities = Capabilities(
+            case_insensitive=False,
+            hash_algorithms=(),
+            # SFTP version 3 (OpenSSH) carries whole seconds.
+            mtime_precision=1.0,
+            max_name_length=255,
+            max_path_length=4095,
+            write_verifies=(QUICKXOR,),
+        )
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._sftp: asyncssh.SFTPClient | None = None
+        self._root = b"/"
+        self._lock = asyncio.Lock()
+        #: Whether the server runs ``sha256sum`` for us (None: not tried yet).
+        self._can_hash: bool | None = None
+
+    @classmethod
+    def from_config(
+        cls, remote: str, options: Mapping[str, Any], context: BackendContext | None = None
+    ) -> SftpBackend:
+        target = Target.from_options(remote, options)
+        store = default_store(context.secrets if context else None)
+        return cls(remote, target, str(options.get("root") or ""), password_of(store, remote))
+
+    # -- the connection ------------------------------------------------------------------
+
+    async def _client(self) -> asyncssh.SFTPClient:
+        if self._sftp is not None and self._conn is not None and not self._conn.is_closed():
+            return self._sftp
+        async with self._lock:
+            if self._sftp is not None and self._conn is not None and not self._conn.is_closed():
+                return self._sftp
+            await self._drop()
+            conn = await open_connection(self.target, self._password)
+            try:
+                sftp = await conn.start_sftp_client(path_encoding=None)
+                self._root = await self._find_root(sftp)
+            except asyncssh.SFTPError as exc:
+                conn.close()
+                _raise_mapped(exc, self._root_option or "~")
+            except (asyncssh.Error, OSError) as exc:
+                conn.close()
+                raise errors.TransientError(
+                    f"the SSH server {self.target.host} offers no SFTP", detail=str(exc)
+                ) from None
+            self._conn, self._sftp, self._can_hash = conn, sftp, None
+            return sftp
+
+    async def _find_root(self, sftp: asyncssh.SFTPClient) -> bytes:
+        root = await sftp.realpath(_bytes(self._root_option or "."))
+        attrs = await sftp.stat(root)
+        if _kind(attrs) != stat_mod.S_IFDIR:
+            raise errors.NotADirectory("the remote's root is not a folder", path=_text(root))
+        return root
+
+    async def _drop(self) -> None:
+        conn, self._conn, self._sftp = self._conn, None, None
+        if conn is not None:
+            conn.close()
+            with contextlib.suppress(Exception):
+                await conn.wait_closed()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._drop()
+
+    def _server(self, path: str) -> bytes:
+        """The server's path for one of ours (always below the root)."""
+        tidy = normalize(path)
+        if tidy == "/":
+            return self._root
+        return posixpath.join(self._root, _bytes(tidy.lstrip("/")))
+
+    # -- listing ---------------------------------------------------------------------------
+
+    async def list(self, path: str) -> AsyncIterator[list[Entry]]:
+        sftp = await self._client()
+        folder = self._server(path)
+        page: list[Entry] = []
+        try:
+            async for item in sftp.scandir(folder):
+                raw = item.filename
+                assert isinstance(raw, bytes)
+                if raw in (b".", b".."):
+                    continue
+                name = _text(raw)
+                full = join(normalize(path), name)
+                target = None
+                if _kind(item.attrs) == stat_mod.S_IFLNK:
+                    target = await self._stat_target(sftp, posixpath.join(folder, raw))
+                page.append(_entry(full, item.attrs, target))
+                if len(page) >= PAGE:
+                    yield page
+                    page = []
+        except asyncssh.SFTPError as exc:
+            await self._not_a_folder(sftp, folder, path, exc)
+        if page:
+            yield page
+
+    async def _not_a_folder(
+        self, sftp: asyncssh.SFTPClient, folder: bytes, path: str, exc: asyncssh.SFTPError
+    ) -> NoReturn:
+        if exc.code == asyncssh.FX_FAILURE:
+            with contextlib.suppress(asyncssh.SFTPError):
+                if _kind(await sftp.stat(folder)) != stat_mod.S_IFDIR:
+                    raise errors.NotADirectory("not a folder", path=path) from exc
+        _raise_mapped(exc, path)
+
+    @staticmethod
+    async def _stat_target(sftp: asyncssh.SFTPClient, raw: bytes) -> asyncssh.SFTPAttrs | None:
+        try:
+            return await sftp.stat(raw)
+        except asyncssh.SFTPError:
+            return None  # a dangling link or a loop: listed as a link to nothing
+
+    async def stat(self, path: str) -> Entry:
+        sftp = await self._client()
+        raw = self._server(path)
+        try:
+            attrs = await sftp.lstat(raw)
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, path)
+        target = None
+        if _kind(attrs) == stat_mod.S_IFLNK:
+            target = await self._stat_target(sftp, raw)
+        return _entry(normalize(path), attrs, target)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def open_read(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        sftp = await self._client()
+        raw = self._server(path)
+        try:
+            attrs = await sftp.stat(raw)
+            kind = _kind(attrs)
+            if kind == stat_mod.S_IFDIR:
+                raise errors.IsADirectory("is a folder", path=path)
+            special = _special(kind)
+            if special is not None:
+                raise errors.Unsupported(
+                    f"{special} is not a regular file: not opened", path=path
+                )
+            f = await sftp.open(raw, "rb")
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, path)
+        ahead: list[asyncio.Task[bytes]] = []
+        try:
+            position = offset
+            while True:
+                while len(ahead) < READ_AHEAD:
+                    ahead.append(asyncio.ensure_future(f.read(CHUNK, position)))
+                    position += CHUNK
+                try:
+                    chunk = await ahead.pop(0)
+                except asyncssh.SFTPError as exc:
+                    _raise_mapped(exc, path)
+                if chunk:
+                    yield chunk
+                if len(chunk) < CHUNK:
+                    return
+        finally:
+            for task in ahead:
+                task.cancel()
+            for task in ahead:
+                with contextlib.suppress(BaseException):
+                    await task
+            with contextlib.suppress(asyncssh.Error, OSError):
+                await f.close()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def write(
+        self,
+        path: str,
+        source: ByteSource,
+        request: WriteRequest,
+        progress: WriteProgress | None = None,
+    ) -> Entry:
+        """Fill a part file beside the target, check it, give it its time and mode, and
+        rename it into place. A resumed write (``request.resume`` with the ``part`` of an
+        earlier checkpoint) goes on from the part's length."""
+        path = normalize(path)
+        if basename(path) in ("", ".", ".."):
+            raise errors.InvalidName("a file needs a name", path=path)
+        sftp = await self._client()
+        folder = parent_of(path)
+        part, offset = await self._part(sftp, path, request)
+        raw_part = self._server(part)
+        if progress is not None:
+            progress.checkpoint({"part": part})
+            if offset:
+                progress.advance(offset)
+        want_quickxor = QUICKXOR in request.expected_hashes
+        quickxor = QuickXorHasher() if want_quickxor else None
+        sha = hashlib.sha256()
+        try:
+            f = await sftp.open(raw_part, "r+b" if offset else "wb")
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, folder)
+        try:
+            if offset:
+                await self._hash_prefix(f, offset, sha, quickxor)
+            written = await self._send(f, source, offset, sha, quickxor, progress, path)
+        finally:
+            with contextlib.suppress(asyncssh.Error, OSError):
+                await f.close()
+        if written != request.size:
+            raise errors.IntegrityError(
+                f"expected {request.size} bytes, source gave {written}", path=path
+            )
+        try:
+            if quickxor is not None and request.expected_hashes[QUICKXOR] != quickxor.value():
+                raise errors.IntegrityError(
+                    "QuickXorHash of the bytes sent differs from the source's",
+                    path=path,
+                    detail=f"source {request.expected_hashes[QUICKXOR]}, sent {quickxor.value()}",
+                )
+            stored_sha = await self.remote_sha256(part)
+            if stored_sha is not None and stored_sha != sha.hexdigest():
+                raise errors.IntegrityError(
+                    "the file stored on the server differs from the bytes sent",
+                    path=path,
+                    detail=f"SHA-256 sent {sha.hexdigest()}, stored {stored_sha}",
+                )
+            await self._finish(sftp, raw_part, path, request)
+        except errors.SkypaneError:
+            with contextlib.suppress(asyncssh.Error, OSError):
+                await sftp.remove(raw_part)
+            raise
+        entry = await self.stat(path)
+        hashes = {SHA256: sha.hexdigest()} if stored_sha is not None else {}
+        if quickxor is not None:
+            hashes[QUICKXOR] = quickxor.value()
+        return replace(entry, hashes=hashes) if hashes else entry
+
+    async def _part(
+        self, sftp: asyncssh.SFTPClient, path: str, request: WriteRequest
+    ) -> tuple[str, int]:
+        """The part file to fill and how much of it is there already."""
+        folder = parent_of(path)
+        resume = request.resume or {}
+        part = resume.get("part")
+        if isinstance(part, str) and parent_of(part) == folder:
+            try:
+                attrs = await sftp.lstat(self._server(part))
+            except asyncssh.SFTPError:
+                attrs = None
+            if (
+                attrs is not None
+                and _kind(attrs) in (stat_mod.S_IFREG, 0)
+                and 0 <= (attrs.size or 0) <= request.size
+            ):
+                return part, attrs.size or 0
+        try:
+            attrs = await sftp.stat(self._server(folder))
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, folder)
+        if _kind(attrs) != stat_mod.S_IFDIR:
+            raise errors.NotADirectory("not a folder", path=folder)
+        limit = self.capabilities.max_name_length or 255
+        return join(folder, part_name(basename(path), limit)), 0
+
+    @staticmethod
+    async def _hash_prefix(
+        f: asyncssh.SFTPClientFile,
+        length: int,
+        sha: Any,
+        quickxor: QuickXorHasher | None,
+    ) -> None:
+        """Hash what a resumed part already holds, so the whole file's hash is known."""
+        done = 0
+        while done < length:
+            chunk = await f.read(min(CHUNK, length - done), done)
+            if not chunk:
+                break
+            sha.update(chunk)
+            if quickxor is not None:
+                quickxor.update(chunk)
+            done += len(chunk)
+
+    @staticmethod
+    async def _send(
+        f: asyncssh.SFTPClientFile,
+        source: ByteSource,
+        offset: int,
+        sha: Any,
+        quickxor: QuickXorHasher | None,
+        progress: WriteProgress | None,
+        path: str,
+    ) -> int:
+        """Stream the source into ``f`` from ``offset``; the number of bytes in the file."""
+        position = offset
+        pending: list[tuple[asyncio.Task[int], int]] = []
+        batch = bytearray()
+
+        async def settle(keep: int) -> None:
+            while len(pending) > keep:
+                task, size = pending.pop(0)
+                try:
+                    await task
+                except asyncssh.SFTPError as exc:
+                    _raise_mapped(exc, path)
+                if progress is not None:
+                    progress.advance(size)
+
+        def flush() -> None:
+            nonlocal position, batch
+            data = bytes(batch)
+            pending.append((asyncio.ensure_future(f.write(data, position)), len(data)))
+            position += len(data)
+            batch = bytearray()
+
+        try:
+            async for chunk in source(offset):
+                sha.update(chunk)
+                if quickxor is not None:
+                    quickxor.update(chunk)
+                batch += chunk
+                if len(batch) >= WRITE_BATCH:
+                    flush()
+                    await settle(WRITE_AHEAD)
+            if batch:
+                flush()
+            await settle(0)
+        finally:
+            for task, _size in pending:
+                task.cancel()
+            for task, _size in pending:
+                with contextlib.suppress(BaseException):
+                    await task
+        return position
+
+    async def _finish(
+        self, sftp: asyncssh.SFTPClient, raw_part: bytes, path: str, request: WriteRequest
+    ) -> None:
+        """Mode and time onto the part, then the part onto the target's name."""
+        raw = self._server(path)
+        try:
+            current = await sftp.lstat(raw)
+        except asyncssh.SFTPError:
+            current = None
+        if current is not None and _kind(current) == stat_mod.S_IFDIR:
+            raise errors.IsADirectory("a folder has this name", path=path)
+        mode: int | None = None
+        if current is not None and current.permissions is not None:
+            mode = stat_mod.S_IMODE(current.permissions)  # a replaced file keeps its mode
+        elif request.mode is not None:
+            mode = request.mode & 0o777
+        try:
+            if mode is not None:
+                await sftp.chmod(raw_part, mode)
+            ns = request.modified_ns
+            if ns is None and request.modified is not None:
+                ns = int(request.modified.timestamp() * 1_000_000) * 1000
+            if ns is not None:
+                await sftp.utime(raw_part, ns=(ns, ns))
+            await self._replace(sftp, raw_part, raw)
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, path)
+
+    @staticmethod
+    async def _replace(sftp: asyncssh.SFTPClient, src: bytes, dst: bytes) -> None:
+        """Rename ``src`` onto ``dst``, replacing it: atomically where the server has
+        ``posix-rename``, else by removing ``dst`` first (a moment without the file)."""
+        try:
+            await sftp.posix_rename(src, dst)
+            return
+        except asyncssh.SFTPOpUnsupported:
+            pass
+        with contextlib.suppress(asyncssh.SFTPNoSuchFile):
+            await sftp.remove(dst)
+        await sftp.rename(src, dst)
+
+    # -- hashes by the server --------------------------------------------------------------
+
+    async def remote_sha256(self, path: str) -> str | None:
+        """SHA-256 of a file as the server computes it (``sha256sum``), or None where the
+        server runs no commands for us (then size and time are what can be compared)."""
+        if self._can_hash is False:
+            return None
+        await self._client()
+        conn = self._conn
+        assert conn is not None
+        raw = self._server(path)
+        try:
+            quoted = shlex.quote(raw.decode(_ENCODING))
+        except UnicodeDecodeError:
+            return None  # not a name a command line can carry
+        size = (await self.stat(path)).size
+        timeout = 30.0 + HASH_SECONDS_PER_GIB * size / 2**30
+        try:
+            result = await asyncio.wait_for(
+                conn.run(f"sha256sum -- {quoted}", check=False), timeout
+            )
+        except (asyncssh.Error, OSError, TimeoutError):
+            self._can_hash = False
+            return None
+        out = result.stdout if isinstance(result.stdout, str) else ""
+        digest = out.split(" ", 1)[0].strip().lower()
+        if result.exit_status != 0 or len(digest) != 64:
+            if self._can_hash is None:
+                self._can_hash = False  # no sha256sum there, or no exec at all
+            return None
+        self._can_hash = True
+        return digest
+
+    # -- changing --------------------------------------------------------------------------
+
+    async def mkdir(self, path: str, *, parents: bool = False) -> Entry:
+        sftp = await self._client()
+        raw = self._server(path)
+        try:
+            if parents:
+                await sftp.makedirs(raw, exist_ok=True)
+            else:
+                await sftp.mkdir(raw)
+        except asyncssh.SFTPError as exc:
+            if exc.code == asyncssh.FX_FAILURE:  # SFTP v3 says no more than that
+                with contextlib.suppress(asyncssh.SFTPError):
+                    await sftp.lstat(raw)
+                    raise errors.AlreadyExists("already exists", path=path) from exc
+            _raise_mapped(exc, path)
+        return await self.stat(path)
+
+    async def remove(self, path: str, *, recursive: bool = False) -> None:
+        if normalize(path) == "/":
+            raise errors.PermissionDenied("the remote's root folder is never removed", path=path)
+        sftp = await self._client()
+        raw = self._server(path)
+        try:
+            attrs = await sftp.lstat(raw)
+            if _kind(attrs) != stat_mod.S_IFDIR:
+                await sftp.remove(raw)  # a link is removed, never its target
+            elif recursive:
+                await sftp.rmtree(raw)
+            else:
+                await self._rmdir(sftp, raw, path)
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, path)
+
+    @staticmethod
+    async def _rmdir(sftp: asyncssh.SFTPClient, raw: bytes, path: str) -> None:
+        try:
+            await sftp.rmdir(raw)
+        except asyncssh.SFTPError as exc:
+            if exc.code == asyncssh.FX_FAILURE:
+                names = [n for n in await sftp.listdir(raw) if n not in (b".", b"..")]
+                if names:
+                    raise errors.DirectoryNotEmpty("folder not empty", path=path) from exc
+            raise
+
+    async def move(self, src: str, dst: str) -> Entry:
+        sftp = await self._client()
+        raw_src, raw_dst = self._server(src), self._server(dst)
+        if normalize(src) == "/":
+            raise errors.PermissionDenied("the remote's root folder is never moved", path=src)
+        try:
+            await sftp.lstat(raw_dst)
+        except asyncssh.SFTPNoSuchFile:
+            pass
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, dst)
+        else:
+            raise errors.AlreadyExists("already exists", path=dst)
+        try:
+            await sftp.rename(raw_src, raw_dst)  # never replaces (SFTP's plain rename)
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, src if exc.code == asyncssh.FX_NO_SUCH_FILE else dst)
+        return await self.stat(dst)
+
+    async def set_modified(self, path: str, modified: datetime) -> Entry:
+        sftp = await self._client()
+        ns = int(modified.timestamp() * 1_000_000) * 1000
+        try:
+            await sftp.utime(self._server(path), ns=(ns, ns))
+        except asyncssh.SFTPError as exc:
+            _raise_mapped(exc, path)
+        return await self.stat(path)
+
+    def check_path(self, path: str, size: int | None = None) -> None:
+        check_posix_path(path)  # the server is taken to be a POSIX system as common as ours
+
+    def storage_key(self) -> str:
+        """Two remotes of one server account and root address the same files."""
+        t = self.target
+        return f"sftp:{t.user or ''}@{t.host}:{t.port or ''}:{self._root_option}"
+
+
+# -- the password ----------------------------------------------------------------------------
+
+
+def password_of(store: Any, remote: str) -> str | None:
+    """The remote's password from the secret store (kept as ``{"password": ...}``)."""
+    blob = store.load(remote)
+    if not blob:
+        return None
+    try:
+        value = json.loads(blob).get("password")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def store_password(store: Any, remote: str, password: str | None) -> None:
+    """Keep (or, with None, forget) the remote's password in the secret store."""
+    if password:
+        store.save(remote, json.dumps({"password": password}))
+    else:
+        store.delete(remote)
