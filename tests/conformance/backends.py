@@ -15,7 +15,7 @@ from typing import Any
 from core.backend import Backend
 from core.backends.local import LocalBackend
 from tests.onedrive.world import conformance_factory
-from tests.sftp.servers import asyncssh_server, openssh_server, sshd_path
+from tests.sftp.servers import asyncssh_server
 
 Factory = Callable[[Path, Any], contextlib.AbstractAsyncContextManager[tuple[Backend, str]]]
 
@@ -49,18 +49,16 @@ async def sftp_asyncssh_factory(
 async def sftp_openssh_factory(
     tmp_path: Path, request: Any
 ) -> AsyncIterator[tuple[Backend, str]]:
-    import pytest
-
     from core.backends.sftp.backend import SftpBackend
 
-    if sshd_path() is None:
-        pytest.skip("OpenSSH's sshd is not installed (apt-get install openssh-server)")
-    with openssh_server(tmp_path) as server:
-        backend = SftpBackend.from_config("sftp", server.options())
-        try:
-            yield backend, "/"
-        finally:
-            await backend.close()
+    server = request.getfixturevalue("openssh")  # skips where sshd is not installed
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    backend = SftpBackend.from_config("sftp", server.options(root=str(scratch)))
+    try:
+        yield backend, "/"
+    finally:
+        await backend.close()
 
 
 FACTORIES: dict[str, Factory] = {

@@ -7,6 +7,7 @@ import pytest
 
 from core.backend import Backend
 from tests.conformance.backends import FACTORIES
+from tests.sftp.servers import openssh  # noqa: F401 - a fixture the sftp factory asks for
 
 
 @pytest.fixture(params=sorted(FACTORIES))

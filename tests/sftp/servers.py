@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+import pytest
 
 USER = "skypane"
 
@@ -93,7 +94,7 @@ class Server:
     local_root: Path
 
     def options(self, **extra: Any) -> dict[str, Any]:
-        return self.keys.options(self.port, self.user, root=self.root, **extra)
+        return self.keys.options(self.port, self.user, **{"root": self.root, **extra})
 
 
 class _OneUser(asyncssh.SSHServer):
@@ -143,6 +144,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def openssh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One sshd for the whole test session (starting one costs a second on a busy machine);
+    each test gives its remote a root folder of its own (``Server.options(root=...)``)."""
+    if sshd_path() is None:
+        pytest.skip("OpenSSH's sshd is not installed (apt-get install openssh-server)")
+    with openssh_server(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
 
 
 @contextlib.contextmanager

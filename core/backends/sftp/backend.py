@@ -11,7 +11,7 @@ as a link to what it points at and never followed by ``list``.
 Writes go to a part file beside the target and are renamed into place (the atomic
 ``posix-rename`` where the server has it). Where the server runs commands, the stored
 part is checked against the SHA-256 of the bytes sent (``sha256sum`` on the server) before
-it takes the target's name; elsewhere size is what is checked.
+it takes the target's name (files of a megabyte or more); elsewhere size is what is checked.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ WRITE_BATCH = 1024 * 1024
 WRITE_AHEAD = 4
 #: Entries per page yielded by ``list``.
 PAGE = 1000
+#: Files from this size on are checked by the server's ``sha256sum`` after a write; below
+#: it a command per file would cost more than the transfer (size is checked for every file,
+#: and SSH itself guards every byte on the wire).
+HASH_CHECK_MIN_SIZE = 1024 * 1024
 #: How long a remote ``sha256sum`` may take per GiB before it counts as not answering.
 HASH_SECONDS_PER_GIB = 120.0
 
@@ -418,7 +422,9 @@ class SftpBackend:
                     path=path,
                     detail=f"source {request.expected_hashes[QUICKXOR]}, sent {quickxor.value()}",
                 )
-            stored_sha = await self.remote_sha256(part)
+            stored_sha = None
+            if written >= HASH_CHECK_MIN_SIZE:
+                stored_sha = await self.remote_sha256(part)
             if stored_sha is not None and stored_sha != sha.hexdigest():
                 raise errors.IntegrityError(
                     "the file stored on the server differs from the bytes sent",
@@ -525,6 +531,13 @@ class SftpBackend:
             if batch:
                 flush()
             await settle(0)
+        except Exception:
+            # The source (or a write) failed: what arrived stays in the part, for a resume.
+            with contextlib.suppress(Exception):
+                if batch:
+                    flush()
+                await settle(0)
+            raise
         finally:
             for task, _size in pending:
                 task.cancel()

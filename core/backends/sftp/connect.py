@@ -152,7 +152,9 @@ async def open_connection(
     if target.key_file is not None:
         kwargs["client_keys"] = [target.key_file]
     if target.known_hosts is not None:
-        kwargs["known_hosts"] = target.known_hosts
+        # A known_hosts file not there yet lists nothing (as with OpenSSH), not an error.
+        file = target.known_hosts_file()
+        kwargs["known_hosts"] = str(file) if file.exists() else asyncssh.import_known_hosts("")
     if password is not None:
         kwargs["password"] = password
     try:
