@@ -1,0 +1,87 @@
+"""``NAME:path`` for an SFTP remote on the command line, as a user runs it: the real
+``skypane`` command in a child process against OpenSSH's sshd on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import RemoteConfig, load_config
+from tests.sftp.servers import Server
+
+
+def skypane(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
+
+
+@pytest.fixture
+def box(openssh: Server, tmp_path: Path) -> Path:
+    """A remote ``box`` whose root is a fresh folder on the server (returned)."""
+    root = tmp_path / "server-root"
+    root.mkdir()
+    config = load_config()
+    config.set_remote(RemoteConfig("box", "sftp", openssh.options(root=str(root))))
+    config.save()
+    return root
+
+
+def test_cp_a_local_folder_to_the_server_and_ls_it(box: Path, tmp_path: Path) -> None:
+    src = tmp_path / "photos"
+    (src / "2024").mkdir(parents=True)
+    (src / "2024" / "a.jpg").write_bytes(os.urandom(3 * 1024 * 1024))
+    (src / "notes.txt").write_text("hello")
+    os.utime(src / "notes.txt", (1_600_000_000, 1_600_000_000))
+    os.chmod(src / "notes.txt", 0o640)
+
+    done = skypane("cp", str(src), "box:")
+    assert done.returncode == 0, done.stderr
+    assert (box / "photos/2024/a.jpg").read_bytes() == (src / "2024/a.jpg").read_bytes()
+    stored = box / "photos/notes.txt"
+    assert stored.read_text() == "hello"
+    assert stored.stat().st_mtime == 1_600_000_000
+    assert stored.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in box.rglob("*") if p.name.endswith(".skypane-part")]
+
+    listed = skypane("ls", "box:", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [e["name"] for e in json.loads(listed.stdout)] == ["photos"]
+    listed = skypane("ls", "-l", "box:photos")
+    assert "notes.txt" in listed.stdout and "2024/" in listed.stdout
+
+
+def test_get_from_the_server_resumes_nothing_and_matches(box: Path, tmp_path: Path) -> None:
+    (box / "docs").mkdir()
+    data = os.urandom(1024 * 1024 + 7)
+    (box / "docs" / "report.pdf").write_bytes(data)
+    dest = tmp_path / "here"
+    dest.mkdir()
+    done = skypane("get", "box:docs", str(dest))
+    assert done.returncode == 0, done.stderr
+    assert (dest / "docs" / "report.pdf").read_bytes() == data
+
+
+def test_an_unknown_host_key_is_refused_on_the_command_line(
+    box: Path, openssh: Server
+) -> None:
+    config = load_config()
+    remote = config.remote("box")
+    empty = box.parent / "empty_known_hosts"
+    empty.write_text("")
+    config.set_remote(RemoteConfig("box", "sftp", {**remote.options, "known_hosts": str(empty)}))
+    config.save()
+    done = skypane("ls", "box:")
+    assert done.returncode != 0
+    assert openssh.keys.host_key.get_fingerprint("sha256") in done.stderr
+    assert "not known" in done.stderr
