@@ -9,10 +9,12 @@ the user data dir, and the store says so once, in plain words, with the path.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
@@ -243,3 +245,47 @@ class SecretStore:
 def default_store(secrets: Any = None) -> Secrets:
     """``secrets`` if it is a store (a backend context's), else the default one."""
     return secrets if isinstance(secrets, Secrets) else SecretStore()
+
+
+# -- secret options of a remote ----------------------------------------------------------------
+#
+# A backend option declared ``secret`` (an SFTP password) is never written to the config
+# file: its value lives in the secret store, all of a remote's such values as one JSON
+# object, under a key of its own (``NAME#options``: ``#`` cannot occur in a remote's name,
+# so it never meets the sign-in tokens stored under ``NAME``).
+
+
+def _options_key(remote: str) -> str:
+    return f"{remote}#options"
+
+
+def load_secret_options(store: Secrets, remote: str) -> dict[str, str]:
+    """The remote's secret option values (empty when none are stored)."""
+    blob = store.load(_options_key(remote))
+    if not blob:
+        return {}
+    try:
+        values = json.loads(blob)
+    except ValueError:
+        return {}
+    if not isinstance(values, dict):
+        return {}
+    return {k: v for k, v in values.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def save_secret_options(store: Secrets, remote: str, values: Mapping[str, str | None]) -> None:
+    """Set (a string) or forget (None, "") secret option values of the remote."""
+    current = load_secret_options(store, remote)
+    for name, value in values.items():
+        if value:
+            current[name] = value
+        else:
+            current.pop(name, None)
+    if current:
+        store.save(_options_key(remote), json.dumps(current))
+    else:
+        store.delete(_options_key(remote))
+
+
+def delete_secret_options(store: Secrets, remote: str) -> None:
+    store.delete(_options_key(remote))

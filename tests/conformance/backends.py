@@ -32,9 +32,7 @@ async def local_factory(tmp_path: Path, request: Any) -> AsyncIterator[tuple[Bac
 
 
 @contextlib.asynccontextmanager
-async def sftp_asyncssh_factory(
-    tmp_path: Path, request: Any
-) -> AsyncIterator[tuple[Backend, str]]:
+async def sftp_asyncssh_factory(tmp_path: Path, request: Any) -> AsyncIterator[tuple[Backend, str]]:
     from core.backends.sftp.backend import SftpBackend
 
     async with asyncssh_server(tmp_path) as server:
@@ -46,9 +44,7 @@ async def sftp_asyncssh_factory(
 
 
 @contextlib.asynccontextmanager
-async def sftp_openssh_factory(
-    tmp_path: Path, request: Any
-) -> AsyncIterator[tuple[Backend, str]]:
+async def sftp_openssh_factory(tmp_path: Path, request: Any) -> AsyncIterator[tuple[Backend, str]]:
     from core.backends.sftp.backend import SftpBackend
 
     server = request.getfixturevalue("openssh")  # skips where sshd is not installed

@@ -167,8 +167,15 @@ def openssh_server(tmp: Path, timeout: float = 30.0) -> Iterator[Server]:
     served.mkdir()
     port = _free_port()
     sftp_server = next(
-        (p for p in ("/usr/lib/openssh/sftp-server", "/usr/libexec/openssh/sftp-server",
-                     "/usr/libexec/sftp-server") if os.path.exists(p)),
+        (
+            p
+            for p in (
+                "/usr/lib/openssh/sftp-server",
+                "/usr/libexec/openssh/sftp-server",
+                "/usr/libexec/sftp-server",
+            )
+            if os.path.exists(p)
+        ),
         "internal-sftp",
     )
     config = keys.folder / "sshd_config"

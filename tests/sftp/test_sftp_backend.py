@@ -14,9 +14,9 @@ import pytest
 
 from core import errors
 from core.backend import BackendContext, WriteRequest
-from core.backends.sftp.backend import SftpBackend, store_password
+from core.backends.sftp.backend import SftpBackend
 from core.model import SHA256
-from core.secrets import MemorySecrets
+from core.secrets import MemorySecrets, save_secret_options
 from tests.backend_io import listing, read_all
 from tests.conformance.test_backend_contract import put, source_of
 from tests.sftp.servers import Server, asyncssh_server
@@ -29,7 +29,9 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
 
 
 async def opened(options: dict, secrets: object = None) -> SftpBackend:
-    return SftpBackend.from_config("box", options, BackendContext(secrets=secrets or MemorySecrets()))
+    return SftpBackend.from_config(
+        "box", options, BackendContext(secrets=secrets or MemorySecrets())
+    )
 
 
 async def test_an_unknown_host_key_is_refused_naming_its_fingerprint(server: Server) -> None:
@@ -72,7 +74,7 @@ async def test_password_comes_from_the_secret_store(server: Server) -> None:
     backend = await opened(options, secrets)
     with pytest.raises(errors.AuthenticationRequired):
         await backend.stat("/")
-    store_password(secrets, "box", "correct horse")
+    save_secret_options(secrets, "box", {"password": "correct horse"})
     assert "correct horse" not in repr(secrets)
     backend = await opened(options, secrets)
     assert (await backend.stat("/")).is_dir
@@ -158,7 +160,9 @@ async def test_nothing_above_the_root_is_reachable(server: Server) -> None:
     await backend.close()
 
 
-async def test_openssh_checks_what_it_stored_with_sha256sum(openssh: Server, tmp_path: Path) -> None:
+async def test_openssh_checks_what_it_stored_with_sha256sum(
+    openssh: Server, tmp_path: Path
+) -> None:
     root = tmp_path / "root"
     root.mkdir()
     backend = await opened(openssh.options(root=str(root)))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.config import RemoteConfig, load_config
-from tests.sftp.servers import Server
+from tests.sftp.servers import Server, asyncssh_server
 
 
 def skypane(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -72,9 +73,7 @@ def test_get_from_the_server_resumes_nothing_and_matches(box: Path, tmp_path: Pa
     assert (dest / "docs" / "report.pdf").read_bytes() == data
 
 
-def test_an_unknown_host_key_is_refused_on_the_command_line(
-    box: Path, openssh: Server
-) -> None:
+def test_an_unknown_host_key_is_refused_on_the_command_line(box: Path, openssh: Server) -> None:
     config = load_config()
     remote = config.remote("box")
     empty = box.parent / "empty_known_hosts"
@@ -85,3 +84,44 @@ def test_an_unknown_host_key_is_refused_on_the_command_line(
     assert done.returncode != 0
     assert openssh.keys.host_key.get_fingerprint("sha256") in done.stderr
     assert "not known" in done.stderr
+
+
+async def run_async(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    """The command in a child while this event loop goes on serving (asyncssh's server)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tui",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), 120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_remotes_add_with_a_password_asked_for_then_ls(tmp_path: Path) -> None:
+    async with asyncssh_server(tmp_path) as server:
+        (server.local_root / "hello.txt").write_text("hi")
+        options = server.options()
+        words = [f"{k}={v}" for k, v in options.items() if k != "key_file"]
+        code, out, err = await run_async(
+            "remotes", "add", "box", "sftp", *words, "password=-", stdin="correct horse\n"
+        )
+        assert code == 0, err
+        text = load_config().path.read_text()
+        assert "correct horse" not in text and "password" not in text
+        code, out, err = await run_async("remotes")
+        assert f"box:\tsftp\tskypane@127.0.0.1:{server.port}" in out
+        code, out, err = await run_async("ls", "box:")
+        assert code == 0, err
+        assert out.split() == ["hello.txt"]
+
+
+async def test_remotes_add_refuses_a_password_on_the_command_line() -> None:
+    code, _out, err = await run_async("remotes", "add", "box", "sftp", "host=h", "password=hunter2")
+    assert code == 2 or code == 1
+    assert "password=-" in err and "hunter2" not in err
+    assert not load_config().remotes

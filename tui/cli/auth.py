@@ -25,7 +25,7 @@ from core.backends.onedrive.msal_http import tls_context
 from core.config import Config, RemoteConfig, load_config, validate_remote_name
 from core.errors import ConfigError
 from core.model import Quota
-from core.secrets import MemorySecrets, SecretStore
+from core.secrets import MemorySecrets, SecretStore, delete_secret_options
 from tui.cli.common import fmt_size, print_json, run
 
 ONEDRIVE = "onedrive"
@@ -324,6 +324,7 @@ def cmd_logout(args: argparse.Namespace) -> int:
         names = remote_auth(remote.name, remote.options, store).logout()
     except ConfigError:
         store.delete(remote.name)  # options too broken for msal: still drop the tokens
+    delete_secret_options(store, remote.name)
     options = {k: v for k, v in remote.options.items() if k != "account"}
     if args.forget:
         config.delete_remote(remote.name)
@@ -340,7 +341,11 @@ def cmd_logout(args: argparse.Namespace) -> int:
 def describe_remote(remote: RemoteConfig, store: SecretStore | None = None) -> str:
     """Account and drive of a remote for ``skypane remotes``."""
     if remote.type != ONEDRIVE:
-        return str(remote.get("drive_id") or "")
+        host = remote.get("host")
+        if not host:
+            return str(remote.get("drive_id") or "")
+        user, port = remote.get("user"), remote.get("port")
+        return f"{user + '@' if user else ''}{host}{f':{port}' if port else ''}"
     store = store or SecretStore(log_warning=False)
     signed_in = store.load(remote.name) is not None
     account = remote.get("account") if signed_in else None

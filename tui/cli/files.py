@@ -25,9 +25,12 @@ from tui.cli.common import (
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("remotes", help="list configured remotes")
+    p = sub.add_parser("remotes", help="list configured remotes, or add one (remotes add)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_remotes)
+    from tui.cli.remote_setup import register_under
+
+    register_under(p)
 
     p = sub.add_parser("ls", help="list a folder (local path or remote:path)")
     p.add_argument("path", nargs="?", default=".")

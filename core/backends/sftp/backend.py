@@ -19,14 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import posixpath
 import shlex
 import stat as stat_mod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, cast
 
 import asyncssh
 
@@ -45,7 +44,7 @@ from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, SHA256, Entry
 from core.paths import basename, join, normalize
 from core.paths import parent as parent_of
-from core.secrets import default_store
+from core.secrets import default_store, load_secret_options
 
 #: Bytes per read request batch (asyncssh splits it into parallel SFTP reads).
 CHUNK = 1024 * 1024
@@ -135,9 +134,7 @@ def _mtime_ns(attrs: asyncssh.SFTPAttrs) -> int | None:
     return int(attrs.mtime) * 1_000_000_000 + int(attrs.mtime_ns or 0)
 
 
-def _entry(
-    path: str, attrs: asyncssh.SFTPAttrs, target: asyncssh.SFTPAttrs | None = None
-) -> Entry:
+def _entry(path: str, attrs: asyncssh.SFTPAttrs, target: asyncssh.SFTPAttrs | None = None) -> Entry:
     """An entry from ``lstat`` attributes (and, for a link, its target's)."""
     name = basename(path) or path
     is_link = _kind(attrs) == stat_mod.S_IFLNK
@@ -227,7 +224,12 @@ class SftpBackend:
     ) -> SftpBackend:
         target = Target.from_options(remote, options)
         store = default_store(context.secrets if context else None)
-        return cls(remote, target, str(options.get("root") or ""), password_of(store, remote))
+        return cls(
+            remote,
+            target,
+            str(options.get("root") or ""),
+            load_secret_options(store, remote).get("password"),
+        )
 
     # -- the connection ------------------------------------------------------------------
 
@@ -344,9 +346,7 @@ class SftpBackend:
                 raise errors.IsADirectory("is a folder", path=path)
             special = _special(kind)
             if special is not None:
-                raise errors.Unsupported(
-                    f"{special} is not a regular file: not opened", path=path
-                )
+                raise errors.Unsupported(f"{special} is not a regular file: not opened", path=path)
             f = await sftp.open(raw, "rb")
         except asyncssh.SFTPError as exc:
             _raise_mapped(exc, path)
@@ -479,7 +479,7 @@ class SftpBackend:
         """Hash what a resumed part already holds, so the whole file's hash is known."""
         done = 0
         while done < length:
-            chunk = await f.read(min(CHUNK, length - done), done)
+            chunk = cast(bytes, await f.read(min(CHUNK, length - done), done))  # opened "b"
             if not chunk:
                 break
             sha.update(chunk)
@@ -700,26 +700,3 @@ class SftpBackend:
         """Two remotes of one server account and root address the same files."""
         t = self.target
         return f"sftp:{t.user or ''}@{t.host}:{t.port or ''}:{self._root_option}"
-
-
-# -- the password ----------------------------------------------------------------------------
-
-
-def password_of(store: Any, remote: str) -> str | None:
-    """The remote's password from the secret store (kept as ``{"password": ...}``)."""
-    blob = store.load(remote)
-    if not blob:
-        return None
-    try:
-        value = json.loads(blob).get("password")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) and value else None
-
-
-def store_password(store: Any, remote: str, password: str | None) -> None:
-    """Keep (or, with None, forget) the remote's password in the secret store."""
-    if password:
-        store.save(remote, json.dumps({"password": password}))
-    else:
-        store.delete(remote)

@@ -46,7 +46,9 @@ class Target:
             try:
                 port = int(port)
             except (TypeError, ValueError):
-                raise errors.ConfigError(f"remote {remote!r}: port {port!r} is not a number") from None
+                raise errors.ConfigError(
+                    f"remote {remote!r}: port {port!r} is not a number"
+                ) from None
             if not 0 < port < 65536:
                 raise errors.ConfigError(f"remote {remote!r}: port {port} is out of range")
         else:
@@ -135,9 +137,7 @@ def _remember(file: Path, where: str, key: asyncssh.SSHKey) -> None:
         f.write(f"{where} {algorithm} {blob}\n")
 
 
-async def open_connection(
-    target: Target, password: str | None
-) -> asyncssh.SSHClientConnection:
+async def open_connection(target: Target, password: str | None) -> asyncssh.SSHClientConnection:
     """Connect and authenticate; every failure becomes a ``core.errors`` type that says why."""
     client = _HostKeyCheck(target)
     kwargs: dict[str, Any] = {
@@ -183,4 +183,6 @@ async def open_connection(
             detail=getattr(exc, "strerror", None) or str(exc) or type(exc).__name__,
         ) from None
     except asyncssh.Error as exc:
-        raise errors.SkypaneError(f"SSH connection to {target.host} failed", detail=str(exc)) from None
+        raise errors.SkypaneError(
+            f"SSH connection to {target.host} failed", detail=str(exc)
+        ) from None
