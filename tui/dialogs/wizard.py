@@ -33,7 +33,7 @@ from core.backend import Option
 from core.config import Config, RemoteConfig, validate_remote_name
 from core.errors import ConfigError, SkypaneError
 from core.registry import backend_class, backend_names
-from core.secrets import Secrets, SecretStore
+from core.secrets import Secrets, SecretStore, save_secret_options
 from tui.dialogs.common import frame_css
 from tui.format import Clock, system_clock
 from tui.widgets.option_form import Check, OptionForm
@@ -334,6 +334,8 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         out = dict(self.existing.options) if self.existing else {}
         for name, value in self.values.items():
             option = declared.get(name)
+            if option is not None and option.secret:
+                continue  # kept in the secret store by _save, never in the config
             if value is None or (
                 option is not None and value == option.default and not option.required
             ):
@@ -372,7 +374,19 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
             return
         if signs_in(self.kind):
             self._account().commit_tokens()
+        secret = self.secret_values()
+        if secret:
+            save_secret_options(self.store, remote.name, secret)
         self.dismiss(remote)
+
+    def secret_values(self) -> dict[str, str | None]:
+        """Secret options typed in the form (an SFTP password); empty ones keep what is stored."""
+        declared = {o.name: o for o in declared_options(self.kind)}
+        return {
+            name: str(value)
+            for name, value in self.values.items()
+            if name in declared and declared[name].secret and value
+        }
 
 
 def first_start(
