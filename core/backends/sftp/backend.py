@@ -22,7 +22,7 @@ import hashlib
 import posixpath
 import shlex
 import stat as stat_mod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn, cast
@@ -153,6 +153,40 @@ def _entry(path: str, attrs: asyncssh.SFTPAttrs, target: asyncssh.SFTPAttrs | No
         is_hidden=name.startswith("."),
         mode=stat_mod.S_IMODE(shown.permissions) & 0o777 if shown.permissions is not None else None,
     )
+
+
+async def _cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel tasks and wait for them to end, whatever they raise."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        with contextlib.suppress(BaseException):
+            await task
+
+
+class _Hashes:
+    """The hashes a write keeps of the bytes it sends: SHA-256 for the server's check (when
+    one will be made), QuickXorHash when the caller gave one to verify. Batches are hashed
+    in a worker thread (hashlib and quickxorhash let go of the GIL), beside the network."""
+
+    def __init__(self, sha256: bool, quickxor: bool) -> None:
+        self.sha = hashlib.sha256() if sha256 else None
+        self.quickxor = QuickXorHasher() if quickxor else None
+
+    def _update(self, data: bytes) -> None:
+        if self.sha is not None:
+            self.sha.update(data)
+        if self.quickxor is not None:
+            self.quickxor.update(data)
+
+    async def update(self, data: bytes) -> None:
+        if self.sha is None and self.quickxor is None:
+            return
+        if len(data) < 64 * 1024:
+            self._update(data)
+        else:
+            await asyncio.to_thread(self._update, data)
 
 
 class SftpBackend:
@@ -350,27 +384,32 @@ class SftpBackend:
             f = await sftp.open(raw, "rb")
         except asyncssh.SFTPError as exc:
             _raise_mapped(exc, path)
-        ahead: list[asyncio.Task[bytes]] = []
+        size = attrs.size or 0
+        ahead: list[tuple[int, asyncio.Task[bytes]]] = []
         try:
             position = offset
             while True:
-                while len(ahead) < READ_AHEAD:
-                    ahead.append(asyncio.ensure_future(f.read(CHUNK, position)))
+                # Reads run ahead up to the size the file had when opened; past it, one
+                # at a time until the end shows (a file that grows is read to its end).
+                while len(ahead) < READ_AHEAD and (position < size or not ahead):
+                    ahead.append((position, asyncio.ensure_future(f.read(CHUNK, position))))
                     position += CHUNK
+                start, task = ahead.pop(0)
                 try:
-                    chunk = await ahead.pop(0)
+                    chunk = await task
                 except asyncssh.SFTPError as exc:
                     _raise_mapped(exc, path)
-                if chunk:
-                    yield chunk
-                if len(chunk) < CHUNK:
+                if not chunk:
                     return
+                yield chunk
+                if len(chunk) < CHUNK:
+                    # Short: the end, or a server that answers in smaller pieces. Either
+                    # way the reads ahead start at the wrong place; go on from here.
+                    await _cancel_all(task for _start, task in ahead)
+                    ahead = []
+                    position = start + len(chunk)
         finally:
-            for task in ahead:
-                task.cancel()
-            for task in ahead:
-                with contextlib.suppress(BaseException):
-                    await task
+            await _cancel_all(task for _start, task in ahead)
             with contextlib.suppress(asyncssh.Error, OSError):
                 await f.close()
 
@@ -397,17 +436,18 @@ class SftpBackend:
             progress.checkpoint({"part": part})
             if offset:
                 progress.advance(offset)
-        want_quickxor = QUICKXOR in request.expected_hashes
-        quickxor = QuickXorHasher() if want_quickxor else None
-        sha = hashlib.sha256()
+        # The server's check costs a command and a read of the file there: only worth it
+        # for files of some size, and only where the server runs commands for us.
+        check = request.size >= HASH_CHECK_MIN_SIZE and self._can_hash is not False
+        hashes = _Hashes(sha256=check, quickxor=QUICKXOR in request.expected_hashes)
         try:
             f = await sftp.open(raw_part, "r+b" if offset else "wb")
         except asyncssh.SFTPError as exc:
             _raise_mapped(exc, folder)
         try:
             if offset:
-                await self._hash_prefix(f, offset, sha, quickxor)
-            written = await self._send(f, source, offset, sha, quickxor, progress, path)
+                await self._hash_prefix(f, offset, hashes)
+            written = await self._send(f, source, offset, hashes, progress, path)
         finally:
             with contextlib.suppress(asyncssh.Error, OSError):
                 await f.close()
@@ -415,32 +455,36 @@ class SftpBackend:
             raise errors.IntegrityError(
                 f"expected {request.size} bytes, source gave {written}", path=path
             )
+        stored_sha = None
         try:
-            if quickxor is not None and request.expected_hashes[QUICKXOR] != quickxor.value():
-                raise errors.IntegrityError(
-                    "QuickXorHash of the bytes sent differs from the source's",
-                    path=path,
-                    detail=f"source {request.expected_hashes[QUICKXOR]}, sent {quickxor.value()}",
-                )
-            stored_sha = None
-            if written >= HASH_CHECK_MIN_SIZE:
+            if hashes.quickxor is not None:
+                sent, expected = hashes.quickxor.value(), request.expected_hashes[QUICKXOR]
+                if sent != expected:
+                    raise errors.IntegrityError(
+                        "QuickXorHash of the bytes sent differs from the source's",
+                        path=path,
+                        detail=f"source {expected}, sent {sent}",
+                    )
+            if hashes.sha is not None:
                 stored_sha = await self.remote_sha256(part)
-            if stored_sha is not None and stored_sha != sha.hexdigest():
-                raise errors.IntegrityError(
-                    "the file stored on the server differs from the bytes sent",
-                    path=path,
-                    detail=f"SHA-256 sent {sha.hexdigest()}, stored {stored_sha}",
-                )
+                if stored_sha is not None and stored_sha != hashes.sha.hexdigest():
+                    raise errors.IntegrityError(
+                        "the file stored on the server differs from the bytes sent",
+                        path=path,
+                        detail=f"SHA-256 sent {hashes.sha.hexdigest()}, stored {stored_sha}",
+                    )
             await self._finish(sftp, raw_part, path, request)
         except errors.SkypaneError:
             with contextlib.suppress(asyncssh.Error, OSError):
                 await sftp.remove(raw_part)
             raise
         entry = await self.stat(path)
-        hashes = {SHA256: sha.hexdigest()} if stored_sha is not None else {}
-        if quickxor is not None:
-            hashes[QUICKXOR] = quickxor.value()
-        return replace(entry, hashes=hashes) if hashes else entry
+        found: dict[str, str] = {}
+        if stored_sha is not None:
+            found[SHA256] = stored_sha
+        if hashes.quickxor is not None:
+            found[QUICKXOR] = hashes.quickxor.value()
+        return replace(entry, hashes=found) if found else entry
 
     async def _part(
         self, sftp: asyncssh.SFTPClient, path: str, request: WriteRequest
@@ -470,21 +514,14 @@ class SftpBackend:
         return join(folder, part_name(basename(path), limit)), 0
 
     @staticmethod
-    async def _hash_prefix(
-        f: asyncssh.SFTPClientFile,
-        length: int,
-        sha: Any,
-        quickxor: QuickXorHasher | None,
-    ) -> None:
+    async def _hash_prefix(f: asyncssh.SFTPClientFile, length: int, hashes: _Hashes) -> None:
         """Hash what a resumed part already holds, so the whole file's hash is known."""
         done = 0
         while done < length:
             chunk = cast(bytes, await f.read(min(CHUNK, length - done), done))  # opened "b"
             if not chunk:
                 break
-            sha.update(chunk)
-            if quickxor is not None:
-                quickxor.update(chunk)
+            await hashes.update(chunk)
             done += len(chunk)
 
     @staticmethod
@@ -492,8 +529,7 @@ class SftpBackend:
         f: asyncssh.SFTPClientFile,
         source: ByteSource,
         offset: int,
-        sha: Any,
-        quickxor: QuickXorHasher | None,
+        hashes: _Hashes,
         progress: WriteProgress | None,
         path: str,
     ) -> int:
@@ -512,24 +548,30 @@ class SftpBackend:
                 if progress is not None:
                     progress.advance(size)
 
-        def flush() -> None:
-            nonlocal position, batch
-            data = bytes(batch)
+        def send(data: bytes) -> bytes:
+            nonlocal position
             pending.append((asyncio.ensure_future(f.write(data, position)), len(data)))
             position += len(data)
-            batch = bytearray()
+            return data
+
+        def flush() -> bytes:
+            nonlocal batch
+            data, batch = bytes(batch), bytearray()
+            return send(data)
 
         try:
             async for chunk in source(offset):
-                sha.update(chunk)
-                if quickxor is not None:
-                    quickxor.update(chunk)
-                batch += chunk
-                if len(batch) >= WRITE_BATCH:
-                    flush()
-                    await settle(WRITE_AHEAD)
+                if not batch and len(chunk) >= WRITE_BATCH:
+                    data = send(chunk)  # a big chunk goes as it is, uncopied
+                else:
+                    batch += chunk
+                    if len(batch) < WRITE_BATCH:
+                        continue
+                    data = flush()
+                await hashes.update(data)
+                await settle(WRITE_AHEAD)
             if batch:
-                flush()
+                await hashes.update(flush())
             await settle(0)
         except Exception:
             # The source (or a write) failed: what arrived stays in the part, for a resume.
@@ -539,11 +581,7 @@ class SftpBackend:
                 await settle(0)
             raise
         finally:
-            for task, _size in pending:
-                task.cancel()
-            for task, _size in pending:
-                with contextlib.suppress(BaseException):
-                    await task
+            await _cancel_all(task for task, _size in pending)
         return position
 
     async def _finish(

