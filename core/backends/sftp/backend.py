@@ -155,7 +155,7 @@ def _entry(path: str, attrs: asyncssh.SFTPAttrs, target: asyncssh.SFTPAttrs | No
     )
 
 
-async def _cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
+async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
     """Cancel tasks and wait for them to end, whatever they raise."""
     pending = list(tasks)
     for task in pending:
@@ -167,12 +167,14 @@ async def _cancel_all(tasks: Iterable[asyncio.Task[Any]]) -> None:
 
 class _Hashes:
     """The hashes a write keeps of the bytes it sends: SHA-256 for the server's check (when
-    one will be made), QuickXorHash when the caller gave one to verify. Batches are hashed
-    in a worker thread (hashlib and quickxorhash let go of the GIL), beside the network."""
+    one will be made), QuickXorHash when the caller gave one to verify. Each batch is hashed
+    in a worker thread (hashlib and quickxorhash let go of the GIL) while the next one is
+    read and sent; ``done`` waits for the last."""
 
     def __init__(self, sha256: bool, quickxor: bool) -> None:
         self.sha = hashlib.sha256() if sha256 else None
         self.quickxor = QuickXorHasher() if quickxor else None
+        self._last: asyncio.Future[None] | None = None
 
     def _update(self, data: bytes) -> None:
         if self.sha is not None:
@@ -183,10 +185,22 @@ class _Hashes:
     async def update(self, data: bytes) -> None:
         if self.sha is None and self.quickxor is None:
             return
+        await self.done()  # one batch at a time, in order
         if len(data) < 64 * 1024:
             self._update(data)
         else:
-            await asyncio.to_thread(self._update, data)
+            self._last = asyncio.ensure_future(asyncio.to_thread(self._update, data))
+
+    async def done(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            await last
+
+    async def abandon(self) -> None:
+        """Stop waiting for a batch still being hashed (the write failed)."""
+        last, self._last = self._last, None
+        if last is not None:
+            await _cancel_all([last])
 
 
 class SftpBackend:
@@ -448,7 +462,9 @@ class SftpBackend:
             if offset:
                 await self._hash_prefix(f, offset, hashes)
             written = await self._send(f, source, offset, hashes, progress, path)
+            await hashes.done()
         finally:
+            await hashes.abandon()
             with contextlib.suppress(asyncssh.Error, OSError):
                 await f.close()
         if written != request.size:
