@@ -109,8 +109,11 @@ class _OneUser(asyncssh.SSHServer):
 
 
 @contextlib.asynccontextmanager
-async def asyncssh_server(tmp: Path) -> AsyncIterator[Server]:
-    """asyncssh's SFTP server in this event loop, chrooted to ``tmp/served``."""
+async def asyncssh_server(
+    tmp: Path, sftp_server: type[asyncssh.SFTPServer] = asyncssh.SFTPServer
+) -> AsyncIterator[Server]:
+    """asyncssh's SFTP server in this event loop, chrooted to ``tmp/served``
+    (``sftp_server``: a subclass that misbehaves, for hostile-server tests)."""
     keys = Keys.make(tmp / "keys")
     served = tmp / "served"
     served.mkdir()
@@ -121,7 +124,7 @@ async def asyncssh_server(tmp: Path) -> AsyncIterator[Server]:
         server_factory=_OneUser,
         server_host_keys=[keys.host_key],
         authorized_client_keys=str(keys.authorized_keys),
-        sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=root),
+        sftp_factory=lambda chan: sftp_server(chan, chroot=root),
         allow_scp=False,
     )
     port = listener.sockets[0].getsockname()[1]

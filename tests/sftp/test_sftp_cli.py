@@ -8,8 +8,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from core.config import RemoteConfig, load_config
@@ -125,3 +127,42 @@ async def test_remotes_add_refuses_a_password_on_the_command_line() -> None:
     assert code == 2 or code == 1
     assert "password=-" in err and "hunter2" not in err
     assert not load_config().remotes
+
+
+class HostileServer(asyncssh.SFTPServer):
+    """Lists, beside the real entries, names that would climb out of a destination, name
+    two components, or put a control character on the terminal."""
+
+    HOSTILE = (b"..", b"../escape", b"sub/inner", b"bell\x07\x1b[31mred")
+
+    async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
+        async for name in super().scandir(path):
+            yield name
+        for raw in self.HOSTILE:
+            attrs = asyncssh.SFTPAttrs(
+                type=asyncssh.FILEXFER_TYPE_REGULAR,
+                size=4,
+                permissions=0o100644,
+                mtime=1_600_000_000,
+            )
+            yield asyncssh.SFTPName(raw, attrs=attrs)
+
+
+async def test_names_a_hostile_server_lists_are_refused_and_nothing_lands_outside(
+    tmp_path: Path,
+) -> None:
+    async with asyncssh_server(tmp_path, HostileServer) as server:
+        (server.local_root / "good.txt").write_text("good")
+        config = load_config()
+        config.set_remote(RemoteConfig("box", "sftp", server.options()))
+        config.save()
+        dest = tmp_path / "dest" / "inside"
+        dest.mkdir(parents=True)
+        code, out, err = await run_async("get", "box:", str(dest), "--conflict", "skip")
+        assert code == 1, err  # refused names count as failed items
+        assert sorted(p.name for p in dest.rglob("*")) == ["good.txt"]
+        assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == ["inside"]
+        assert "\x07" not in err and "\x1b" not in err and "\x07" not in out
+        assert "bell\\x07\\x1b[31mred" in err + out
+        code, out, err = await run_async("ls", "box:")
+        assert "\x1b" not in out and "\x07" not in out

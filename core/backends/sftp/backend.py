@@ -42,6 +42,7 @@ from core.backends.local import check_posix_path, part_name
 from core.backends.sftp.connect import Target, open_connection
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, SHA256, Entry
+from core.names import misleading
 from core.paths import basename, join, normalize
 from core.paths import parent as parent_of
 from core.secrets import default_store, load_secret_options
@@ -134,9 +135,18 @@ def _mtime_ns(attrs: asyncssh.SFTPAttrs) -> int | None:
     return int(attrs.mtime) * 1_000_000_000 + int(attrs.mtime_ns or 0)
 
 
-def _entry(path: str, attrs: asyncssh.SFTPAttrs, target: asyncssh.SFTPAttrs | None = None) -> Entry:
-    """An entry from ``lstat`` attributes (and, for a link, its target's)."""
-    name = basename(path) or path
+def _entry(
+    path: str,
+    attrs: asyncssh.SFTPAttrs,
+    target: asyncssh.SFTPAttrs | None = None,
+    name: str | None = None,
+) -> Entry:
+    """An entry from ``lstat`` attributes (and, for a link, its target's). ``name`` is the
+    name as the server listed it, kept as it is even when it is hostile (``../x``, ``a/b``):
+    the planner and the walks judge it (``core.names``), so it must not be tidied here into
+    a harmless-looking one. "" for the root, as for a drive's root."""
+    if name is None:
+        name = basename(path)
     is_link = _kind(attrs) == stat_mod.S_IFLNK
     shown = target if (is_link and target is not None) else attrs
     is_dir = _kind(shown) == stat_mod.S_IFDIR
@@ -343,9 +353,9 @@ class SftpBackend:
                 name = _text(raw)
                 full = join(normalize(path), name)
                 target = None
-                if _kind(item.attrs) == stat_mod.S_IFLNK:
+                if _kind(item.attrs) == stat_mod.S_IFLNK and misleading(name) is None:
                     target = await self._stat_target(sftp, posixpath.join(folder, raw))
-                page.append(_entry(full, item.attrs, target))
+                page.append(_entry(full, item.attrs, target, name))
                 if len(page) >= PAGE:
                     yield page
                     page = []
