@@ -5,7 +5,7 @@ in, as with ``sftp`` and rclone); no path of this backend reaches above it. Path
 server as bytes (UTF-8, with the surrogate escapes of ``os.fsdecode`` turned back into the
 bytes they stand for), so a name that is not UTF-8 survives a round trip. Only regular
 files and folders are read or written: a FIFO, socket or device on the server is listed
-as what it is (a file of no size) and refused by ``open_read``. A symbolic link is listed
+as what it is (``Entry.special``, no size) and refused by ``open_read``. A link is listed
 as a link to what it points at and never followed by ``list``.
 
 Writes go to a part file beside the target and are renamed into place (the atomic
@@ -46,6 +46,7 @@ from core.names import misleading
 from core.paths import basename, join, normalize
 from core.paths import parent as parent_of
 from core.secrets import default_store, load_secret_options
+from core.special import not_a_file, special_kind
 
 #: Bytes per read request batch (asyncssh splits it into parallel SFTP reads).
 CHUNK = 1024 * 1024
@@ -105,28 +106,31 @@ def _raise_mapped(exc: asyncssh.SFTPError, path: str) -> NoReturn:
     raise cls(msg, path=path, detail=detail) from exc
 
 
+#: SFTP version 4+ file types as ``stat`` type bits (version 3 servers send mode bits).
+_TYPE_BITS = {
+    asyncssh.FILEXFER_TYPE_REGULAR: stat_mod.S_IFREG,
+    asyncssh.FILEXFER_TYPE_DIRECTORY: stat_mod.S_IFDIR,
+    asyncssh.FILEXFER_TYPE_SYMLINK: stat_mod.S_IFLNK,
+    asyncssh.FILEXFER_TYPE_FIFO: stat_mod.S_IFIFO,
+    asyncssh.FILEXFER_TYPE_SOCKET: stat_mod.S_IFSOCK,
+    asyncssh.FILEXFER_TYPE_CHAR_DEVICE: stat_mod.S_IFCHR,
+    asyncssh.FILEXFER_TYPE_BLOCK_DEVICE: stat_mod.S_IFBLK,
+}
+
+
 def _kind(attrs: asyncssh.SFTPAttrs) -> int:
     """The ``stat`` file type bits (``S_IFREG`` …) of ``attrs``, 0 when the server says none."""
     if attrs.permissions is not None and stat_mod.S_IFMT(attrs.permissions):
         return stat_mod.S_IFMT(attrs.permissions)
-    return {
-        asyncssh.FILEXFER_TYPE_REGULAR: stat_mod.S_IFREG,
-        asyncssh.FILEXFER_TYPE_DIRECTORY: stat_mod.S_IFDIR,
-        asyncssh.FILEXFER_TYPE_SYMLINK: stat_mod.S_IFLNK,
-    }.get(attrs.type, 0)
+    return _TYPE_BITS.get(attrs.type, 0)
 
 
-def _special(kind: int) -> str | None:
-    """What a file that is neither regular nor a folder is, in words (None if it is one)."""
-    if kind in (stat_mod.S_IFREG, stat_mod.S_IFDIR, 0):
-        return None
-    return {
-        stat_mod.S_IFIFO: "a FIFO",
-        stat_mod.S_IFSOCK: "a socket",
-        stat_mod.S_IFCHR: "a character device",
-        stat_mod.S_IFBLK: "a block device",
-        stat_mod.S_IFLNK: "a symbolic link",
-    }.get(kind, "not a regular file")
+def _special(attrs: asyncssh.SFTPAttrs) -> str | None:
+    """What a file that is neither a regular file, a folder nor a link is (None otherwise)."""
+    if attrs.type == asyncssh.FILEXFER_TYPE_SPECIAL:
+        return "special file"
+    kind = _kind(attrs)
+    return special_kind(kind) if kind else None
 
 
 def _mtime_ns(attrs: asyncssh.SFTPAttrs) -> int | None:
@@ -150,7 +154,7 @@ def _entry(
     is_link = _kind(attrs) == stat_mod.S_IFLNK
     shown = target if (is_link and target is not None) else attrs
     is_dir = _kind(shown) == stat_mod.S_IFDIR
-    regular = _kind(shown) in (stat_mod.S_IFREG, 0)
+    regular = _special(shown) is None
     ns = _mtime_ns(shown)
     return Entry(
         name=name,
@@ -160,6 +164,7 @@ def _entry(
         modified=datetime.fromtimestamp(ns / 1e9, UTC) if ns is not None else None,
         mtime_ns=ns,
         is_link=is_link,
+        special=_special(shown),
         is_hidden=name.startswith("."),
         mode=stat_mod.S_IMODE(shown.permissions) & 0o777 if shown.permissions is not None else None,
     )
@@ -402,9 +407,9 @@ class SftpBackend:
             kind = _kind(attrs)
             if kind == stat_mod.S_IFDIR:
                 raise errors.IsADirectory("is a folder", path=path)
-            special = _special(kind)
-            if special is not None:
-                raise errors.Unsupported(f"{special} is not a regular file: not opened", path=path)
+            special = _special(attrs)
+            if special is not None:  # a pipe would block the read, a device may act
+                raise not_a_file(path, special)
             f = await sftp.open(raw, "rb")
         except asyncssh.SFTPError as exc:
             _raise_mapped(exc, path)
