@@ -166,3 +166,20 @@ async def test_names_a_hostile_server_lists_are_refused_and_nothing_lands_outsid
         assert "bell\\x07\\x1b[31mred" in err + out
         code, out, err = await run_async("ls", "box:")
         assert "\x1b" not in out and "\x07" not in out
+
+
+async def test_tree_ends_on_a_server_link_loop_and_rm_deletes_for_good(tmp_path: Path) -> None:
+    async with asyncssh_server(tmp_path) as server:
+        (server.local_root / "a" / "b").mkdir(parents=True)
+        (server.local_root / "a" / "b" / "f.txt").write_text("f")
+        os.symlink("..", server.local_root / "a" / "b" / "up")  # a loop if followed
+        config = load_config()
+        config.set_remote(RemoteConfig("box", "sftp", server.options()))
+        config.save()
+        code, out, err = await run_async("tree", "box:")
+        assert code == 0, err
+        assert "f.txt" in out and "up" in out and out.count("f.txt") == 1
+        code, out, err = await run_async("rm", "-r", "--permanent", "--yes", "box:a")
+        assert code == 0, err
+        assert not (server.local_root / "a").exists()
+        assert server.local_root.is_dir()  # the remote's root stays

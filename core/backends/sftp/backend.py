@@ -77,33 +77,29 @@ def _text(raw: bytes) -> str:
     return raw.decode(_ENCODING, _ERRORS)
 
 
+#: SFTP status codes as ``core.errors`` types and the words shown for them.
+_STATUS: dict[int, tuple[type[errors.SkypaneError], str]] = {
+    asyncssh.FX_NO_SUCH_FILE: (errors.NotFound, "no such file or folder"),
+    asyncssh.FX_NO_SUCH_PATH: (errors.NotFound, "no such file or folder"),
+    asyncssh.FX_PERMISSION_DENIED: (errors.PermissionDenied, "permission denied"),
+    asyncssh.FX_WRITE_PROTECT: (errors.PermissionDenied, "permission denied"),
+    asyncssh.FX_FILE_ALREADY_EXISTS: (errors.AlreadyExists, "already exists"),
+    asyncssh.FX_DIR_NOT_EMPTY: (errors.DirectoryNotEmpty, "folder not empty"),
+    asyncssh.FX_NOT_A_DIRECTORY: (errors.NotADirectory, "not a folder"),
+    asyncssh.FX_FILE_IS_A_DIRECTORY: (errors.IsADirectory, "is a folder"),
+    asyncssh.FX_NO_SPACE_ON_FILESYSTEM: (errors.QuotaExceeded, "no space left on the server"),
+    asyncssh.FX_QUOTA_EXCEEDED: (errors.QuotaExceeded, "no space left on the server"),
+    asyncssh.FX_INVALID_FILENAME: (errors.InvalidName, "the server refuses this name"),
+    asyncssh.FX_LINK_LOOP: (errors.NotFound, "too many levels of symbolic links"),
+    asyncssh.FX_CONNECTION_LOST: (errors.TransientError, "connection to the SSH server lost"),
+    asyncssh.FX_NO_CONNECTION: (errors.TransientError, "connection to the SSH server lost"),
+}
+
+
 def _raise_mapped(exc: asyncssh.SFTPError, path: str) -> NoReturn:
-    code = exc.code
-    detail = exc.reason or None
-    cls: type[errors.SkypaneError]
-    if code in (asyncssh.FX_NO_SUCH_FILE, asyncssh.FX_NO_SUCH_PATH):
-        cls, msg = errors.NotFound, "no such file or folder"
-    elif code in (asyncssh.FX_PERMISSION_DENIED, asyncssh.FX_WRITE_PROTECT):
-        cls, msg = errors.PermissionDenied, "permission denied"
-    elif code == asyncssh.FX_FILE_ALREADY_EXISTS:
-        cls, msg = errors.AlreadyExists, "already exists"
-    elif code == asyncssh.FX_DIR_NOT_EMPTY:
-        cls, msg = errors.DirectoryNotEmpty, "folder not empty"
-    elif code == asyncssh.FX_NOT_A_DIRECTORY:
-        cls, msg = errors.NotADirectory, "not a folder"
-    elif code == asyncssh.FX_FILE_IS_A_DIRECTORY:
-        cls, msg = errors.IsADirectory, "is a folder"
-    elif code in (asyncssh.FX_NO_SPACE_ON_FILESYSTEM, asyncssh.FX_QUOTA_EXCEEDED):
-        cls, msg = errors.QuotaExceeded, "no space left on the server"
-    elif code == asyncssh.FX_INVALID_FILENAME:
-        cls, msg = errors.InvalidName, "the server refuses this name"
-    elif code == asyncssh.FX_LINK_LOOP:
-        cls, msg = errors.NotFound, "too many levels of symbolic links"
-    elif code in (asyncssh.FX_CONNECTION_LOST, asyncssh.FX_NO_CONNECTION):
-        cls, msg = errors.TransientError, "connection to the SSH server lost"
-    else:
-        cls, msg = errors.SkypaneError, "SFTP error"
-    raise cls(msg, path=path, detail=detail) from exc
+    """The ``core.errors`` type of an SFTP status, keeping the server's words as detail."""
+    cls, msg = _STATUS.get(exc.code, (errors.SkypaneError, "SFTP error"))
+    raise cls(msg, path=path, detail=exc.reason or None) from exc
 
 
 #: SFTP version 4+ file types as ``stat`` type bits (version 3 servers send mode bits).
