@@ -108,9 +108,30 @@ class _OneUser(asyncssh.SSHServer):
         return username == USER and password == "correct horse"
 
 
+class KeyboardInteractiveOnly(_OneUser):
+    """Asks for the password by keyboard-interactive (as PAM-backed servers do), never by the
+    password method."""
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return True
+
+    def get_kbdint_challenge(
+        self, username: str, lang: str, submethods: str
+    ) -> tuple[str, str, str, list[tuple[str, bool]]]:
+        return "", "", "", [("Password: ", False)]
+
+    def validate_kbdint_response(self, username: str, responses: list[str]) -> bool:
+        return username == USER and responses == ["correct horse"]
+
+
 @contextlib.asynccontextmanager
 async def asyncssh_server(
-    tmp: Path, sftp_server: type[asyncssh.SFTPServer] = asyncssh.SFTPServer
+    tmp: Path,
+    sftp_server: type[asyncssh.SFTPServer] = asyncssh.SFTPServer,
+    ssh_server: type[asyncssh.SSHServer] = _OneUser,
 ) -> AsyncIterator[Server]:
     """asyncssh's SFTP server in this event loop, chrooted to ``tmp/served``
     (``sftp_server``: a subclass that misbehaves, for hostile-server tests)."""
@@ -121,7 +142,7 @@ async def asyncssh_server(
     listener = await asyncssh.listen(
         "127.0.0.1",
         0,
-        server_factory=_OneUser,
+        server_factory=ssh_server,
         server_host_keys=[keys.host_key],
         authorized_client_keys=str(keys.authorized_keys),
         sftp_factory=lambda chan: sftp_server(chan, chroot=root),

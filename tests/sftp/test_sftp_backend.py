@@ -19,7 +19,7 @@ from core.model import SHA256
 from core.secrets import MemorySecrets, save_secret_options
 from tests.backend_io import listing, read_all
 from tests.conformance.test_backend_contract import put, source_of
-from tests.sftp.servers import Server, asyncssh_server
+from tests.sftp.servers import KeyboardInteractiveOnly, Server, asyncssh_server
 
 
 @pytest.fixture
@@ -79,6 +79,17 @@ async def test_password_comes_from_the_secret_store(server: Server) -> None:
     backend = await opened(options, secrets)
     assert (await backend.stat("/")).is_dir
     await backend.close()
+
+
+async def test_the_password_answers_a_keyboard_interactive_prompt(tmp_path: Path) -> None:
+    async with asyncssh_server(tmp_path, ssh_server=KeyboardInteractiveOnly) as server:
+        options = server.options()
+        options.pop("key_file")
+        secrets = MemorySecrets()
+        save_secret_options(secrets, "box", {"password": "correct horse"})
+        backend = await opened(options, secrets)
+        assert (await backend.stat("/")).is_dir
+        await backend.close()
 
 
 async def test_a_fifo_on_the_server_is_listed_but_never_opened(server: Server) -> None:
