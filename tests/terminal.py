@@ -104,7 +104,7 @@ class Terminal:
     def press(self, key: str) -> float:
         self.buffer = b""
         sent = time.perf_counter()
-        os.write(self.fd, KEYS.get(key, key.encode()))
+        os.write(self.fd, KEYS.get(key, key.encode("latin-1")))
         return sent
 
     def repaint_after(self, key: str, timeout: float = 5.0) -> float:
@@ -139,3 +139,55 @@ class Terminal:
                     os.waitpid(self.pid, 0)
         finally:
             os.close(self.fd)
+
+
+#: The final bytes of F1..F4 (SS3 / CSI 1;m form) and the numbers of F5..F12 (CSI n~ form).
+_F_LETTERS = {1: "P", 2: "Q", 3: "R", 4: "S"}
+_F_NUMBERS = {5: 15, 6: 17, 7: 18, 8: 19, 9: 20, 10: 21, 11: 23, 12: 24}
+#: xterm's modifier parameter: 1 + shift(1) + alt(2) + ctrl(4).
+_MODIFIER = {"shift": 1, "alt": 2, "ctrl": 4}
+_PLAIN = {
+    "up": [b"\x1b[A", b"\x1bOA"],
+    "down": [b"\x1b[B", b"\x1bOB"],
+    "right": [b"\x1b[C", b"\x1bOC"],
+    "left": [b"\x1b[D", b"\x1bOD"],
+    # xterm (normal and application cursor mode), then tmux and the Linux console
+    "home": [b"\x1b[H", b"\x1bOH", b"\x1b[1~"],
+    "end": [b"\x1b[F", b"\x1bOF", b"\x1b[4~"],
+    "insert": [b"\x1b[2~"],
+    "delete": [b"\x1b[3~"],
+    "pageup": [b"\x1b[5~"],
+    "pagedown": [b"\x1b[6~"],
+    "enter": [b"\r"],
+    "tab": [b"\t"],
+    "backspace": [b"\x7f", b"\x08"],
+    "escape": [b"\x1b"],
+    "space": [b" "],
+}
+_CHARACTERS = {"plus": "+", "minus": "-", "asterisk": "*", "full_stop": ".", "slash": "/"}
+
+
+def terminal_sequences(key: str) -> list[bytes]:
+    """The bytes xterm, tmux (default settings) and a terminal over SSH send for a Textual key
+    name: a key that works with all of them works for a user (SSH passes bytes through)."""
+    *mods, name = key.split("+")
+    if not mods and name in _PLAIN:
+        return _PLAIN[name]
+    char = _CHARACTERS.get(name, name)
+    if name.startswith("f") and name[1:].isdigit():
+        number = int(name[1:])
+        param = 1 + sum(_MODIFIER[m] for m in mods)
+        if number in _F_LETTERS:
+            final = _F_LETTERS[number]
+            return [f"\x1bO{final}".encode()] if param == 1 else [f"\x1b[1;{param}{final}".encode()]
+        code = _F_NUMBERS[number]
+        return [f"\x1b[{code}~".encode()] if param == 1 else [f"\x1b[{code};{param}~".encode()]
+    if mods == ["alt"] and name in ("left", "right", "up", "down"):
+        return [f"\x1b[1;3{'DCAB'[('left', 'right', 'up', 'down').index(name)]}".encode()]
+    if mods == ["ctrl"] and len(char) == 1:
+        return [bytes([ord(char) & 0x1F])]
+    if mods == ["alt"] and len(char) == 1:
+        return [b"\x1b" + char.encode()]
+    if not mods and len(char) == 1:
+        return [char.encode()]
+    raise ValueError(f"no terminal sequence known for {key!r}")

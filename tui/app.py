@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
@@ -122,6 +123,18 @@ class SkypaneApp(App[None]):
             # Everything is saved and the terminal is about to be restored; Python would
             # still wait at exit for a worker thread stuck in a system call.
             exit_within(self.exit_deadline, self.return_code or 0)
+
+    def on_cursor_position(self, event: events.CursorPosition) -> None:
+        """F3 with a modifier, which xterm and tmux send as ``ESC [1;<m>R``.
+
+        That is also the form of a cursor-position report (row 1, column m), and Textual reads
+        it as one; the app never asks for the cursor position, so it is the key.
+        """
+        bits = event.x  # the column is the modifier parameter, which is 1 + the bits
+        if event.y != 0 or not 1 <= bits <= 7:
+            return
+        mods = [name for bit, name in ((2, "alt"), (4, "ctrl"), (1, "shift")) if bits & bit]
+        self.simulate_key("+".join([*mods, "f3"]))
 
     def _demo_tip(self) -> None:
         """Once the demo's sign-in dialog is gone: a word on what to try."""

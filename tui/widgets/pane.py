@@ -103,7 +103,11 @@ class Pane(Vertical):
         Binding("alt+right", "forward", "Forward", show=False, id="forward"),
         Binding("ctrl+s", "quick_search", "Quick search", show=False, id="quick-search"),
         Binding("ctrl+f", "filter", "Filter", show=False, id="filter"),
-        Binding("alt+full_stop", "toggle_hidden", "Hidden files", show=False, id="hidden"),
+        # Textual reads the Alt+. a terminal sends (ESC .) as a plain "."; mc has no other use
+        # for "." in a panel, so both work.
+        Binding(
+            "alt+full_stop,full_stop", "toggle_hidden", "Hidden files", show=False, id="hidden"
+        ),
         Binding("plus", "mark_pattern", "Select by pattern", show=False, id="select-pattern"),
         Binding(
             "minus", "unmark_pattern", "Unselect by pattern", show=False, id="unselect-pattern"
