@@ -195,6 +195,7 @@ class TransferEngine:
         if run.job.state.finished or run.paused:
             return
         run.paused = True
+        run.counters.pause()
         self._set_state(run, JobState.PAUSED)
         run.wake.set()
         run.stop_signal.set()
@@ -753,6 +754,7 @@ class TransferEngine:
                 )
             )
             for it in pending:
+                run.counters.rewind(it)  # a paused write's bytes were discarded
                 self._set_item(run, it, ItemState.CANCELLED)
             self._finish(run, JobState.CANCELLED)
             return
@@ -846,7 +848,10 @@ class TransferEngine:
 
     def _stop_item(self, run: JobRun, item: Item) -> None:
         """An item interrupted by pause/cancel/close goes back to pending."""
-        run.counters.rewind(item)
+        if not (run.paused and item.resume):
+            # A paused write that can resume keeps its bytes on show: they are at the
+            # destination, and the resumed write reports them again (after a rewind).
+            run.counters.rewind(item)
         item.attempts = max(item.attempts - 1, 0)
         self._set_item(run, item, ItemState.PENDING)
         if run.paused:

@@ -90,10 +90,24 @@ class JobCounters:
         self.bytes_done += nbytes
         self.dirty = True
 
+    def advance_held(self, it: Item, nbytes: int) -> None:
+        """Bytes that are at the destination without having moved now: what a resumed write
+        already stored, a rename, a server-side copy. They count as done but not in the rate
+        (300 MB renamed in a millisecond is no speed)."""
+        self.advance(it, nbytes)
+        self._last_bytes += nbytes
+
     def rewind(self, it: Item) -> None:
         """Forget an item's bytes before it is tried again."""
         self.bytes_done -= it.bytes_done
+        self._last_bytes -= it.bytes_done
         it.bytes_done = 0
+        self.dirty = True
+
+    def pause(self) -> None:
+        """Nothing moves while a job is paused: the rate starts afresh when it resumes."""
+        self.rate = 0.0
+        self._last_time = None
         self.dirty = True
 
     def tick(self, now: float) -> None:
@@ -123,7 +137,9 @@ class JobCounters:
         concurrency: int,
     ) -> ProgressSnapshot:
         left = max(self.bytes_total - self.bytes_done, 0)
-        eta = left / self.rate if self.rate > 1.0 else (0.0 if left == 0 else None)
+        moving = state in (JobState.RUNNING, JobState.THROTTLED)
+        rate = self.rate if moving else 0.0
+        eta = left / rate if rate > 1.0 else (0.0 if left == 0 else None)
         current = tuple(self.current[k] for k in sorted(self.current))
         return ProgressSnapshot(
             job_id=job.id,
@@ -135,8 +151,8 @@ class JobCounters:
             items_total=self.items_total,
             items_failed=self.failed,
             items_skipped=self.skipped,
-            rate=self.rate,
-            eta=None if state.finished else eta,
+            rate=rate,
+            eta=eta if moving else None,
             current=current,
             throttled_until=throttled_until,
             concurrency=concurrency,
@@ -147,20 +163,27 @@ class JobCounters:
 def _moves_bytes(it: Item) -> bool:
     from core.transfer.model import ItemKind
 
-    return it.kind is ItemKind.FILE and not it.is_dir
+    # A move within one drive is an item of its own; its file's bytes count like a copy's.
+    return it.kind in (ItemKind.FILE, ItemKind.MOVE) and not it.is_dir
 
 
 class ItemProgress:
     """The ``WriteProgress`` handed to a backend for one item."""
 
-    __slots__ = ("_counters", "_item", "_on_checkpoint")
+    __slots__ = ("_counters", "_item", "_on_checkpoint", "_resuming")
 
     def __init__(self, counters: JobCounters, item: Item, on_checkpoint: Any) -> None:
         self._counters = counters
         self._item = item
         self._on_checkpoint = on_checkpoint
+        #: A resumed write first reports, in one call, the bytes the destination already holds.
+        self._resuming = bool(item.resume)
 
     def advance(self, nbytes: int) -> None:
+        if self._resuming:
+            self._resuming = False
+            self._counters.advance_held(self._item, nbytes)
+            return
         self._counters.advance(self._item, nbytes)
 
     def checkpoint(self, state: Mapping[str, Any]) -> None:

@@ -294,7 +294,7 @@ class ItemRunner:
             if item.is_dir:
                 raise
             return await self._copy(run, item)  # across devices: copy, verify, then delete
-        run.counters.advance(item, item.size)
+        run.counters.advance_held(item, item.size)
         await self._fix_mtime(b, item, entry, b)
         return ItemState.DONE, None
 
@@ -302,12 +302,12 @@ class ItemRunner:
         src_b, dst_b = self.env.backend(item.src_remote), self.env.backend(item.dst_remote)
         note: str | None = None
         if item.seq in run.recheck and await self._already_there(src_b, dst_b, item):
-            run.counters.advance(item, item.size - item.bytes_done)
+            run.counters.advance_held(item, item.size - item.bytes_done)
         elif same_storage(self.env.backend, item.src_remote, item.dst_remote) and isinstance(
             src_b, ServerSideCopy
         ):
             entry = await src_b.copy(item.src_path, item.dst_path)
-            run.counters.advance(item, item.size)
+            run.counters.advance_held(item, item.size)
             note = await self._verify(item, entry, None, dst_b)
             await self._fix_mtime(dst_b, item, entry, src_b)
         else:

@@ -56,10 +56,13 @@ async def test_pause_stops_at_a_chunk_boundary_and_resume_continues_from_the_par
     eng.pause(job.id)
     backend.gate.set()
     await rec.until(lambda s: s.state is JobState.PAUSED and not s.current)
+    paused = eng.snapshot(job.id)
     big = next(i for i in job.items if i.src_path.endswith("big.bin"))
     assert big.state is ItemState.PENDING and big.resume is not None
     part = Path(big.resume["part"])
     kept = part.stat().st_size
+    # the panel shows the bytes the part file holds, and no speed while nothing moves
+    assert paused.bytes_done >= HALF and paused.rate == 0.0 and paused.eta is None
     assert HALF <= kept < BIG and not (tmp_path / "dst" / "big.bin").exists()
     eng.resume(job.id)
     await eng.wait(job.id)

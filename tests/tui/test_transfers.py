@@ -244,3 +244,75 @@ async def test_quit_asks_first_while_transfers_run(sample: Path, target: Path) -
         await settle(pilot)
         assert (target / "notes.txt").exists()
         assert screen.transfers.active == []
+
+
+def snapshot(state: JobState, **fields: Any) -> ProgressSnapshot:
+    values: dict[str, Any] = {
+        "job_id": "j",
+        "kind": "copy",
+        "state": state,
+        "bytes_done": 0,
+        "bytes_total": 0,
+        "items_done": 0,
+        "items_total": 1,
+        "items_failed": 0,
+        "items_skipped": 0,
+        "rate": 0.0,
+        "eta": None,
+    }
+    values.update(fields)
+    return ProgressSnapshot(**values)
+
+
+def bar_text(snap: ProgressSnapshot) -> str:
+    from tui.widgets.transfer_panel import items_text, rate_text, sizes_text
+
+    return f"{sizes_text(snap)} {items_text(snap)} {rate_text(snap)}"
+
+
+def test_panel_figures_say_what_happened() -> None:
+    giga = 2 * 1024**3
+    paused = bar_text(snapshot(JobState.PAUSED, bytes_done=giga // 2, bytes_total=giga, rate=0.0))
+    assert " 50%" in paused and "1.0G/2.0G" in paused and "ETA" not in paused
+    # a cancel drops the file's bytes from the total: nothing done, not "100% 1/1 items"
+    cancelled = bar_text(snapshot(JobState.CANCELLED, items_skipped=1))
+    assert "  0%" in cancelled and "0/1 items" in cancelled and "0B" not in cancelled
+    moved = bar_text(
+        snapshot(JobState.DONE, bytes_done=300 * 1024**2, bytes_total=300 * 1024**2, items_done=1)
+    )
+    assert "100%" in moved and "300.0M/300.0M" in moved
+    running = bar_text(
+        snapshot(JobState.RUNNING, bytes_done=10, bytes_total=100, rate=2048.0, eta=4.0)
+    )
+    assert "2.0 KiB/s ETA 4s" in running
+
+
+async def test_panel_cursor_follows_the_new_job_and_keys_reach_every_job(
+    sample: Path, target: Path
+) -> None:
+    app, gated = gated_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start(pilot, gated, target)
+        gated.gate.set()
+        await copy_by_key(pilot, "notes.txt")  # finishes at once
+        await settle(pilot)
+        gated.gate.clear()
+        gated.waiting.clear()
+        await copy_by_key(pilot, "README.md")
+        await until(gated.waiting)
+        panel = screen.query_one("TransferPanel")
+        first, second = [j.id for j in screen.transfers.engine.jobs()]
+        assert panel.selected == second  # not the old, finished job
+        await pilot.press("ctrl+t", "home")
+        assert panel.selected == first
+        await pilot.press("p")  # a finished job: says so instead of nothing
+        assert any("Nothing to pause" in n.message for n in app._notifications)
+        await pilot.press("end", "p")
+        assert panel.selected == second
+        assert screen.transfers.engine.job(second).state is JobState.PAUSED
+        assert "ETA" not in panel.render_line(3).text
+        await pilot.press("c")
+        gated.gate.set()
+        await screen.transfers.engine.wait(second)
+        await settle(pilot)
+        assert "0/1 items" in panel.render_line(3).text

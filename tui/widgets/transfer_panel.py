@@ -42,6 +42,42 @@ def state_text(snap: ProgressSnapshot, now: datetime) -> str:
     return str(snap.state)
 
 
+def shown_fraction(snap: ProgressSnapshot) -> float:
+    """How full the bar is: what got done, so a cancelled job is not drawn complete."""
+    if snap.state is JobState.DONE and not snap.items_failed:
+        return 1.0
+    if snap.bytes_total > 0:
+        return snap.fraction
+    return snap.items_done / snap.items_total if snap.items_total else 0.0
+
+
+def sizes_text(snap: ProgressSnapshot) -> str:
+    """``45% 900.0M/2.0G``; a job that moves no bytes (folders, deletions) shows none."""
+    percent = f"{shown_fraction(snap) * 100:3.0f}%"
+    if snap.bytes_total <= 0 and snap.bytes_done <= 0:
+        return f" {percent} {'':>6} {'':<6}"
+    total = fmt_size(snap.bytes_total) if snap.bytes_total > 0 else "?"
+    return f" {percent} {fmt_size(snap.bytes_done):>6}/{total:<6}"
+
+
+def items_handled(snap: ProgressSnapshot) -> int:
+    """Items done or skipped; the items a cancel dropped were not handled."""
+    if snap.state is JobState.CANCELLED:
+        return snap.items_done
+    return snap.items_done + snap.items_skipped
+
+
+def items_text(snap: ProgressSnapshot) -> str:
+    return f"{items_handled(snap)}/{snap.items_total} items"
+
+
+def rate_text(snap: ProgressSnapshot) -> str:
+    """Speed and time left while bytes move; nothing for a paused or finished job."""
+    if snap.state not in (JobState.RUNNING, JobState.THROTTLED) or snap.rate <= 0:
+        return ""
+    return f"{fmt_speed(snap.rate):>12} ETA {fmt_eta(snap.eta)}"
+
+
 def bar(fraction: float, width: int) -> tuple[str, str]:
     """The done and the remaining part of a bar ``width`` cells long."""
     width = max(width, 0)
@@ -57,6 +93,10 @@ class TransferPanel(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", "Previous job", show=False, id="transfers-up"),
         Binding("down", "move(1)", "Next job", show=False, id="transfers-down"),
+        Binding("home", "move(-1_000_000)", "First job", show=False, id="transfers-first"),
+        Binding("end", "move(1_000_000)", "Last job", show=False, id="transfers-last"),
+        Binding("pageup", "move(-5)", "Jobs page up", show=False, id="transfers-page-up"),
+        Binding("pagedown", "move(5)", "Jobs page down", show=False, id="transfers-page-down"),
         Binding("p", "command('pause')", "Pause/resume job", id="transfer-pause"),
         Binding("c", "command('cancel')", "Cancel job", id="transfer-cancel"),
         Binding("r", "command('retry')", "Retry failed items", id="transfer-retry"),
@@ -92,10 +132,32 @@ class TransferPanel(ScrollView, can_focus=True):
     # -- data in -----------------------------------------------------------------
 
     def update_job(self, title: str, snap: ProgressSnapshot) -> None:
+        new = snap.job_id not in self.jobs
         self.titles[snap.job_id] = title
         self.jobs[snap.job_id] = snap
         self._resize()
+        if new and not snap.state.finished:
+            self.select(snap.job_id)  # p and c act on what was just started
         self.refresh()
+
+    def select(self, job_id: str) -> None:
+        ids = list(self.jobs)
+        if job_id in ids:
+            self.cursor = ids.index(job_id)
+            self.scroll_to(y=self.cursor * JOB_LINES, animate=False)
+            self.refresh()
+
+    def on_focus(self) -> None:
+        """Coming to the panel: the cursor on a job still going, the newest, if it was on a
+        finished one."""
+        current = self.jobs.get(self.selected or "")
+        if current is not None and not current.state.finished:
+            return
+        going = [job_id for job_id, snap in self.jobs.items() if not snap.state.finished]
+        if going:
+            self.select(going[-1])
+        elif self.jobs:
+            self.select(list(self.jobs)[-1])
 
     def remove_finished(self) -> None:
         for job_id in [j for j, s in self.jobs.items() if s.state.finished]:
@@ -122,6 +184,14 @@ class TransferPanel(ScrollView, can_focus=True):
             self.refresh()
 
     def action_command(self, command: str) -> None:
+        snap = self.jobs.get(self.selected or "")
+        if command in ("pause", "cancel") and (snap is None or snap.state.finished):
+            what = "no job" if snap is None else f"that job is {snap.state}"
+            self.app.notify(f"Nothing to {command}: {what}.", severity="warning", timeout=3)
+            return
+        if command == "retry" and (snap is None or not snap.items_failed):
+            self.app.notify("Nothing to retry: no failed items.", severity="warning", timeout=3)
+            return
         self.post_message(self.Command(command, self.selected))
 
     # -- drawing -----------------------------------------------------------------
@@ -182,12 +252,9 @@ class TransferPanel(ScrollView, can_focus=True):
         done_style = style + text_only(self.get_component_rich_style("transfer-panel--bar-done"))
         todo_style = style + text_only(self.get_component_rich_style("transfer-panel--bar-todo"))
         # Fixed-width columns so the bars of every job line up.
-        done_size, total_size = fmt_size(snap.bytes_done), fmt_size(snap.bytes_total)
-        sizes = f" {snap.fraction * 100:3.0f}% {done_size:>6}/{total_size:<6}"
-        moved = snap.items_done + snap.items_skipped
-        items = f" {moved}/{snap.items_total} items".ljust(16)
-        speed = "" if snap.state.finished else f"{fmt_speed(snap.rate):>12} ETA {fmt_eta(snap.eta)}"
-        rate = speed.ljust(23)
+        sizes = sizes_text(snap)
+        items = f" {items_text(snap)}".ljust(16)
+        rate = rate_text(snap).ljust(23)
         # A second, short bar for items where there is room: bytes and items both matter
         # (a thousand small files move slowly while the byte bar hardly moves).
         item_bar = ITEM_BAR if width >= 100 else 0
@@ -199,7 +266,8 @@ class TransferPanel(ScrollView, can_focus=True):
         bar_width = max(
             width - tail_width - 3 - (cell_len(name) if width - tail_width > 70 else 0), 8
         )
-        done, todo = bar(snap.fraction, bar_width)
+        fraction = shown_fraction(snap)
+        done, todo = bar(fraction, bar_width)
         segments = [
             Segment("  ", style),
             Segment(done, done_style),
@@ -207,8 +275,9 @@ class TransferPanel(ScrollView, can_focus=True):
             Segment(sizes, style),
         ]
         if item_bar:
-            fraction = moved / snap.items_total if snap.items_total else snap.fraction
-            idone, itodo = bar(fraction, item_bar)
+            handled = items_handled(snap) + snap.items_failed
+            items_fraction = handled / snap.items_total if snap.items_total else fraction
+            idone, itodo = bar(items_fraction, item_bar)
             segments += [
                 Segment(" ", style),
                 Segment(idone, done_style),
