@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
 
@@ -123,6 +124,24 @@ class SkypaneApp(App[None]):
             # Everything is saved and the terminal is about to be restored; Python would
             # still wait at exit for a worker thread stuck in a system call.
             exit_within(self.exit_deadline, self.return_code or 0)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """On the main screen a notice takes the message line (covering nothing); over a
+        dialog it is a toast as usual."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        screen = self.screen
+        if isinstance(screen, MainScreen):
+            seconds = timeout if timeout is not None else self.NOTIFICATION_TIMEOUT
+            # after a refresh: a notice sent as the screen is pushed comes before its compose
+            screen.call_after_refresh(screen.show_note, message, title, severity, seconds)
 
     def on_cursor_position(self, event: events.CursorPosition) -> None:
         """F3 with a modifier, which xterm and tmux send as ``ESC [1;<m>R``.

@@ -205,6 +205,24 @@ async def test_location_picker_switches_a_pane_to_a_typed_path(sample: Path, tar
         assert main_screen(app).pane("left").location.path == str(sample / "Music")
 
 
+async def test_location_picker_takes_typing_at_once_and_arrows_walk_the_list(
+    sample: Path, target: Path
+) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press(*str(sample / "Music"), "enter")  # no Tab needed first
+        await settle(pilot)
+        assert main_screen(app).pane("left").location.path == str(sample / "Music")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # the second entry: local /
+        await settle(pilot)
+        assert main_screen(app).pane("left").location.path == "/"
+
+
 async def test_location_picker_lists_local_and_configured_remotes(
     sample: Path, target: Path
 ) -> None:

@@ -58,9 +58,8 @@ async def test_shift_f6_renames_in_place(sample: Path, target: Path) -> None:
         await pilot.press("shift+f6")
         await pilot.pause()
         field = app.screen.query_one("Input")
-        assert field.selected_text == "notes"  # the name without its extension
-        field.value = "renamed.txt"
-        await pilot.press("enter")
+        assert field.selected_text == "notes.txt"  # the whole name, as in mc
+        await pilot.press(*"renamed.txt", "enter")  # typing the full name replaces it
         await settle(pilot)
         assert (sample / "renamed.txt").exists() and not (sample / "notes.txt").exists()
         assert main_screen(app).active.file_list.cursor_entry.name == "renamed.txt"

@@ -86,6 +86,39 @@ async def test_conflict_dialog_overwrite(sample: Path, target: Path) -> None:
         assert (target / "notes.txt").read_bytes() == (sample / "notes.txt").read_bytes()
 
 
+async def test_conflict_dialog_buttons_by_arrows_and_letters(sample: Path, target: Path) -> None:
+    (target / "notes.txt").write_text("old")
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await copy_by_key(pilot, "notes.txt")
+        for _ in range(50):
+            await pilot.pause()
+            if type(app.screen).__name__ == "ConflictDialog":
+                break
+        dialog = app.screen
+        labels = [str(b.label) for b in dialog.query("Button")]
+        assert labels == ["Overwrite", "Skip", "Keep both (r)", "Cancel job"]
+        assert app.focused.id == "skip"
+        await pilot.press("right")
+        assert app.focused.id == "rename"
+        await pilot.press("left", "left")
+        assert app.focused.id == "overwrite"
+        await pilot.press("c")  # the underlined letter of "Cancel job"
+        await settle(pilot)
+        job = main_screen(app).transfers.engine.jobs()[0]
+        assert job.state is JobState.CANCELLED
+        assert (target / "notes.txt").read_text() == "old"
+        # the notice has lines of its own: no row of either pane is under it
+        line = main_screen(app).query_one("MessageLine")
+        await pilot.pause()
+        assert "copy cancelled" in line.text and line.display
+        for pane_id in ("left", "right"):
+            rows = main_screen(app).pane(pane_id).file_list.region
+            assert not rows.overlaps(line.region)
+        assert all(not toast.display for toast in app.screen.query("Toast"))
+
+
 async def test_conflict_dialog_keep_both_applied_to_all(sample: Path, target: Path) -> None:
     for name in ("photo-001.jpg", "photo-002.jpg"):
         (target / name).write_text("old")

@@ -35,6 +35,9 @@ class ConflictDialog(ModalScreen[ConflictDecision]):
         Binding("s,escape", "decide('skip')", "Skip", show=False, id="conflict-skip"),
         Binding("r", "decide('rename')", "Keep both", show=False, id="conflict-rename"),
         Binding("a", "toggle_all", "Apply to all", show=False, id="conflict-all"),
+        Binding("c", "decide('cancel')", "Cancel job", show=False, id="conflict-cancel"),
+        Binding("left", "app.focus_previous", show=False, id="conflict-previous"),
+        Binding("right", "app.focus_next", show=False, id="conflict-next"),
     ]
 
     def __init__(self, question: ConflictQuestion) -> None:
@@ -59,12 +62,13 @@ class ConflictDialog(ModalScreen[ConflictDecision]):
             else:
                 yield Label("Keep both gives the new copy a numbered name.", classes="dim")
             more = f" ({q.remaining} more)" if q.remaining else ""
-            yield Checkbox(f"Apply to all conflicts of this job{more}", id="all")
+            yield Checkbox(f"Apply to [u]a[/u]ll conflicts of this job{more}", id="all")
             with Horizontal(id="dialog-buttons"):
-                yield Button("Overwrite", id="overwrite", variant="warning")
-                yield Button("Skip", id="skip", variant="primary")
-                yield Button("Keep both", id="rename")
-                yield Button("Cancel job", id="cancel", variant="error")
+                # The underlined letter is the button's key (o, s, r, c); ←/→ move between them.
+                yield Button("[u]O[/u]verwrite", id="overwrite", variant="warning")
+                yield Button("[u]S[/u]kip", id="skip", variant="primary")
+                yield Button("Keep both ([u]r[/u])", id="rename")
+                yield Button("[u]C[/u]ancel job", id="cancel", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#skip", Button).focus()

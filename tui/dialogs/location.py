@@ -20,7 +20,10 @@ class LocationPicker(ModalScreen[Location | None]):
     """Returns the chosen location (remote ``None`` = local), or ``None`` when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", show=False, id="picker-cancel")
+        Binding("escape", "cancel", "Cancel", show=False, id="picker-cancel"),
+        # Typing goes to the path field at once; the arrows still walk the list.
+        Binding("up", "step(-1)", "Previous location", show=False, id="picker-up"),
+        Binding("down", "step(1)", "Next location", show=False, id="picker-down"),
     ]
 
     def __init__(self, remotes: dict[str, str], current: Location, side: str = "") -> None:
@@ -57,7 +60,12 @@ class LocationPicker(ModalScreen[Location | None]):
             if loc.remote == self._current.remote and loc.remote is not None:
                 chosen = i
         self.query_one(OptionList).highlighted = chosen
-        self.query_one(OptionList).focus()
+        self.query_one("#picker-path", Input).focus()
+
+    def action_step(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        current = options.highlighted if options.highlighted is not None else 0
+        options.highlighted = max(0, min(current + step, options.option_count - 1))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -66,7 +74,10 @@ class LocationPicker(ModalScreen[Location | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value.strip()
-        if not text:
+        if not text:  # Enter on an empty field takes the highlighted location
+            chosen = self.query_one(OptionList).highlighted
+            if chosen is not None:
+                self.dismiss(self._choices[chosen])
             return
         try:
             loc = parse_location(text, list(self._remotes))

@@ -38,6 +38,7 @@ from tui.transfers import Transfers, job_title, throttled_seconds
 from tui.widgets.file_list import FileList
 from tui.widgets.info_panel import InfoPanel
 from tui.widgets.listing import PARENT
+from tui.widgets.message_line import MessageLine
 from tui.widgets.pane import Pane
 from tui.widgets.path_bar import PathBar, location_text
 from tui.widgets.status_bar import StatusBar, quota_text
@@ -101,6 +102,7 @@ class MainScreen(DialogActions, FileOperations, FindActions):
             yield Pane(self.backend_for, clock=self.clock, id="left")
             yield Pane(self.backend_for, clock=self.clock, id="right")
             yield InfoPanel(id="info-right")
+        yield MessageLine()
         yield TransferPanel(clock=self.clock)
         yield StatusBar()
         yield Footer(show_command_palette=False, compact=True)
@@ -122,6 +124,9 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         if self.transfers.unfinished():
             self._offer_resume()
         self.set_interval(1.0, self._poll_throttling)
+
+    def show_note(self, message: str, title: str, severity: str, seconds: float) -> None:
+        self.query_one(MessageLine).show_note(message, title, severity, seconds)
 
     def _poll_throttling(self) -> None:
         """Show throttling met by any open remote (listings too), counting down each second."""

@@ -158,7 +158,6 @@ class FileOperations(Screen[None]):
                 f"New name for '{safe_name(entry.name)}':",
                 entry.name,
                 check=check_name,
-                select_stem=True,
             ),
             named,
         )
