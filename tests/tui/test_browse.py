@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from core.backends.local import LocalBackend
 from core.model import Entry
 from core.paths import Location
-from tests.tui.helpers import main_screen, make_app, names, settle
+from tests.tui.helpers import NOW, main_screen, make_app, names, settle
 from tui.widgets.listing import SortKey
 
 SIZE = (120, 36)
@@ -113,9 +116,15 @@ async def test_hidden_files_toggle(sample: Path, target: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         left = main_screen(app).pane("left")
+        bar = app.screen.query_one("StatusBar")
+        state = left.query_one("PathBar")
+        assert state.state == "11 of 12 items" and bar.selection_text().startswith("11 items")
         await pilot.press("alt+full_stop")
         assert ".hidden-config" in names(left)
-        await pilot.press("alt+full_stop")
+        # the counts are those of the rows shown
+        assert state.state == "hidden shown · 12 items"
+        assert bar.selection_text().startswith("12 items")
+        await pilot.press("full_stop")  # what tmux's Alt+. (ESC .) reaches the app as
         assert ".hidden-config" not in names(left)
 
 
@@ -173,7 +182,8 @@ async def test_filter_shows_matching_files_and_escape_clears_it(sample: Path, ta
             "photo-001.jpg",
             "photo-002.jpg",
         ]
-        assert "filter *.jpg" in str(left.query_one("PathBar").state)
+        assert left.query_one("PathBar").state == "filter *.jpg · 5 of 12 items"
+        assert app.screen.query_one("StatusBar").selection_text() == "5 items, 4.3 MiB"
         await pilot.press("ctrl+f", "escape")
         assert "notes.txt" in names(left)
 
@@ -189,6 +199,43 @@ async def test_ctrl_r_refreshes_and_keeps_the_cursor(sample: Path, target: Path)
         await settle(pilot)
         assert "aaa-new.txt" in names(left)
         assert left.file_list.cursor_entry.name == "zeta.tar.gz"
+
+
+async def test_relative_times_move_on_with_the_clock(
+    sample: Path, target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.widgets.file_list import FileList
+
+    monkeypatch.setattr(FileList, "TIME_REFRESH", 0.05)
+    now = [NOW]
+    app = make_app(sample, target)
+    app.clock = lambda: now[0]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        fl = main_screen(app).pane("left").file_list
+        row = fl.listing.index_of("README.md")  # 5 minutes old
+        assert "5 min ago" in fl.render_line(row).text
+        now[0] = NOW + timedelta(minutes=10)
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if "15 min ago" in fl.render_line(row).text:
+                break
+        assert "15 min ago" in fl.render_line(row).text
+
+
+async def test_the_cursor_stays_on_its_row_when_its_file_moves_away(
+    sample: Path, target: Path
+) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        left = main_screen(app).pane("left")
+        rows = names(left)
+        left.file_list.move_cursor(rows.index("notes.txt"))
+        await pilot.press("f6", "enter")  # move to the other pane
+        await settle(pilot)
+        assert "notes.txt" not in names(left)
+        assert left.file_list.cursor_entry.name == rows[rows.index("notes.txt") + 1]
 
 
 async def test_location_picker_switches_a_pane_to_a_typed_path(sample: Path, target: Path) -> None:

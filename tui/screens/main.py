@@ -213,8 +213,10 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         listing = self.active.listing
         bar.selected_count = listing.marked_count
         bar.selected_size = listing.marked_size
-        bar.item_count = len(listing.entries)
-        bar.item_size = listing.total_size
+        busy = self.active.listing_busy
+        bar.item_count = len(listing.entries) if busy else listing.shown_count
+        bar.item_size = listing.shown_size
+        bar.listing = busy
         remote = self.active.location.remote
         bar.quota = self._quota.get(remote or LOCAL, "")
 
@@ -243,8 +245,10 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         self._update_status()
 
     @on(Pane.Loaded)
-    def _loaded(self, event: Pane.Loaded) -> None:
-        self._update_status()
+    @on(Pane.Counted)
+    def _loaded(self, event: Pane.Loaded | Pane.Counted) -> None:
+        if event.pane is self.active:
+            self._update_status()
 
     @on(FileList.MarksChanged)
     def _marks_changed(self, event: FileList.MarksChanged) -> None:

@@ -166,6 +166,20 @@ class FileList(ScrollView, can_focus=True):
         self._cursor_lit = False
         self._now = clock()
 
+    #: Seconds between redraws of the times ("50 sec ago" must not stay 50 seconds old).
+    TIME_REFRESH = 10.0
+
+    def on_mount(self) -> None:
+        self.set_interval(self.TIME_REFRESH, self._refresh_times)
+
+    def _refresh_times(self) -> None:
+        now = self.clock()
+        if now == self._now or not self.listing.rows:
+            return  # a fixed clock (tests, screenshots) or nothing shown
+        self._now = now
+        self._cache.clear()
+        self.refresh()  # only the visible lines are drawn again
+
     # -- data in -----------------------------------------------------------------
 
     def set_listing(self, listing: Listing, cursor: int = 0) -> None:
@@ -190,13 +204,15 @@ class FileList(ScrollView, can_focus=True):
         if listing.pending >= max(shown, 1) or shown <= self.size.height:
             self.rebuild()
 
-    def rebuild(self, keep: str | None = None) -> None:
-        """Re-sort and re-filter; the cursor stays on the same entry (or ``keep``)."""
+    def rebuild(self, keep: str | None = None, row: int | None = None) -> None:
+        """Re-sort and re-filter; the cursor stays on the same entry (or ``keep``), else on
+        ``row`` (or the row it is on)."""
         current = keep if keep is not None else self._cursor_name()
         self.listing.rebuild()
         self._changed()
         index = self.listing.index_of(current) if current is not None else None
-        self.move_cursor(index if index is not None else min(self.cursor, len(self.listing) - 1))
+        fallback = self.cursor if row is None else row
+        self.move_cursor(index if index is not None else min(fallback, len(self.listing) - 1))
 
     def set_order(self, order: SortOrder) -> None:
         self.listing.order = order

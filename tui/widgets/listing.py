@@ -82,6 +82,8 @@ class Listing:
         self._folded: list[str] | None = None
         #: Entries received since the last rebuild, not yet in ``rows``.
         self.pending = 0
+        #: Sum of the sizes of the entries shown (hidden and filtered ones left out).
+        self.shown_size = 0
 
     # -- filling ---------------------------------------------------------------
 
@@ -118,6 +120,7 @@ class Listing:
         dirs.sort(key=dir_key, reverse=self.order.reverse)
         files.sort(key=key, reverse=self.order.reverse)
         self.rows = ([PARENT] if self.has_parent else []) + dirs + files
+        self.shown_size = sum(e.size for e in files)
         self._index = None
         self._folded = None
         self.pending = 0
@@ -130,6 +133,16 @@ class Listing:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def shown_count(self) -> int:
+        """Entries shown (``..`` not counted); what the pane and the status bar count."""
+        return len(self.rows) - (1 if self.has_parent else 0)
+
+    @property
+    def hidden_count(self) -> int:
+        """Entries received but not shown: hidden ones, filtered ones, or not sorted in yet."""
+        return len(self.entries) - self.shown_count
 
     def index_of(self, name: str) -> int | None:
         if self._index is None:

@@ -54,6 +54,19 @@ def location_of(backend: Backend, path: str) -> Location:
     return Location(None if backend.remote == "local" else backend.remote, path)
 
 
+def count_text(listing: Listing, busy: bool) -> str:
+    """``16 items``; ``12 of 20,000 items`` when a filter or hidden files leave some out;
+    ``1,000…`` while the listing still arrives (counting what has arrived)."""
+    received = len(listing.entries)
+    if busy:
+        return f"{fmt_count(received)}…"
+    shown = listing.shown_count
+    noun = "item" if received == 1 else "items"
+    if shown == received:
+        return f"{fmt_count(shown)} {noun}"
+    return f"{fmt_count(shown)} of {fmt_count(received)} {noun}"
+
+
 class EntryLine(Static):
     """The bottom line of a pane: details of the entry under the cursor."""
 
@@ -138,6 +151,17 @@ class Pane(Vertical):
             self.location = location
             self.count = count
             self.seconds = seconds
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    class Counted(Message):
+        """What the pane shows changed (a page arrived, a filter or hidden files toggled)."""
+
+        def __init__(self, pane: Pane) -> None:
+            super().__init__()
+            self.pane = pane
 
         @property
         def control(self) -> Pane:
@@ -235,10 +259,12 @@ class Pane(Vertical):
             return
         marked = {e.name for e in self.listing.marked_entries()}
         want = cursor or self._cursor_name()
+        # If the entry went away (moved, deleted), the cursor stays on its row: the next one.
+        row = self.file_list.cursor
         if self.virtual is not None:
-            self._load_virtual(self.backend, self.virtual, cursor=want, marks=marked)
+            self._load_virtual(self.backend, self.virtual, cursor=want, marks=marked, row=row)
             return
-        self._load(self.backend, self.location.path, cursor=want, marks=marked)
+        self._load(self.backend, self.location.path, cursor=want, marks=marked, row=row)
 
     def show_virtual(self, backend: Backend, view: VirtualView) -> None:
         """Show ``view`` (results of a search, a level of disk usage) in place of a folder."""
@@ -252,12 +278,18 @@ class Pane(Vertical):
         *,
         cursor: str | None = None,
         marks: set[str] | None = None,
+        row: int = 0,
     ) -> None:
         self.virtual = view
         self.backend = backend
         self.location = Location(view.home.remote, view.home.path)
         self._start_listing(
-            view.pages, Location(None, view.title), has_parent=True, want=cursor, marks=marks
+            view.pages,
+            Location(None, view.title),
+            has_parent=True,
+            want=cursor,
+            marks=marks,
+            row=row,
         )
         self.listing.folder_sizes = view.folder_sizes
 
@@ -277,6 +309,7 @@ class Pane(Vertical):
         *,
         cursor: str | None = None,
         marks: set[str] | None = None,
+        row: int = 0,
     ) -> None:
         self.virtual = None
         self.backend = backend
@@ -284,7 +317,7 @@ class Pane(Vertical):
         want = cursor or self._cursor_memory.get(self.location)
         self._start_listing(
             lambda: backend.list(path), self.location, has_parent=path != "/", want=want,
-            marks=marks,
+            marks=marks, row=row,
         )  # fmt: skip
         self.post_message(self.LocationChanged(self, self.location))
 
@@ -296,6 +329,7 @@ class Pane(Vertical):
         has_parent: bool,
         want: str | None,
         marks: set[str] | None,
+        row: int = 0,
     ) -> None:
         listing = Listing(has_parent=has_parent)
         listing.order = self._order
@@ -306,7 +340,7 @@ class Pane(Vertical):
         self.query_one(PathBar).location = shown
         self._update_state()
         self.run_worker(
-            self._list(pages, listing, want, marks or set()),
+            self._list(pages, listing, want, marks or set(), row),
             name=f"list {shown}",
             group=f"listing-{self.id}",
             exclusive=True,
@@ -314,7 +348,12 @@ class Pane(Vertical):
         )
 
     async def _list(
-        self, pages: PageSource, listing: Listing, want: str | None, marks: set[str]
+        self,
+        pages: PageSource,
+        listing: Listing,
+        want: str | None,
+        marks: set[str],
+        row: int = 0,
     ) -> None:
         started = time.perf_counter()
         worker = get_current_worker()
@@ -337,7 +376,7 @@ class Pane(Vertical):
         if file_list.listing is not listing:
             return
         listing.complete = True
-        file_list.rebuild(keep=want)
+        file_list.rebuild(keep=want, row=row)
         if marks:
             for entry in listing.rows:
                 if entry.name in marks:
@@ -410,13 +449,12 @@ class Pane(Vertical):
             parts.append(f"filter {self._filter}")
         if self._show_hidden:
             parts.append("hidden shown")
-        count = len(listing.entries)
         if self._search_mode is not None:
             parts.insert(0, self._search_mode)
-        noun = "item" if count == 1 else "items"
-        parts.append(f"{fmt_count(count)}…" if self.listing_busy else f"{fmt_count(count)} {noun}")
+        parts.append(count_text(listing, self.listing_busy))
         self.query_one(PathBar).state = " · ".join(parts)
         self.query_one(ColumnHeader).order = self._order
+        self.post_message(self.Counted(self))
 
     def set_order(self, order: SortOrder) -> None:
         self._order = order

@@ -35,6 +35,8 @@ class StatusBar(Widget):
     quota: reactive[str] = reactive("")
     #: Shown instead of the selection while something is going on (a drag).
     hint: reactive[str] = reactive("")
+    #: The active pane's listing is still arriving: its counts are not final.
+    listing: reactive[bool] = reactive(False)
 
     def selection_text(self) -> str:
         if self.selected_count:
@@ -43,6 +45,8 @@ class StatusBar(Widget):
                 f"{fmt_count(self.selected_count)} {noun} selected, "
                 f"{fmt_size_long(self.selected_size)}"
             )
+        if self.listing:
+            return f"listing… {fmt_count(self.item_count)} so far"
         noun = "item" if self.item_count == 1 else "items"
         return f"{fmt_count(self.item_count)} {noun}, {fmt_size_long(self.item_size)}"
 
