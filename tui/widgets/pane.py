@@ -7,6 +7,7 @@ messages. The screen hands down ``backend_for`` to open a remote by name.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -367,6 +368,9 @@ class Pane(Vertical):
                     file_list.move_cursor(listing.index_of(want) or 0)
                     want = None
                 self._update_state()
+                # Let keys and repaints in between pages: a backend's next page may be ready
+                # at once, and a loop that never waits would hold them until the last page.
+                await asyncio.sleep(0)
         except SkypaneError as exc:
             if file_list.listing is listing:
                 self.listing_busy = False
@@ -376,7 +380,7 @@ class Pane(Vertical):
         if file_list.listing is not listing:
             return
         listing.complete = True
-        file_list.rebuild(keep=want, row=row)
+        file_list.rebuild(keep=want, row=row, merge=True)
         if marks:
             for entry in listing.rows:
                 if entry.name in marks:

@@ -53,6 +53,9 @@ COPY_TIMEOUT = 3600.0
 #: The annotation on file items that holds a pre-authenticated download URL.
 DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
+#: Entries converted between two yields of ``list``.
+LIST_SLICE = 100
+
 
 class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
     """A drive reached through Microsoft Graph."""
@@ -205,16 +208,19 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
         visible = self._visible
         try:
             async for values in self.graph.pages(address.url, params=params, path=folder):
-                page = []
-                for v in values:
-                    if visible(v):
-                        e = entry(v, folder)
-                        url = v.get(DOWNLOAD_URL)
-                        if url is not None:
-                            remember(e, url)
-                        page.append(e)
-                if page:
-                    yield page
+                # In slices: a caller on an event loop (the TUI) gets control back between
+                # them, so converting a page never holds it for long.
+                for start in range(0, len(values), LIST_SLICE):
+                    page = []
+                    for v in values[start : start + LIST_SLICE]:
+                        if visible(v):
+                            e = entry(v, folder)
+                            url = v.get(DOWNLOAD_URL)
+                            if url is not None:
+                                remember(e, url)
+                            page.append(e)
+                    if page:
+                        yield page
         except errors.SkypaneError as exc:
             # Graph answers a plain 400 for the children of a file: say what it means.
             if type(exc) is errors.SkypaneError and not (await self.stat(folder)).is_dir:
