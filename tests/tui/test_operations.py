@@ -140,13 +140,13 @@ async def test_f3_views_text_and_binary_files(sample: Path, target: Path) -> Non
         await settle(pilot)
         viewer = app.screen
         assert type(viewer).__name__ == "ViewerScreen"
-        assert viewer.query_one("Log").lines[:2] == ["line one", "line two"]
+        assert viewer.view.text_lines[:2] == ["line one", "line two"]
         await pilot.press("escape")
         assert app.screen is main_screen(app)
         await goto(pilot, "blob.bin")
         await pilot.press("enter")  # Enter on a file views it too
         await settle(pilot)
-        assert app.screen.query_one("Log").lines[0].startswith("00000000  00 01 41 42 43")
+        assert app.screen.view.text_lines[0].startswith("0000000000  00 01 41 42 43")
 
 
 @pytest.fixture
