@@ -15,6 +15,7 @@ __all__ = [
     "Clock",
     "cannot_open",
     "fmt_count",
+    "fmt_datetime",
     "fmt_mtime",
     "fmt_size",
     "fmt_speed",
@@ -60,6 +61,11 @@ def fmt_speed(rate: float | None) -> str:
 
 def fmt_count(n: int) -> str:
     return humanize.intcomma(n)
+
+
+def fmt_datetime(when: datetime | None, now: datetime) -> str:
+    """16 cells: ``2025-06-15 12:00`` in the local zone of ``now``."""
+    return when.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M") if when else ""
 
 
 def fmt_mtime(when: datetime | None, now: datetime) -> str:

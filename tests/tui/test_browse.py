@@ -376,3 +376,33 @@ async def test_hostile_names_are_shown_as_escapes_never_sent_to_the_terminal(
         assert "bytes-\\xff.bin" in shown
         for bad in ("\x1b", "\u202e", "\x9b", "\udcff"):
             assert bad not in shown
+
+
+async def test_listing_modes_full_brief_and_long(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        left, right = screen.pane("left"), screen.pane("right")
+        fl = left.file_list
+        rows = names(left)
+        assert fl.mode == "full" and "Modified" in left.query_one("ColumnHeader").render().plain
+        await pilot.press("alt+t")  # brief: names in two columns
+        assert fl.mode == "brief"
+        half = -(-len(rows) // 2)
+        line = fl.render_line(1).text
+        assert rows[1] in line and rows[half + 1] in line  # column 2 goes on from row `half`
+        fl.move_cursor(1)
+        await pilot.press("right")
+        assert fl.cursor == 1 + half
+        await pilot.press("left")
+        assert fl.cursor == 1
+        await pilot.press("alt+t")  # long: the whole width, exact sizes, full dates
+        await pilot.pause()
+        assert fl.mode == "long" and not right.display
+        assert left.outer_size.width == 80
+        line = fl.render_line(rows.index("photo-001.jpg")).text
+        assert "2,345,678" in line and "2025-05-06" in line
+        await pilot.press("alt+t")
+        await pilot.pause()
+        assert fl.mode == "full" and right.display

@@ -198,7 +198,7 @@ class MainScreen(DialogActions, FileOperations, FindActions):
 
     def action_switch_pane(self) -> None:
         target = self.other
-        if not target.display:  # the info panel stands in for it
+        if not target.display and self.info_shown:  # the info panel stands in for it
             self.action_toggle_info()
         # Switch now, not when the focus event arrives: keys a terminal delivers in the
         # same read as Tab (Tab F7 typed quickly) must already act on the new pane.
@@ -259,6 +259,10 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         if self.info_shown and event.file_list is self.active.file_list:
             self._show_info()
 
+    @on(Pane.ModeChanged)
+    def _mode_changed(self, event: Pane.ModeChanged) -> None:
+        self._layout_info()
+
     @on(Pane.Failed)
     def _pane_failed(self, event: Pane.Failed) -> None:
         report_error(self.app, event.what, event.error)
@@ -293,9 +297,12 @@ class MainScreen(DialogActions, FileOperations, FindActions):
     def _layout_info(self) -> None:
         # The info panel takes the place of the inactive pane, as in mc.
         other_id = self.other.id
+        # A pane in long mode takes the whole width, as in mc.
+        alone = self.active.mode == "long"
         for pane_id in ("left", "right"):
-            show_info = self.info_shown and pane_id == other_id
-            self.pane(pane_id).display = not show_info
+            beside = pane_id == other_id
+            show_info = self.info_shown and beside and not alone
+            self.pane(pane_id).display = not (beside and (alone or show_info))
             self.query_one(f"#info-{pane_id}", InfoPanel).display = show_info
         if self.info_shown:
             self._show_info()

@@ -18,6 +18,8 @@ class ColumnHeader(Widget):
     """
 
     order: reactive[SortOrder] = reactive(SortOrder())
+    #: The list's listing mode (see file_list.MODES).
+    mode: reactive[str] = reactive("full")
 
     class SortRequested(Message):
         def __init__(self, key: SortKey) -> None:
@@ -26,7 +28,7 @@ class ColumnHeader(Widget):
 
     def _spans(self) -> list[tuple[SortKey, int, int]]:
         """(sort key, start x, width) of each column title."""
-        name_w, size_w, time_w = column_widths(self.size.width - self._gutter())
+        name_w, size_w, time_w = column_widths(self.size.width - self._gutter(), self.mode)
         spans = [(SortKey.NAME, 0, name_w + 1)]
         x = name_w + 1
         if size_w:

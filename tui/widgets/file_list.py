@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.model import Entry
-from tui.format import Clock, fmt_mtime, fmt_size, safe_name, system_clock
+from tui.format import Clock, fmt_datetime, fmt_mtime, fmt_size, safe_name, system_clock
 from tui.widgets.listing import PARENT, Listing, SortOrder
 
 SIZE_WIDTH = 6
@@ -36,10 +36,23 @@ NARROW = 34
 TINY = 20
 
 
-def column_widths(width: int) -> tuple[int, int, int]:
+#: mc's listing modes: name, size and time ("full"); names only, in two columns ("brief");
+#: one pane the whole width with exact sizes and full dates ("long"). Alt+T cycles them.
+MODES = ("full", "brief", "long")
+#: Long mode's size (exact bytes) and time (``2025-06-15 12:00``) columns.
+LONG_SIZE_WIDTH = 15
+LONG_TIME_WIDTH = 16
+#: Brief mode's name columns.
+BRIEF_COLUMNS = 2
+
+
+def column_widths(width: int, mode: str = "full") -> tuple[int, int, int]:
     """Name, size and time column widths for a row of ``width`` cells (marks column apart)."""
-    size_w = SIZE_WIDTH if width >= TINY else 0
-    time_w = TIME_WIDTH if width >= NARROW else 0
+    if mode == "brief":
+        return max(width // BRIEF_COLUMNS - 1, 1), 0, 0
+    long = mode == "long"
+    size_w = (LONG_SIZE_WIDTH if long else SIZE_WIDTH) if width >= TINY else 0
+    time_w = (LONG_TIME_WIDTH if long else TIME_WIDTH) if width >= NARROW else 0
     name_w = width - 1 - (size_w + 1 if size_w else 0) - (time_w + 1 if time_w else 0)
     return max(name_w, 1), size_w, time_w
 
@@ -82,6 +95,8 @@ class FileList(ScrollView, can_focus=True):
         Binding("end", "last", "Last", show=False, id="last"),
         Binding("enter", "open", "Open", show=False, id="open"),
         Binding("insert,space", "toggle_mark", "Select", show=False, id="select"),
+        Binding("left", "column(-1)", "Column left (brief)", show=False, id="column-left"),
+        Binding("right", "column(1)", "Column right (brief)", show=False, id="column-right"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -165,6 +180,8 @@ class FileList(ScrollView, can_focus=True):
         self._dragging: list[Entry] | None = None
         self._cursor_lit = False
         self._now = clock()
+        #: One of MODES.
+        self.mode = "full"
 
     #: Seconds between redraws of the times ("50 sec ago" must not stay 50 seconds old).
     TIME_REFRESH = 10.0
@@ -225,8 +242,29 @@ class FileList(ScrollView, can_focus=True):
         self._generation += 1
         self._cache.clear()
         self._now = self.clock()
-        self.virtual_size = Size(self.size.width, len(self.listing))
+        self.virtual_size = Size(self.size.width, self._line_count())
         self.refresh()
+
+    def _line_count(self) -> int:
+        """Lines the rows take: one each, or a column's worth in brief mode."""
+        count = len(self.listing)
+        return -(-count // BRIEF_COLUMNS) if self.mode == "brief" else count
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self._changed()
+        self.move_cursor(self.cursor)
+
+    def _place(self, index: int) -> tuple[int, int]:
+        """(line, column) of row ``index`` on the virtual canvas."""
+        if self.mode != "brief":
+            return index, 0
+        per_column = max(self._line_count(), 1)
+        return index % per_column, index // per_column
+
+    def action_column(self, step: int) -> None:
+        if self.mode == "brief":
+            self.move_cursor(self.cursor + step * max(self._line_count(), 1))
 
     def _cursor_name(self) -> str | None:
         entry = self.cursor_entry
@@ -252,8 +290,7 @@ class FileList(ScrollView, can_focus=True):
         region = self.content_region
         if not region.contains(screen_offset.x, screen_offset.y):
             return None
-        row = screen_offset.y - region.y + self.scroll_offset.y
-        return row if 0 <= row < len(self.listing) else None
+        return self._row_at_cell(screen_offset.x - region.x, screen_offset.y - region.y)
 
     # -- cursor ------------------------------------------------------------------
 
@@ -266,7 +303,8 @@ class FileList(ScrollView, can_focus=True):
             self.refresh_line(old)
         self.refresh_line(index)
         if scroll and count:
-            self.scroll_to_region(Region(0, index, 1, 1), animate=False, immediate=True, force=True)
+            line, _ = self._place(index)
+            self.scroll_to_region(Region(0, line, 1, 1), animate=False, immediate=True, force=True)
         self.post_message(self.CursorMoved(self, self.cursor_entry))
 
     def _page(self) -> int:
@@ -335,9 +373,13 @@ class FileList(ScrollView, can_focus=True):
         super().notify_style_update()
         self._cache.clear()
 
+    def refresh_line(self, y: int) -> None:
+        """Redraw the line that shows row ``y`` (rows and lines differ in brief mode)."""
+        super().refresh_line(self._place(y)[0])
+
     def _on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
-        self.virtual_size = Size(event.size.width, len(self.listing))
+        self.virtual_size = Size(event.size.width, self._line_count())
 
     def on_focus(self) -> None:
         self.refresh_line(self.cursor)
@@ -347,7 +389,19 @@ class FileList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        index = y + self.scroll_offset.y
+        line = y + self.scroll_offset.y
+        if self.mode == "brief" and width > 0:
+            cell = width // BRIEF_COLUMNS
+            per_column = self._line_count()
+            strips = [
+                self._row_strip(line + column * per_column, cell if column else width - cell)
+                for column in range(BRIEF_COLUMNS)
+            ]
+            segments = [seg for strip in strips for seg in strip]
+            return Strip(segments, width)
+        return self._row_strip(line, width)
+
+    def _row_strip(self, index: int, width: int) -> Strip:
         rows = self.listing.rows
         if index >= len(rows) or width <= 0:
             return Strip.blank(width, self.rich_style)
@@ -357,7 +411,7 @@ class FileList(ScrollView, can_focus=True):
         blurred_cursor = index == self.cursor and not cursor
         marked = self.listing.is_marked(entry)
         drop = index == self.drop_row
-        key = (self._generation, index, width, cursor, blurred_cursor, marked, drop)
+        key = (self._generation, index, width, cursor, blurred_cursor, marked, drop, self.mode)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(entry, width, cursor, blurred_cursor, marked, drop)
@@ -401,7 +455,9 @@ class FileList(ScrollView, can_focus=True):
             name_style += layer
             detail_style += layer
 
-        name_w, size_w, time_w = column_widths(width)
+        name_w, size_w, time_w = column_widths(width, self.mode)
+        if self.mode == "brief":
+            name_w = width - 1
         mark = "*" if marked else ("/" if entry.is_dir and entry is not PARENT else " ")
         if entry.is_link:
             mark = "@" if not marked else mark
@@ -412,18 +468,33 @@ class FileList(ScrollView, can_focus=True):
             elif entry.is_dir and not self.listing.folder_sizes:
                 size = "<DIR>"
             else:
-                size = fmt_size(entry.size)
+                size = f"{entry.size:,}" if self.mode == "long" else fmt_size(entry.size)
             segments.append(Segment(" " + size.rjust(size_w)[:size_w], detail_style))
         if time_w:
-            when = "" if entry is PARENT else fmt_mtime(entry.modified, self._now)
+            if entry is PARENT:
+                when = ""
+            elif self.mode == "long":
+                when = fmt_datetime(entry.modified, self._now)
+            else:
+                when = fmt_mtime(entry.modified, self._now)
             segments.append(Segment(" " + when.rjust(time_w)[:time_w], detail_style))
         return Strip(segments, width).simplify()
 
     # -- mouse -------------------------------------------------------------------
 
     def _row_at(self, event: events.MouseEvent) -> int | None:
-        row = event.y + self.scroll_offset.y
-        return row if 0 <= row < len(self.listing) and event.x < self.size.width else None
+        return self._row_at_cell(event.x, event.y)
+
+    def _row_at_cell(self, x: int, y: int) -> int | None:
+        """The row drawn at ``(x, y)`` of the list's content."""
+        width = self.scrollable_content_region.width
+        if not 0 <= x < width:
+            return None
+        row = y + self.scroll_offset.y
+        if self.mode == "brief":
+            column = min(x // max(width // BRIEF_COLUMNS, 1), BRIEF_COLUMNS - 1)
+            row += column * self._line_count()
+        return row if 0 <= row < len(self.listing) else None
 
     async def _on_mouse_down(self, event: events.MouseDown) -> None:
         await super()._on_mouse_down(event)

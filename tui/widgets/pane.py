@@ -28,7 +28,7 @@ from core.model import Entry
 from core.paths import Location, basename, join, parent
 from tui.format import Clock, cannot_open, fmt_count, safe_name, system_clock
 from tui.widgets.column_header import ColumnHeader
-from tui.widgets.file_list import FileList
+from tui.widgets.file_list import MODES, FileList
 from tui.widgets.listing import PARENT, Listing, SortKey, SortOrder
 from tui.widgets.path_bar import PathBar
 
@@ -131,6 +131,7 @@ class Pane(Vertical):
         Binding("ctrl+f4", "sort('extension')", "Sort by extension", show=False, id="sort-ext"),
         Binding("ctrl+f5", "sort('time')", "Sort by time", show=False, id="sort-time"),
         Binding("ctrl+f6", "sort('size')", "Sort by size", show=False, id="sort-size"),
+        Binding("alt+t", "cycle_mode", "Listing mode: full, brief, long", show=False, id="mode"),
     ]
 
     class LocationChanged(Message):
@@ -163,6 +164,18 @@ class Pane(Vertical):
         def __init__(self, pane: Pane) -> None:
             super().__init__()
             self.pane = pane
+
+        @property
+        def control(self) -> Pane:
+            return self.pane
+
+    class ModeChanged(Message):
+        """The listing mode changed; "long" wants the whole width."""
+
+        def __init__(self, pane: Pane, mode: str) -> None:
+            super().__init__()
+            self.pane = pane
+            self.mode = mode
 
         @property
         def control(self) -> Pane:
@@ -473,6 +486,18 @@ class Pane(Vertical):
     @on(ColumnHeader.SortRequested)
     def _sort_requested(self, event: ColumnHeader.SortRequested) -> None:
         self.action_sort(event.key.value)
+
+    @property
+    def mode(self) -> str:
+        return self.file_list.mode
+
+    def set_mode(self, mode: str) -> None:
+        self.file_list.set_mode(mode)
+        self.query_one(ColumnHeader).mode = mode
+        self.post_message(self.ModeChanged(self, mode))
+
+    def action_cycle_mode(self) -> None:
+        self.set_mode(MODES[(MODES.index(self.mode) + 1) % len(MODES)])
 
     def action_toggle_hidden(self) -> None:
         self._show_hidden = not self._show_hidden
