@@ -57,6 +57,11 @@ FRAME_CSS = """
 """
 
 
+#: What "sent to the clipboard" depends on: the terminal must accept OSC 52 (kitty, WezTerm,
+#: iTerm2, foot, Windows Terminal, xterm with allowWindowOps; tmux with set-clipboard on).
+OSC52_NOTE = " (if the terminal allows OSC 52; in tmux: set -g set-clipboard on)"
+
+
 def frame_css(screen: str, width: str) -> str:
     """The shared frame rules for the dialog type ``screen`` with a box ``width``."""
     return FRAME_CSS.replace("{screen}", screen).replace("{width}", width)

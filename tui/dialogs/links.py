@@ -21,7 +21,7 @@ from core.errors import SkypaneError
 from core.model import Link, LinkRequest, LinkScope, LinkSupport, LinkType
 from core.paths import basename
 from core.when import parse_expiry
-from tui.dialogs.common import frame_css
+from tui.dialogs.common import OSC52_NOTE, frame_css
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import Clock, safe_name, system_clock
 
@@ -248,7 +248,7 @@ class LinkDialog(ModalScreen[Link | None]):
         self.created = link
         self.app.copy_to_clipboard(link.url)
         self.query_one("#link-created", Label).update(
-            f"✓ Link created and copied to the clipboard:\n{link.url}"
+            f"✓ Link created and sent to the clipboard{OSC52_NOTE}:\n{link.url}"
         )
         self._load_links()
 
@@ -316,7 +316,7 @@ class LinkDialog(ModalScreen[Link | None]):
         link = self.selected_link()
         if link is not None:
             self.app.copy_to_clipboard(link.url)
-            self.notify("Link copied to the clipboard", timeout=3)
+            self.notify(f"Link sent to the clipboard{OSC52_NOTE}", timeout=3)
 
     def action_close(self) -> None:
         self.dismiss(self.created)

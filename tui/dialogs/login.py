@@ -31,7 +31,7 @@ from core.backends.onedrive.outcomes import (
     SignedIn,
 )
 from core.errors import SkypaneError
-from tui.dialogs.common import dismiss_if_active, frame_css
+from tui.dialogs.common import OSC52_NOTE, dismiss_if_active, frame_css
 from tui.format import Clock, system_clock
 from tui.widgets.big_text import BigText
 from tui.widgets.qr_code import QrCode
@@ -311,12 +311,12 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
     def action_copy_code(self) -> None:
         if self._flow is not None:
             self.app.copy_to_clipboard(self._flow.user_code)
-            self.notify(f"Code {self._flow.user_code} copied to the clipboard", timeout=3)
+            self.notify(f"Code {self._flow.user_code} sent to the clipboard{OSC52_NOTE}", timeout=3)
 
     def action_copy_url(self) -> None:
         if self._flow is not None:
             self.app.copy_to_clipboard(self._flow.verification_uri)
-            self.notify("Sign-in page address copied to the clipboard", timeout=3)
+            self.notify(f"Sign-in page address sent to the clipboard{OSC52_NOTE}", timeout=3)
 
     def action_check_now(self) -> None:
         self._wake.set()

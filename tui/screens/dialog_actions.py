@@ -108,7 +108,7 @@ class DialogActions(Screen[None]):
 
         def done(link: Link | None) -> None:
             if link is not None:
-                self.app.notify(link.url, title="Link copied to the clipboard", timeout=6)
+                self.app.notify(link.url, title="Link sent to the clipboard", timeout=6)
 
         self.app.push_screen(dialog, done)
 
