@@ -155,3 +155,29 @@ async def test_a_remote_file_is_read_by_range_as_the_view_moves(
         assert viewer.view.text_lines[-2:] == ["remote tail line", "end of file"]
         assert max(counting.offsets) >= size - BLOCK  # a Range request near the end
         assert counting.delivered < 2 * 2**20  # never the whole 48 MiB
+
+
+async def test_follow_shows_what_is_added_to_the_file(
+    tmp_path: Path, target: Path, monkeypatch: Any
+) -> None:
+    from tui.screens.viewer import ViewerScreen
+
+    monkeypatch.setattr(ViewerScreen, "FOLLOW_EVERY", 0.05)
+    here = tmp_path / "here"
+    here.mkdir()
+    log = here / "app.log"
+    log.write_bytes(b"".join(b"line %d\n" % i for i in range(200)))
+    app = make_app(here, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        viewer = await open_viewer(pilot, "app.log")
+        await pilot.press("f")
+        await settle(pilot)
+        assert viewer.view.text_lines[-1] == "line 199"
+        with log.open("ab") as f:
+            f.write(b"a new line\n")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if viewer.view.text_lines and viewer.view.text_lines[-1] == "a new line":
+                break
+        assert viewer.view.text_lines[-2:] == ["line 199", "a new line"]

@@ -3,8 +3,8 @@
 Nothing is read whole: the view asks its backend for the 64 KiB blocks the screen shows
 (``open_read`` at an offset, a Range request on OneDrive) and keeps a few in memory, so the
 end of a multi-GiB file is one request away. Text or hex (F4/h), seek to an offset or a
-percentage (g), search forward (/ F7) and backward (?), n/N for the next and previous match;
-a search reads on in 1 MiB steps and Escape stops it.
+percentage (g), search forward (/ F7) and backward (?), n/N for the next and previous match
+(a search reads on in 1 MiB steps and Escape stops it), f follows a growing file's end.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Label
 
@@ -113,6 +114,11 @@ class RangeReader:
             parts.append(piece)
             pos += len(piece)
         return b"".join(parts)
+
+    def grew(self, size: int) -> None:
+        """The file is ``size`` bytes now: its last block, once short, is read again."""
+        self._blocks.pop(self.size // BLOCK, None)
+        self.size = size
 
     async def _block(self, index: int) -> bytes:
         block = self._blocks.get(index)
@@ -261,7 +267,11 @@ class ViewerScreen(Screen[None]):
         Binding("question_mark", "search(-1)", "Search back", show=False, id="viewer-search-back"),
         Binding("n", "next_match(1)", "Next", show=False, id="viewer-next"),
         Binding("N,shift+n", "next_match(-1)", "Previous", show=False, id="viewer-previous"),
+        Binding("f,F", "follow", "Follow", show=False, id="viewer-follow"),
     ]
+
+    #: Seconds between looks at a followed file's size.
+    FOLLOW_EVERY = 2.0
 
     class Relayout(events.Event):
         """The view changed size: lay its lines out again."""
@@ -276,6 +286,9 @@ class ViewerScreen(Screen[None]):
         #: Set once the first screen is drawn (or failed).
         self.done = False
         self._searching = False
+        #: Following the end of a growing file (``tail -f``, less's F).
+        self.following = False
+        self._follow_timer: Timer | None = None
         #: Moves run one after the other, in the order their keys came.
         self._moving = asyncio.Lock()
 
@@ -388,6 +401,31 @@ class ViewerScreen(Screen[None]):
             self._state(str(exc))
             return
         await self._move_to(top)
+
+    def action_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            self._follow_timer = self.set_interval(self.FOLLOW_EVERY, self._look_again)
+            self.action_bottom()
+        elif self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        self._state("following the end (f stops)" if self.following else "")
+
+    @work(group="viewer-follow", exclusive=True, exit_on_error=False)
+    async def _look_again(self) -> None:
+        if not self.following:
+            return
+        try:
+            entry = await self.backend.stat(self.entry.path)
+        except SkypaneError as exc:
+            self._state(str(exc))
+            return
+        if entry.size != self.reader.size:
+            self.reader.grew(entry.size)
+            async with self._moving:
+                await self._bottom()
+            self._state("following the end (f stops)")
 
     def action_toggle_hex(self) -> None:
         view = self.view
