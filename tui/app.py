@@ -11,8 +11,8 @@ from typing import ClassVar
 
 from textual import events
 from textual.app import App
-from textual.notifications import SeverityLevel
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.widget import Widget
 
 from core.backend import BackendContext

@@ -127,9 +127,7 @@ def start_and_quit(cwd: Path, env: dict[str, str]) -> tuple[float, float]:
         term.close()
 
 
-def keys_while_streaming(
-    cwd: Path, env: dict[str, str], entries: int
-) -> tuple[list[float], bool]:
+def keys_while_streaming(cwd: Path, env: dict[str, str], entries: int) -> tuple[list[float], bool]:
     """Open the remote ``big`` folder and time Insert presses while its rows arrive."""
     term = Terminal(cwd, env)
     try:

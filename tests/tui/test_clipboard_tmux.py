@@ -46,7 +46,9 @@ def test_copy_code_reaches_tmux_paste_buffer_with_set_clipboard_on(tmp_path: Pat
         deadline = time.monotonic() + 150
         code = None
         while time.monotonic() < deadline and code is None:
-            found = re.search(r"([A-Z0-9]{4,}(?:-[A-Z0-9]{4,})?)\s+\(press c to copy it\)", screen())
+            found = re.search(
+                r"([A-Z0-9]{4,}(?:-[A-Z0-9]{4,})?)\s+\(press c to copy it\)", screen()
+            )
             code = found.group(1) if found else None
             time.sleep(0.1)
         assert code, screen()
