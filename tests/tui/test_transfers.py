@@ -63,6 +63,13 @@ async def start(pilot: Any, gated: GatedLocal, target: Path) -> Any:
     return screen
 
 
+async def conflict_shown(pilot: Any) -> None:
+    for _ in range(50):
+        await pilot.pause()
+        if type(pilot.app.screen).__name__ == "ConflictDialog":
+            return
+
+
 async def copy_by_key(pilot: Any, name: str) -> None:
     fl = main_screen(pilot.app).pane("left").file_list
     fl.move_cursor(fl.listing.index_of(name))
@@ -75,10 +82,7 @@ async def test_conflict_dialog_overwrite(sample: Path, target: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await copy_by_key(pilot, "notes.txt")
-        for _ in range(50):
-            await pilot.pause()
-            if type(app.screen).__name__ == "ConflictDialog":
-                break
+        await conflict_shown(pilot)
         dialog = app.screen
         assert "already exists" in str(dialog.query_one("#dialog-message").render())
         await pilot.press("o")
@@ -92,10 +96,7 @@ async def test_conflict_dialog_buttons_by_arrows_and_letters(sample: Path, targe
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await copy_by_key(pilot, "notes.txt")
-        for _ in range(50):
-            await pilot.pause()
-            if type(app.screen).__name__ == "ConflictDialog":
-                break
+        await conflict_shown(pilot)
         dialog = app.screen
         labels = [str(b.label) for b in dialog.query("Button")]
         assert labels == ["Overwrite", "Skip", "Keep both (r)", "Cancel job"]
@@ -128,10 +129,7 @@ async def test_conflict_dialog_keep_both_applied_to_all(sample: Path, target: Pa
         left = main_screen(app).pane("left")
         left.listing.mark_pattern("photo-*")
         await pilot.press("f5", "enter")
-        for _ in range(50):
-            await pilot.pause()
-            if type(app.screen).__name__ == "ConflictDialog":
-                break
+        await conflict_shown(pilot)
         await pilot.press("a", "r")  # apply to all, keep both
         await settle(pilot)
         assert type(app.screen).__name__ == "MainScreen"  # asked once only

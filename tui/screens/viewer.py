@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -352,19 +353,32 @@ class ViewerScreen(Screen[None]):
             await self._scroll(lines)
 
     async def _scroll(self, lines: int) -> None:
+        await self._move_by(self._lines_on, lines)
+
+    async def _lines_on(self, lines: int) -> int:
+        """Where the screen starts ``lines`` lines further (back when negative)."""
         view = self.view
         top = view.top
+        if lines < 0:
+            return await self._lines_back(top, -lines)
+        for _ in range(lines):
+            nxt = await view.next_start(top)
+            if nxt >= self.reader.size:
+                break
+            top = nxt
+        return top
+
+    async def _lines_back(self, top: int, count: int) -> int:
+        for _ in range(count):
+            if top == 0:
+                break
+            top = await self.view.line_start_before(top)
+        return top
+
+    async def _move_by(self, where: Callable[[int], Awaitable[int]], arg: int) -> None:
+        """Move the screen to ``await where(arg)``; a read error is shown, not raised."""
         try:
-            for _ in range(abs(lines)):
-                if lines > 0:
-                    nxt = await view.next_start(top)
-                    if nxt >= self.reader.size:
-                        break
-                    top = nxt
-                else:
-                    if top == 0:
-                        break
-                    top = await view.line_start_before(top)
+            top = await where(arg)
         except SkypaneError as exc:
             self._state(str(exc))
             return
@@ -384,23 +398,17 @@ class ViewerScreen(Screen[None]):
             await self._bottom()
 
     async def _bottom(self) -> None:
-        view = self.view
+        await self._move_by(self._last_screen, self.view.size.height)
+
+    async def _last_screen(self, height: int) -> int:
+        """Where a screen of ``height`` lines starts that ends with the file."""
         size = self.reader.size
-        try:
-            if view.hex_mode:
-                last = max(size - 1, 0)
-                top = max(last - last % HEX_WIDTH - (view.size.height - 1) * HEX_WIDTH, 0)
-            else:
-                # the last line starts after the last newline (one at the very end ends it)
-                top = await view.line_start_at(size - 1 if size else 0)
-                for _ in range(max(view.size.height - 1, 0)):
-                    if top == 0:
-                        break
-                    top = await view.line_start_before(top)
-        except SkypaneError as exc:
-            self._state(str(exc))
-            return
-        await self._move_to(top)
+        if self.view.hex_mode:
+            last = max(size - 1, 0)
+            return max(last - last % HEX_WIDTH - (height - 1) * HEX_WIDTH, 0)
+        # the last line starts after the last newline (one at the very end ends it)
+        top = await self.view.line_start_at(size - 1 if size else 0)
+        return await self._lines_back(top, max(height - 1, 0))
 
     def action_follow(self) -> None:
         self.following = not self.following

@@ -68,6 +68,18 @@ def count_text(listing: Listing, busy: bool) -> str:
     return f"{fmt_count(shown)} of {fmt_count(received)} {noun}"
 
 
+class PaneMessage(Message):
+    """A message about one pane (the screen tells them apart by ``pane``)."""
+
+    def __init__(self, pane: Pane) -> None:
+        super().__init__()
+        self.pane = pane
+
+    @property
+    def control(self) -> Pane:
+        return self.pane
+
+
 class EntryLine(Static):
     """The bottom line of a pane: details of the entry under the cursor."""
 
@@ -158,28 +170,15 @@ class Pane(Vertical):
         def control(self) -> Pane:
             return self.pane
 
-    class Counted(Message):
+    class Counted(PaneMessage):
         """What the pane shows changed (a page arrived, a filter or hidden files toggled)."""
 
-        def __init__(self, pane: Pane) -> None:
-            super().__init__()
-            self.pane = pane
-
-        @property
-        def control(self) -> Pane:
-            return self.pane
-
-    class ModeChanged(Message):
+    class ModeChanged(PaneMessage):
         """The listing mode changed; "long" wants the whole width."""
 
         def __init__(self, pane: Pane, mode: str) -> None:
-            super().__init__()
-            self.pane = pane
+            super().__init__(pane)
             self.mode = mode
-
-        @property
-        def control(self) -> Pane:
-            return self.pane
 
     class Failed(Message):
         def __init__(self, pane: Pane, error: Exception, what: str) -> None:
