@@ -67,6 +67,8 @@ class Terminal:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.buffer = b""
         self.status: int | None = None
+        #: The app's CPU seconds (user + system) in all, once it has ended.
+        self.cpu_total: float | None = None
 
     def read(self, timeout: float) -> bytes:
         ready, _, _ = select.select([self.fd], [], [], timeout)
@@ -115,6 +117,12 @@ class Terminal:
             raise TimeoutError(f"no repaint after {key}")
         return time.perf_counter() - sent
 
+    def cpu_seconds(self) -> float:
+        """The app's CPU time so far (user + system): a figure a busy machine does not inflate."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_mib(self) -> float:
         with open(f"/proc/{self.pid}/statm") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024 / 1024
@@ -123,9 +131,10 @@ class Terminal:
         """The exit status once the app has ended (reading on so it never blocks on output)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             if pid:
                 self.status = os.waitstatus_to_exitcode(status)
+                self.cpu_total = usage.ru_utime + usage.ru_stime
                 return self.status
             self.read(0.1)
         return None
