@@ -109,6 +109,13 @@ async def browse(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def listing_mode(pilot: Any, mode: str) -> None:
+    """The left pane in mc's brief (two columns of names) or long (whole width) mode."""
+    await browse(pilot)
+    screen_of(pilot).pane("left").set_mode(mode)
+    await settle(pilot)
+
+
 async def info(pilot: Any) -> None:
     await settle(pilot)
     screen = screen_of(pilot)
@@ -297,6 +304,8 @@ async def run(
     scenes: list[tuple[str, tuple[int, int], Scene, Scene | None]] = [
         ("main-120x36", (120, 36), browse, None),
         ("main-80x24", (80, 24), browse, None),
+        ("brief-80x24", (80, 24), lambda p: listing_mode(p, "brief"), None),
+        ("long-80x24", (80, 24), lambda p: listing_mode(p, "long"), None),
         ("info-120x36", (120, 36), info, None),
         ("drag-120x36", (120, 36), drag, finish_drag),
         ("transfers-120x36", (120, 36), lambda p: transfers(p, server), None),

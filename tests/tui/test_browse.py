@@ -379,6 +379,8 @@ async def test_hostile_names_are_shown_as_escapes_never_sent_to_the_terminal(
 
 
 async def test_listing_modes_full_brief_and_long(sample: Path, target: Path) -> None:
+    for i in range(40):  # more rows than two columns of the screen hold
+        (sample / f"log-{i:02d}.txt").write_text("x")
     app = make_app(sample, target)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -392,6 +394,7 @@ async def test_listing_modes_full_brief_and_long(sample: Path, target: Path) -> 
         half = -(-len(rows) // 2)
         line = fl.render_line(1).text
         assert rows[1] in line and rows[half + 1] in line  # column 2 goes on from row `half`
+        assert fl.render_line(half).text.strip() == ""  # nothing under the columns
         fl.move_cursor(1)
         await pilot.press("right")
         assert fl.cursor == 1 + half

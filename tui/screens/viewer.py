@@ -164,6 +164,8 @@ class ByteView(Widget, can_focus=True):
         self.top = 0
         #: (offset, bytes) of each line on screen, laid out by ``layout``.
         self.lines: list[tuple[int, bytes]] = []
+        #: Where the text after the screen's last line starts.
+        self.bottom = 0
         self.match: tuple[int, int] | None = None
 
     @property
@@ -183,6 +185,7 @@ class ByteView(Widget, can_focus=True):
             self.lines = [
                 (top + i, data[i : i + HEX_WIDTH]) for i in range(0, len(data), HEX_WIDTH)
             ]
+            self.bottom = top + len(data)
         else:
             self.lines = []
             pos = top
@@ -190,6 +193,7 @@ class ByteView(Widget, can_focus=True):
                 line, pos_next = await self.line_at(pos)
                 self.lines.append((pos, line))
                 pos = pos_next
+            self.bottom = pos
         self.refresh()
 
     async def line_at(self, pos: int) -> tuple[bytes, int]:
@@ -321,7 +325,7 @@ class ViewerScreen(Screen[None]):
 
     def _state(self, note: str = "") -> None:
         view, size = self.view, self.reader.size
-        end = view.lines[-1][0] + len(view.lines[-1][1]) if view.lines else view.top
+        end = view.bottom
         percent = 100 if size == 0 else end * 100 // size
         mode = "hex" if view.hex_mode else "text"
         text = (
@@ -505,7 +509,7 @@ class ViewerScreen(Screen[None]):
         elif direction > 0:
             start = view.top
         else:
-            start = view.lines[-1][0] + len(view.lines[-1][1]) if view.lines else view.top
+            start = view.bottom
         self._searching = True
         try:
             found = await self._find(start, direction)

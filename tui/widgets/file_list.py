@@ -246,9 +246,13 @@ class FileList(ScrollView, can_focus=True):
         self.refresh()
 
     def _line_count(self) -> int:
-        """Lines the rows take: one each, or a column's worth in brief mode."""
+        """Lines the rows take: one each, or a column's worth in brief mode (as in mc, the
+        first column fills the screen before the second starts)."""
         count = len(self.listing)
-        return -(-count // BRIEF_COLUMNS) if self.mode == "brief" else count
+        if self.mode != "brief":
+            return count
+        height = self.scrollable_content_region.height
+        return max(-(-count // BRIEF_COLUMNS), min(count, height))
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -393,6 +397,8 @@ class FileList(ScrollView, can_focus=True):
         if self.mode == "brief" and width > 0:
             cell = width // BRIEF_COLUMNS
             per_column = self._line_count()
+            if line >= per_column:  # under the columns: the screen is taller than the list
+                return Strip.blank(width, self.rich_style)
             strips = [
                 self._row_strip(line + column * per_column, cell if column else width - cell)
                 for column in range(BRIEF_COLUMNS)
