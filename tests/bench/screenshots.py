@@ -110,7 +110,7 @@ async def browse(pilot: Any) -> None:
 
 
 async def listing_mode(pilot: Any, mode: str) -> None:
-    """The left pane in mc's brief (two columns of names) or long (whole width) mode."""
+    """The left pane in one of mc's listing modes (long: the whole width)."""
     await browse(pilot)
     screen_of(pilot).pane("left").set_mode(mode)
     await settle(pilot)
@@ -304,7 +304,6 @@ async def run(
     scenes: list[tuple[str, tuple[int, int], Scene, Scene | None]] = [
         ("main-120x36", (120, 36), browse, None),
         ("main-80x24", (80, 24), browse, None),
-        ("brief-80x24", (80, 24), lambda p: listing_mode(p, "brief"), None),
         ("long-80x24", (80, 24), lambda p: listing_mode(p, "long"), None),
         ("info-120x36", (120, 36), info, None),
         ("drag-120x36", (120, 36), drag, finish_drag),
