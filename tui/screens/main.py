@@ -126,7 +126,9 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         self.set_interval(1.0, self._poll_throttling)
 
     def show_note(self, message: str, title: str, severity: str, seconds: float) -> None:
-        self.query_one(MessageLine).show_note(message, title, severity, seconds)
+        # A notice may come while the app closes, its widgets already gone: then it is dropped.
+        for line in self.query(MessageLine):
+            line.show_note(message, title, severity, seconds)
 
     def _poll_throttling(self) -> None:
         """Show throttling met by any open remote (listings too), counting down each second."""
