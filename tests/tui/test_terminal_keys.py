@@ -8,6 +8,10 @@ it) and gets exactly what a terminal writes.
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -77,3 +81,62 @@ def test_every_default_key_works_as_a_terminal_sends_it(tmp_path: Path) -> None:
     finally:
         term.close()
     assert not failures, "\n".join(failures)
+
+
+#: tmux's own names for keys, and the action each must reach (what tmux writes for them
+#: differs from xterm for some: Home and End are ESC[1~ and ESC[4~).
+TMUX_KEYS = [
+    ("M-.", "Pane toggle_hidden"),
+    ("C-F3", "Pane sort('name')"),
+    ("S-F6", "MainScreen rename"),
+    ("S-F8", "MainScreen delete_permanently"),
+    ("Home", "FileList first"),
+    ("End", "FileList last"),
+    ("M-Left", "Pane back"),
+    ("M-t", "Pane cycle_mode"),
+    ("C-g", "MainScreen pick_location"),
+]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.timeout(180)
+def test_keys_typed_in_a_real_tmux_reach_their_actions(tmp_path: Path) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    log = tmp_path / "keys.log"
+    env = isolated_env(tmp_path / "home")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    command = " ".join(
+        ["env"]
+        + [shlex.quote(f"{k}={v}") for k, v in env.items() if k.isidentifier()]
+        + [shlex.quote(SKYPANE[0]), "-m", "tests.keyprobe", shlex.quote(str(log))]
+    )
+    socket = f"skypane-keys-{os.getpid()}"
+
+    def tmux(*args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", socket, *args],
+            check=True,
+            timeout=30,
+            cwd=here,
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout
+
+    tmux("-f", "/dev/null", "new-session", "-d", "-s", "t15", "-x", "120", "-y", "36", command)
+    try:
+        assert wait_line(log, 0, 120)[:1] == ["ready"]
+        deadline = time.monotonic() + 60
+        while "0 items" not in tmux("capture-pane", "-p", "-t", "t15"):  # both panes listed
+            assert time.monotonic() < deadline, tmux("capture-pane", "-p", "-t", "t15")
+            time.sleep(0.1)
+        got = []
+        for key, _ in TMUX_KEYS:
+            count = len(log.read_text().splitlines())
+            tmux("send-keys", "-t", "t15", key)
+            lines = wait_line(log, count, 10)
+            got.append(lines[count] if len(lines) > count else "nothing")
+        assert got == [action for _, action in TMUX_KEYS]
+    finally:
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=30)
