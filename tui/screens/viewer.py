@@ -302,9 +302,10 @@ class ViewerScreen(Screen[None]):
         return self.query_one(ByteView)
 
     def compose(self) -> ComposeResult:
-        yield Label(f" {safe_name(self._title)}", id="screen-title")
+        yield Label(f" {safe_name(self._title)}", id="screen-title", markup=False)
         yield ByteView(self.reader)
-        yield Label("", id="viewer-state")
+        # what the user searched for and errors are shown as typed, never read as markup
+        yield Label("", id="viewer-state", markup=False)
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
