@@ -389,7 +389,7 @@ async def test_listing_modes_full_brief_and_long(sample: Path, target: Path) -> 
         fl = left.file_list
         rows = names(left)
         assert fl.mode == "full" and "Modified" in left.query_one("ColumnHeader").render().plain
-        await pilot.press("alt+b")  # brief: names in two columns
+        await pilot.press("alt+w")  # brief: names in two columns
         assert fl.mode == "brief"
         half = -(-len(rows) // 2)
         line = fl.render_line(1).text
@@ -400,12 +400,12 @@ async def test_listing_modes_full_brief_and_long(sample: Path, target: Path) -> 
         assert fl.cursor == 1 + half
         await pilot.press("left")
         assert fl.cursor == 1
-        await pilot.press("alt+b")  # long: the whole width, exact sizes, full dates
+        await pilot.press("alt+w")  # long: the whole width, exact sizes, full dates
         await pilot.pause()
         assert fl.mode == "long" and not right.display
         assert left.outer_size.width == 80
         line = fl.render_line(rows.index("photo-001.jpg")).text
         assert "2,345,678" in line and "2025-05-06" in line
-        await pilot.press("alt+b")
+        await pilot.press("alt+w")
         await pilot.pause()
         assert fl.mode == "full" and right.display

@@ -93,7 +93,7 @@ TMUX_KEYS = [
     ("Home", "FileList first"),
     ("End", "FileList last"),
     ("M-Left", "Pane back"),
-    ("M-b", "Pane cycle_mode"),
+    ("M-w", "Pane cycle_mode"),
     ("C-g", "MainScreen pick_location"),
 ]
 

@@ -37,7 +37,7 @@ TINY = 20
 
 
 #: mc's listing modes: name, size and time ("full"); names only, in two columns ("brief");
-#: one pane the whole width with exact sizes and full dates ("long"). Alt+B cycles them (mc's Alt+T is the recycle bin here).
+#: one pane the whole width with exact sizes and full dates ("long"). Alt+W cycles them (ESC b is read as Ctrl+←) (mc's Alt+T is the recycle bin here).
 MODES = ("full", "brief", "long")
 #: Long mode's size (exact bytes) and time (``2025-06-15 12:00``) columns.
 LONG_SIZE_WIDTH = 15

@@ -143,7 +143,7 @@ class Pane(Vertical):
         Binding("ctrl+f4", "sort('extension')", "Sort by extension", show=False, id="sort-ext"),
         Binding("ctrl+f5", "sort('time')", "Sort by time", show=False, id="sort-time"),
         Binding("ctrl+f6", "sort('size')", "Sort by size", show=False, id="sort-size"),
-        Binding("alt+b", "cycle_mode", "Listing mode: full, brief, long", show=False, id="mode"),
+        Binding("alt+w", "cycle_mode", "Listing mode: full, brief, long", show=False, id="mode"),
     ]
 
     class LocationChanged(Message):
