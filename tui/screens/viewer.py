@@ -290,6 +290,8 @@ class ViewerScreen(Screen[None]):
         self.needle = b""
         #: Set once the first screen is drawn (or failed).
         self.done = False
+        #: Why the file could not be shown, if it could not.
+        self.problem = ""
         self._searching = False
         #: Following the end of a growing file (``tail -f``, less's F).
         self.following = False
@@ -315,11 +317,16 @@ class ViewerScreen(Screen[None]):
     @work(group="viewer-open", exclusive=True, exit_on_error=False)
     async def _open(self) -> None:
         try:
-            head = await self.reader.read(0, 8192)
+            # Opened even when the listing says 0 bytes: a special file or an unreadable one
+            # says so here (the backend refuses to open a pipe or a device).
+            head = await (
+                self.reader.read(0, 8192) if self.reader.size else self.reader.fetch(0, 8192)
+            )
             self.view.hex_mode = b"\x00" in head
             await self.view.layout_from(0)
         except SkypaneError as exc:
-            self._state(str(exc))
+            self.problem = str(exc)  # stays on the state line whatever redraws it
+            self._state()
         else:
             self._state()
         self.done = True
@@ -332,6 +339,7 @@ class ViewerScreen(Screen[None]):
         text = (
             f" {mode} · bytes {view.top:,}–{end:,} of {size:,} ({fmt_size_long(size)}) · {percent}%"
         )
+        note = note or self.problem
         self.query_one("#viewer-state", Label).update(text + (f" · {note}" if note else ""))
 
     async def _move_to(self, top: int, note: str = "") -> None:
