@@ -33,6 +33,8 @@ def _is_control(code: int) -> bool:
 def display(name: str) -> str:
     """``name`` fit for a terminal: control characters, undecodable bytes and characters
     that reorder or hide text are shown as escapes instead of acting on the terminal."""
+    if name.isascii() and name.isprintable():
+        return name  # the common case, checked in C
     if name.isprintable() and not any(ord(ch) in _HIDDEN_FORMAT for ch in name):
         return name
     out = []

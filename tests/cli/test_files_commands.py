@@ -53,6 +53,29 @@ def test_ls_all_shows_hidden_and_long_format(
     assert ".hidden" in out and "sub/" in out and "5 Bytes" in out
 
 
+def test_ls_unsorted_prints_what_the_sorted_listing_prints_in_listing_order(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for i in range(5):
+        (tree / f"Z{i}").write_bytes(b"z")
+    assert main(["ls", "-a", str(tree)]) == 0
+    ordered = capsys.readouterr().out.splitlines()
+    assert ordered[0] == "sub/" and ordered[1:] == sorted(ordered[1:], key=str.casefold)
+    assert main(["ls", "-a", "-U", str(tree)]) == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == sorted(ordered)
+    assert main(["ls", "-U", "--json", str(tree)]) == 0
+    streamed = json.loads(capsys.readouterr().out)
+    assert main(["ls", "--json", str(tree)]) == 0
+    whole = json.loads(capsys.readouterr().out)
+    assert sorted(streamed, key=lambda e: e["name"]) == sorted(whole, key=lambda e: e["name"])
+    assert [e["name"] for e in whole][:2] == ["sub", "hello.txt"]
+    assert main(["ls", "--json", str(tree / "sub" / "digits.txt")]) == 0
+    assert [e["size"] for e in json.loads(capsys.readouterr().out)] == [1000]
+    (tree / "empty").mkdir()
+    assert main(["ls", "-U", "--json", str(tree / "empty")]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
 def test_ls_missing_path_fails_with_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -335,6 +335,35 @@ async def test_pages_follow_next_link_verbatim() -> None:
     assert seen[1] == f"{BASE}/x/children?$skiptoken=abc%3D"
 
 
+async def test_the_next_page_is_requested_while_this_one_is_converted() -> None:
+    import asyncio
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        n = len(seen)
+        body: dict[str, Any] = {"value": [n]}
+        if n < 3:
+            body["@odata.nextLink"] = f"{BASE}/x/children?$skiptoken={n}"
+        return httpx.Response(200, json=body)
+
+    def decode(content: bytes) -> tuple[list[int], str | None]:
+        page = json.loads(content)
+        return page["value"], page.get("@odata.nextLink")
+
+    g = client(handler)
+    requested_while_converting: list[int] = []
+    async for values in g.decoded_pages("x/children", decode):
+        for _ in range(1000):  # the consumer works (and yields) on this page...
+            if len(seen) > values[0] or values[0] == 3:
+                break
+            await asyncio.sleep(0)
+        requested_while_converting.append(len(seen))  # ...the next one is already asked for
+    assert requested_while_converting == [2, 3, 3]
+    await g.aclose()
+
+
 async def test_json_body_is_sent_with_content_type() -> None:
     seen: list[httpx.Request] = []
     g = client(lambda r: seen.append(r) or httpx.Response(201, json={"id": "n"}))

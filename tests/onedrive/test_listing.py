@@ -114,3 +114,21 @@ async def test_stopping_after_the_first_page_cancels_the_prefetch(od: World) -> 
             assert len(page) == 10
             break
     assert len(await listing(backend, join(od.root, "early"))) == 30
+
+
+async def test_listing_asks_only_for_what_entries_hold_and_they_equal_a_stat(od: World) -> None:
+    folder = join(od.root, "sel")
+    await od.backend.mkdir(folder)
+    await od.backend.mkdir(join(folder, "inner"))
+    await od.backend.write(join(folder, "doc.txt"), source_of(b"text"), WriteRequest(4))
+    before = len(od.transport.requests)
+    listed = await listing(od.backend, folder)
+    query = parse_qs(od.transport.requests[before].url.query.decode())
+    # The download URL survives $select only in the spelling each flavour honours.
+    wanted = "@microsoft.graph.downloadUrl" if od.flavour == "personal" else "content.downloadUrl"
+    assert "$select" not in query and wanted in query["select"][0].split(",")
+    assert set(listed) == {"inner", "doc.txt"}
+    for entry in listed.values():
+        assert entry == await od.backend.stat(entry.path)
+    assert listed["doc.txt"].etag and listed["doc.txt"].hashes and listed["doc.txt"].web_url
+    assert listed["doc.txt"].mime_type == "text/plain"

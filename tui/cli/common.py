@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import humanize
 
@@ -57,13 +57,44 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
     return out
 
 
-def print_json(data: Any) -> None:
+def _json_text(data: Any) -> str:
     text = json.dumps(data, indent=2, ensure_ascii=False)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a name that is not UTF-8 on disk: JSON's own escapes
         text = json.dumps(data, indent=2)
-    sys.stdout.write(text + "\n")
+    return text
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(_json_text(data) + "\n")
+
+
+def json_item(data: Any) -> str:
+    """``data`` as one item of a list that ``print_json`` would print (indented by two)."""
+    return "  " + _json_text(data).replace("\n", "\n  ")
+
+
+class OutputWriter:
+    """Output lines, or the items of one JSON list, written in batches as they come."""
+
+    def __init__(self, out: TextIO, *, json_list: bool = False) -> None:
+        self.out = out
+        self.json_list = json_list
+        self.count = 0
+
+    def write(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        if not self.json_list:
+            self.out.write("\n".join(lines) + "\n")
+        else:
+            self.out.write(("[\n" if not self.count else ",\n") + ",\n".join(lines))
+        self.count += len(lines)
+
+    def close(self) -> None:
+        if self.json_list:
+            self.out.write("\n]\n" if self.count else "[]\n")
 
 
 def ask_yes(question: str) -> bool:

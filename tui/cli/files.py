@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from core.backend import Backend
@@ -14,9 +16,11 @@ from core.model import QUICKXOR, Entry
 from core.names import FolderGuard, refusal
 from core.special import not_a_file
 from tui.cli.common import (
+    OutputWriter,
     entry_dict,
     fmt_size,
     fmt_time,
+    json_item,
     open_location,
     print_json,
     run,
@@ -38,6 +42,12 @@ def register(sub: Any) -> None:
     p.add_argument("-a", "--all", action="store_true", help="include hidden entries")
     p.add_argument("--hash", action="store_true", help="include QuickXorHash (computed if needed)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "-U",
+        "--unsorted",
+        action="store_true",
+        help="print entries in the order they are listed, as they arrive",
+    )
     p.set_defaults(handler=cmd_ls)
 
     p = sub.add_parser("hashsum", help="QuickXorHash of files, like `rclone hashsum quickxor`")
@@ -84,49 +94,67 @@ async def _entry_hash(backend: Backend, entry: Entry, download: bool = False) ->
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
+    """Entries become their output text as each page arrives; only that text (and a sort
+    key) is kept, so 100,000 entries cost a few MB. ``-U`` prints pages as they come."""
     backend, loc = open_location(args.path)
+    writer = OutputWriter(sys.stdout, json_list=args.json)
+    lines: list[str] = []
+    keys: list[str] = []
 
-    async def _ls() -> list[Entry]:
+    async def line_of(e: Entry) -> str:
+        if args.hash:
+            value = await _entry_hash(backend, e)
+            if value:
+                e = replace(e, hashes={**e.hashes, QUICKXOR: value})
+        if args.json:
+            return json_item(entry_dict(e))
+        return ls_line(e, long=args.long, with_hash=args.hash)
+
+    async def _ls() -> None:
         try:
             top = await backend.stat(loc.path)
-            if not top.is_dir:
-                entries = [top]
-            else:
-                entries = []
-                async for page in backend.list(loc.path):
-                    entries.extend(page)
-            if not args.all:
-                entries = [e for e in entries if not e.is_hidden]
-            entries.sort(key=lambda e: (not e.is_dir, e.name.casefold()))
-            if args.hash:
-                from dataclasses import replace
-
-                hashed = []
-                for e in entries:
-                    value = await _entry_hash(backend, e)
-                    hashed.append(replace(e, hashes={**e.hashes, QUICKXOR: value}) if value else e)
-                entries = hashed
-            return entries
+            pages = backend.list(loc.path) if top.is_dir else _one_page(top)
+            async for page in pages:
+                shown = [e for e in page if args.all or not e.is_hidden]
+                text = [await line_of(e) for e in shown]
+                if args.unsorted:
+                    writer.write(text)
+                else:
+                    lines.extend(text)
+                    keys.extend(map(_sort_key, shown))
         finally:
             await backend.close()
 
-    entries = run(_ls)
-    if args.json:
-        print_json([entry_dict(e) for e in entries])
-        return 0
-    for e in entries:
-        name = safe_name(e.name) + ("/" if e.is_dir else "")
-        if e.is_link:
-            name += f" -> {safe_name(e.link_target or '?')}"
-        if args.long:
-            size = "-" if e.is_dir else fmt_size(e.size)
-            line = f"{size:>10}  {fmt_time(e.modified)}  {name}"
-            if args.hash:
-                line = f"{e.hash(QUICKXOR) or '-':28}  {line}"
-            print(line)
-        else:
-            print(name)
+    run(_ls)
+    if not args.unsorted:
+        order = sorted(range(len(lines)), key=keys.__getitem__)
+        keys.clear()
+        for start in range(0, len(order), 4096):
+            writer.write([lines[i] for i in order[start : start + 4096]])
+    writer.close()
     return 0
+
+
+async def _one_page(entry: Entry) -> AsyncIterator[list[Entry]]:
+    yield [entry]
+
+
+def _sort_key(e: Entry) -> str:
+    """Folders first, then by case-folded name."""
+    return ("0" if e.is_dir else "1") + e.name.casefold()
+
+
+def ls_line(e: Entry, *, long: bool, with_hash: bool) -> str:
+    name = safe_name(e.name) + ("/" if e.is_dir else "")
+    if e.is_link:
+        name += f" -> {safe_name(e.link_target or '?')}"
+    if not long:
+        return name
+    size = "-" if e.is_dir else fmt_size(e.size)
+    line = f"{size:>10}  {fmt_time(e.modified)}  {name}"
+    if with_hash:
+        line = f"{e.hash(QUICKXOR) or '-':28}  {line}"
+    return line
 
 
 def cmd_hashsum(args: argparse.Namespace) -> int:

@@ -31,11 +31,17 @@ from core.backends.onedrive.download import read_stream
 from core.backends.onedrive.features import FeaturesMixin
 from core.backends.onedrive.graph import GraphClient
 from core.backends.onedrive.items import (
+    DOWNLOAD_URL,
+    LISTED_PROPERTIES,
     Addressing,
     Converter,
+    DriveItem,
+    decode_page,
+    dict_is_shown,
     file_system_info,
     is_folder,
     is_office,
+    listed_is_shown,
 )
 from core.backends.onedrive.options import OPTIONS
 from core.backends.onedrive.pacer import Pacer
@@ -50,8 +56,6 @@ from core.paths import normalize, parent
 
 #: Longest a server-side copy may take before we stop polling its monitor.
 COPY_TIMEOUT = 3600.0
-#: The annotation on file items that holds a pre-authenticated download URL.
-DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
 
 #: Entries converted between two yields of ``list``.
 LIST_SLICE = 100
@@ -185,40 +189,61 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
             self.download_urls.remember(entry, url)
         return entry
 
-    def _visible(self, item: dict[str, Any]) -> bool:
-        if "deleted" in item and item["deleted"] is not None:
-            return False
-        return not ("package" in item and not self.settings.expose_onenote_files)
+    def _listing_params(self) -> dict[str, str]:
+        """``$top`` and, once the drive's type is known, the properties entries need.
+
+        The download URL is an annotation, not a property: Personal keeps it for the
+        ``select=`` spelling that names it, Business for ``content.downloadUrl``
+        (GRAPH-second-wave §5). A drive of unknown type gets whole items, as before.
+        """
+        params = {"$top": str(self.settings.list_chunk)}
+        if self.personal:
+            params["select"] = f"{LISTED_PROPERTIES},{DOWNLOAD_URL}"
+        elif self.business:
+            params["select"] = f"{LISTED_PROPERTIES},content.downloadUrl"
+        return params
 
     # ------------------------------------------------------------------ reading
     async def list(self, path: str) -> AsyncIterator[list[Entry]]:
-        """Pages of ``$top=list_chunk`` children, following ``@odata.nextLink`` verbatim."""
+        """Pages of ``$top=list_chunk`` children, following ``@odata.nextLink`` verbatim.
+
+        Each page is decoded into ``DriveItem`` structs as it arrives and converted while
+        the next one is on its way (``GraphClient.decoded_pages``).
+        """
         folder = normalize(path)
         if folder == SHARED:
             yield await self.list_shared()
             return
         if in_shared(folder):
+            # Another drive, of a type this remote's settings do not tell: whole items.
             addressing, stored = await self.shared_address(folder)
             address = addressing.by_path(stored, "children")
+            params = {**address.params, "$top": str(self.settings.list_chunk)}
         else:
             address = self.addressing.by_path(self._stored(folder), "children")
-        params = {**address.params, "$top": str(self.settings.list_chunk)}
-        entry = self.convert.entry
+            params = {**address.params, **self._listing_params()}
+        listed, from_dict = self.convert.listed, self.convert.entry
         remember = self.download_urls.remember
-        visible = self._visible
+        onenote = self.settings.expose_onenote_files
+        pages = self.graph.decoded_pages(address.url, decode_page, params=params, path=folder)
         try:
-            async for values in self.graph.pages(address.url, params=params, path=folder):
+            async for items in pages:
                 # In slices: a caller on an event loop (the TUI) gets control back between
                 # them, so converting a page never holds it for long.
-                for start in range(0, len(values), LIST_SLICE):
+                for start in range(0, len(items), LIST_SLICE):
                     page = []
-                    for v in values[start : start + LIST_SLICE]:
-                        if visible(v):
-                            e = entry(v, folder)
-                            url = v.get(DOWNLOAD_URL)
-                            if url is not None:
-                                remember(e, url)
-                            page.append(e)
+                    for item in items[start : start + LIST_SLICE]:
+                        if isinstance(item, DriveItem):
+                            if not listed_is_shown(item, onenote):
+                                continue
+                            entry, url = listed(item, folder), item.download_url
+                        else:
+                            if not dict_is_shown(item, onenote):
+                                continue
+                            entry, url = from_dict(item, folder), item.get(DOWNLOAD_URL)
+                        if isinstance(url, str) and not entry.is_dir:
+                            remember(entry, url)
+                        page.append(entry)
                     if page:
                         yield page
         except errors.SkypaneError as exc:

@@ -13,7 +13,7 @@ import inspect
 import json as jsonlib
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,6 +30,10 @@ LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepaliv
 
 ContentFactory = Callable[[], AsyncIterator[bytes]]
 AuthRequiredHook = Callable[[str], Any]
+T = TypeVar("T")
+#: A collection page as decoded: its values and its ``@odata.nextLink`` (None on the last).
+PageOf = tuple[list[T], str | None]
+PageDecoder = Callable[[bytes], PageOf[T]]
 
 
 def make_http_client(
@@ -306,27 +310,40 @@ class GraphClient:
         )
         return _json(response)
 
-    async def pages(
+    def pages(
         self, url: str, *, params: Mapping[str, str] | None = None, path: str | None = None
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """The ``value`` of each page of a collection, following ``@odata.nextLink`` verbatim.
+        """The ``value`` of each page of a collection as dicts (see ``decoded_pages``)."""
+        return self.decoded_pages(url, dict_page, params=params, path=path)
 
-        The next page is requested as soon as this one is parsed, so the service prepares it
-        while the caller works through the current one.
+    async def decoded_pages(
+        self,
+        url: str,
+        decode: PageDecoder[T],
+        *,
+        params: Mapping[str, str] | None = None,
+        path: str | None = None,
+    ) -> AsyncIterator[list[T]]:
+        """The values of each page of a collection, following ``@odata.nextLink`` verbatim.
+
+        ``decode`` turns a page's body into its values and next link. The next page is
+        requested as soon as this one is decoded, so the service prepares it, and its bytes
+        travel, while the caller converts this one. An empty page ends the collection.
         """
-        pending: asyncio.Task[dict[str, Any]] | None = asyncio.ensure_future(
-            self.get_json(url, params=params, path=path)
-        )
+
+        async def fetch(target: str, query: Mapping[str, str] | None) -> PageOf[T]:
+            response = await self.request("GET", target, params=query, path=path)
+            return decode(response.content)
+
+        pending: asyncio.Task[PageOf[T]] | None = asyncio.ensure_future(fetch(url, params))
         try:
             while pending is not None:
-                page = await pending
+                values, next_url = await pending
                 pending = None
-                values = page.get("value") or []
                 if not values:
                     return
-                next_url = page.get("@odata.nextLink")
-                if isinstance(next_url, str) and next_url:
-                    pending = asyncio.ensure_future(self.get_json(next_url, path=path))
+                if next_url:
+                    pending = asyncio.ensure_future(fetch(next_url, None))
                 yield values
         finally:
             if pending is not None:
@@ -337,13 +354,25 @@ class GraphClient:
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
-    if not response.content:
+    return _json_body(response.content)
+
+
+def _json_body(content: bytes) -> dict[str, Any]:
+    if not content:
         return {}
     try:
-        data = response.json()
+        data = jsonlib.loads(content)
     except ValueError as exc:
         raise errors.TransientError("OneDrive sent a malformed answer", detail=str(exc)) from exc
     return data if isinstance(data, dict) else {"value": data}
+
+
+def dict_page(content: bytes) -> PageOf[dict[str, Any]]:
+    """A collection page as dicts (``value``) and its next link."""
+    page = _json_body(content)
+    values = page.get("value") or []
+    next_url = page.get("@odata.nextLink")
+    return values, next_url if isinstance(next_url, str) and next_url else None
 
 
 async def maybe_await(value: Awaitable[Any] | Any) -> Any:

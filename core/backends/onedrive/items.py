@@ -1,14 +1,27 @@
-"""driveItem JSON → ``Entry``, Graph timestamps, and how a path becomes a Graph URL."""
+"""driveItem JSON → ``Entry``, Graph timestamps, and how a path becomes a Graph URL.
+
+Single items (a stat, an upload's answer) arrive as dicts and go through ``Converter.entry``.
+Listing pages, 1,000 items each, are decoded straight from the response bytes by ``msgspec``
+into ``DriveItem`` structs that hold only the properties an ``Entry`` needs (everything else
+in the page is skipped by the decoder without building Python objects), then converted by
+``Converter.listed``. A page whose shape the structs do not accept (a property of an
+unexpected type) goes the dict way instead, so the two ways give the same entries.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
+import msgspec
+
+from core import errors
 from core.backends.onedrive import names
-from core.model import QUICKXOR, SHA1, SHA256, Entry, Version
+from core.model import NO_HASHES, QUICKXOR, SHA1, SHA256, Entry, Version
 from core.paths import join
 
 #: Characters left unescaped in a path segment (RFC 3986 sub-delims, ``@``; GRAPH.md §2.1).
@@ -29,6 +42,12 @@ def parse_time(text: Any) -> datetime | None:
     """A Graph timestamp (``Z``, 0–7 fractional digits) as an aware datetime, or None."""
     if not isinstance(text, str) or not text:
         return None
+    if text[-1] == "Z":
+        # The usual form, parsed in C (beyond 6 fractional digits it truncates, as below).
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
     head, dot, frac = text.rstrip("Z").partition(".")
     try:
         moment = datetime.fromisoformat(head).replace(tzinfo=UTC)
@@ -57,22 +76,15 @@ def file_system_info(modified: datetime, created: datetime | None = None) -> dic
     return info
 
 
-def item_hashes(item: dict[str, Any], hash_type: str) -> dict[str, str]:
+def item_hashes(item: dict[str, Any], hash_type: str) -> Mapping[str, str]:
     """The hashes Graph reports for a file item, under skypane's algorithm names."""
     if hash_type == "none":
-        return {}
+        return NO_HASHES
     file = item.get("file")
     raw = file.get("hashes") if isinstance(file, dict) else None
     if not isinstance(raw, dict):
-        return {}
-    out: dict[str, str] = {}
-    if isinstance(raw.get("quickXorHash"), str):
-        out[QUICKXOR] = raw["quickXorHash"]
-    if isinstance(raw.get("sha1Hash"), str):
-        out[SHA1] = raw["sha1Hash"].lower()
-    if isinstance(raw.get("sha256Hash"), str):
-        out[SHA256] = raw["sha256Hash"].lower()
-    return out
+        return NO_HASHES
+    return _hash_dict(raw.get("quickXorHash"), raw.get("sha1Hash"), raw.get("sha256Hash"))
 
 
 def is_folder(item: dict[str, Any]) -> bool:
@@ -93,6 +105,98 @@ def modified_of(item: dict[str, Any]) -> datetime | None:
     return parse_time(item.get("lastModifiedDateTime"))
 
 
+# -- listing pages, decoded by msgspec ---------------------------------------------------------
+
+#: The annotation on file items that holds a pre-authenticated download URL.
+DOWNLOAD_URL = "@microsoft.graph.downloadUrl"
+#: The properties a listing asks for (``$select``): those ``DriveItem`` reads.
+LISTED_PROPERTIES = (
+    "id,name,size,eTag,lastModifiedDateTime,fileSystemInfo,file,folder,root,package,deleted,webUrl"
+)
+
+Facet = msgspec.Raw | msgspec.UnsetType  # present or not; its content is not needed
+
+
+class _Hashes(msgspec.Struct):
+    quickXorHash: str | None = None
+    sha1Hash: str | None = None
+    sha256Hash: str | None = None
+
+
+class _File(msgspec.Struct):
+    mimeType: str | None = None
+    hashes: _Hashes | None = None
+
+
+class _FileSystemInfo(msgspec.Struct):
+    lastModifiedDateTime: str | None = None
+
+
+class DriveItem(msgspec.Struct, rename={"download_url": DOWNLOAD_URL}):
+    """The properties of a listed driveItem that an ``Entry`` is made of."""
+
+    name: str = ""
+    id: str | None = None
+    size: int | None = None
+    eTag: str | None = None
+    lastModifiedDateTime: str | None = None
+    fileSystemInfo: _FileSystemInfo | None = None
+    file: _File | msgspec.UnsetType | None = msgspec.UNSET
+    folder: Facet = msgspec.UNSET
+    root: Facet = msgspec.UNSET
+    package: Facet = msgspec.UNSET
+    deleted: Facet = msgspec.UNSET
+    webUrl: str | None = None
+    download_url: str | None = None
+
+
+class _Page(msgspec.Struct, rename={"next_link": "@odata.nextLink"}):
+    value: list[DriveItem] = []
+    next_link: str | None = None
+
+
+_NULL = msgspec.Raw(b"null")
+_decode_page = msgspec.json.Decoder(_Page).decode
+
+
+def decode_page(body: bytes) -> tuple[list[DriveItem | dict[str, Any]], str | None]:
+    """A page of children: its items and its ``@odata.nextLink``.
+
+    Items come as ``DriveItem`` structs, or as dicts when the page holds a property of a type
+    the structs do not take (``Converter.entry`` deals with those as it always did).
+    """
+    try:
+        page = _decode_page(body)
+        return cast(list[DriveItem | dict[str, Any]], page.value), page.next_link
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise errors.TransientError("OneDrive sent a malformed answer", detail=str(exc)) from exc
+    data = json.loads(body)  # valid JSON: the decoder took it apart before refusing a type
+    if not isinstance(data, dict):
+        raise errors.TransientError("OneDrive sent a malformed answer", detail="not an object")
+    values = data.get("value")
+    next_link = data.get("@odata.nextLink")
+    return (
+        [v for v in values if isinstance(v, dict)] if isinstance(values, list) else [],
+        next_link if isinstance(next_link, str) else None,
+    )
+
+
+def listed_is_shown(item: DriveItem, expose_onenote: bool) -> bool:
+    """Whether a listing shows ``item``: never a deleted one, OneNote notebooks on request."""
+    if item.deleted is not msgspec.UNSET and item.deleted != _NULL:
+        return False
+    return expose_onenote or item.package is msgspec.UNSET
+
+
+def dict_is_shown(item: dict[str, Any], expose_onenote: bool) -> bool:
+    """``listed_is_shown`` for an item that came as a dict."""
+    if "deleted" in item and item["deleted"] is not None:
+        return False
+    return expose_onenote or "package" not in item
+
+
 @dataclass(frozen=True, slots=True)
 class Converter:
     """Turns driveItems into entries with one remote's settings."""
@@ -109,7 +213,12 @@ class Converter:
     def entry(self, item: dict[str, Any], parent_path: str, *, path: str | None = None) -> Entry:
         """The entry for ``item`` inside ``parent_path`` (or at ``path`` when given)."""
         folder = is_folder(item)
-        name = self.name(item.get("name", ""))
+        stored = item.get("name", "")
+        if not isinstance(stored, str):
+            raise errors.TransientError(
+                "OneDrive sent a malformed answer", detail=f"a name that is no text: {stored!r}"
+            )
+        name = self.name(stored)
         if path is None:
             path = join(parent_path, name)
         file = item.get("file")
@@ -120,13 +229,67 @@ class Converter:
             is_dir=folder,
             size=0 if folder else int(item.get("size") or 0),
             modified=modified_of(item),
-            hashes=item_hashes(item, self.hash_type) if not folder else {},
+            hashes=item_hashes(item, self.hash_type) if not folder else NO_HASHES,
             id=item.get("id"),
             is_package=is_package(item),
             web_url=item.get("webUrl"),
-            mime_type=mime if isinstance(mime, str) else None,
+            mime_type=_shared(mime) if isinstance(mime, str) else None,
             etag=item.get("eTag"),
         )
+
+    def listed(self, item: DriveItem, folder: str) -> Entry:
+        """``entry`` for a ``DriveItem`` of a listing of ``folder``."""
+        is_dir = item.folder is not msgspec.UNSET or item.root is not msgspec.UNSET
+        file = item.file
+        mime = None
+        hashes: Mapping[str, str] = NO_HASHES
+        if file is not None and file is not msgspec.UNSET:
+            mime = file.mimeType
+            raw = file.hashes
+            if raw is not None and not is_dir and self.hash_type != "none":
+                hashes = _hash_dict(raw.quickXorHash, raw.sha1Hash, raw.sha256Hash)
+        times = item.fileSystemInfo
+        modified = parse_time(times.lastModifiedDateTime) if times is not None else None
+        if modified is None:
+            modified = parse_time(item.lastModifiedDateTime)
+        name = names.decode(item.name) if self.encoding else item.name
+        path = join(folder, name)
+        return Entry(
+            name=name if path != "/" else "",
+            path=path,
+            is_dir=is_dir,
+            size=0 if is_dir else (item.size or 0),
+            modified=modified,
+            hashes=hashes,
+            id=item.id,
+            is_package=item.package is not msgspec.UNSET
+            and file is msgspec.UNSET
+            and item.folder is msgspec.UNSET,
+            web_url=item.webUrl,
+            mime_type=_shared(mime) if mime is not None else None,
+            etag=item.eTag,
+        )
+
+
+#: Media types seen so far, so 100,000 listed files share a handful of strings.
+_MEDIA_TYPES: dict[str, str] = {}
+
+
+def _shared(mime: str) -> str:
+    if len(_MEDIA_TYPES) > 10_000:
+        _MEDIA_TYPES.clear()
+    return _MEDIA_TYPES.setdefault(mime, mime)
+
+
+def _hash_dict(quickxor: Any, sha1: Any, sha256: Any) -> Mapping[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(quickxor, str):
+        out[QUICKXOR] = quickxor
+    if isinstance(sha1, str):
+        out[SHA1] = sha1.lower()
+    if isinstance(sha256, str):
+        out[SHA256] = sha256.lower()
+    return out or NO_HASHES
 
 
 def version_of(value: dict[str, Any], current: bool) -> Version:

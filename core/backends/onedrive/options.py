@@ -43,7 +43,7 @@ OPTIONS: tuple[Option, ...] = (
         kind="int",
         advanced=True,
     ),
-    Option("list_chunk", "Entries per listing page (max 1000)", 200, kind="int", advanced=True),
+    Option("list_chunk", "Entries per listing page (max 1000)", 1000, kind="int", advanced=True),
     Option(
         "expose_onenote_files",
         "Show OneNote notebooks in listings",

@@ -48,7 +48,7 @@ class Settings:
     chunk_size: int = 10 * 1024 * 1024
     #: Graph's own page size: each page parses in a few milliseconds, so a TUI listing a
     #: big folder answers keys between pages (a 1,000-entry page took 50 ms on a busy box).
-    list_chunk: int = 200
+    list_chunk: int = 1000
     expose_onenote_files: bool = False
     no_versions: bool = False
     hash_type: str = "quickxor"
