@@ -28,7 +28,10 @@ async def test_right_pane_opens_on_the_first_remote_and_lists_it(
         assert right.location == Location("work", "/")
         assert names(right) == ["Backup", "Documents", "Pictures", "budget.xlsx", "todo.md"]
         todo = right.listing.rows[right.listing.index_of("todo.md")]
-        assert todo.size == len(REMOTE_FILES["/todo.md"][0]) and todo.hashes
+        assert todo.size == len(REMOTE_FILES["/todo.md"][0]) and todo.modified is not None
+        # Rows keep what is drawn; hashes, ids and URLs are asked for when shown (info panel).
+        assert not todo.hashes and todo.id is None
+        assert (await right.backend.stat(todo.path)).hashes
         await pilot.press("tab")
         await settle(pilot)
         status = app.screen.query_one("StatusBar")

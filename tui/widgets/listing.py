@@ -65,6 +65,30 @@ def compile_pattern(pattern: str) -> Callable[[str], bool]:
     return lambda name: rx.match(name) is not None
 
 
+def shown_part(e: Entry) -> Entry:
+    """``e`` with only what a pane draws and acts on: name, path, kind, size, times, flags.
+
+    A listed OneDrive entry also holds its id, eTag, hashes, web and media type: twice the
+    memory, which 100,000 rows would keep for nothing. The info panel, the viewer and F4
+    stat the entry for those; transfers go by path.
+    """
+    if e.id is None and e.etag is None and e.web_url is None and not e.hashes:
+        return e  # nothing to drop (a local entry)
+    return Entry(
+        name=e.name,
+        path=e.path,
+        is_dir=e.is_dir,
+        size=e.size,
+        modified=e.modified,
+        mtime_ns=e.mtime_ns,
+        is_link=e.is_link,
+        link_target=e.link_target,
+        is_hidden=e.is_hidden,
+        is_package=e.is_package,
+        mode=e.mode,
+    )
+
+
 class Listing:
     """The rows of one folder as shown, and the marks on them."""
 
@@ -97,12 +121,12 @@ class Listing:
     def add_page(self, page: Iterable[Entry]) -> None:
         """Keep a page; it shows after the next ``rebuild`` (the widget decides when)."""
         before = len(self.entries)
-        self.entries.extend(page)
+        self.entries.extend(map(shown_part, page))
         self.pending += len(self.entries) - before
         self.total_size += sum(e.size for e in self.entries[before:])
 
     def replace(self, entries: list[Entry]) -> None:
-        self.entries = list(entries)
+        self.entries = list(map(shown_part, entries))
         self.total_size = sum(e.size for e in self.entries)
         names = {e.name for e in self.entries}
         for name in [n for n in self._marked if n not in names]:
