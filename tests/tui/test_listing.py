@@ -129,3 +129,41 @@ def test_hundred_thousand_entries_sort_quickly() -> None:
     listing.rebuild()
     assert time.perf_counter() - started < 1.0
     assert listing.index_of("file-099999.dat") == 99_999
+
+
+def test_rows_keep_every_field_of_an_entry_but_its_details() -> None:
+    import dataclasses
+
+    from tui.widgets.listing import DETAILS
+
+    full = Entry(
+        name="a.txt",
+        path="/d/a.txt",
+        is_dir=False,
+        size=3,
+        modified=datetime(2024, 1, 2, tzinfo=UTC),
+        hashes={"quickxor": "h"},
+        id="ID!1",
+        mtime_ns=5,
+        is_link=True,
+        link_target="b",
+        special="socket",
+        is_hidden=True,
+        is_package=True,
+        web_url="https://x/a.txt",
+        mime_type="text/plain",
+        etag='"{E},1"',
+        mode=0o644,
+    )
+    listing = Listing()
+    listing.add_page([full])
+    kept = listing.entries[0]
+    for f in dataclasses.fields(Entry):
+        value = getattr(kept, f.name)
+        if f.name in DETAILS:
+            assert not value, f.name
+        else:
+            assert value == getattr(full, f.name), f.name
+    local = Entry("b", "/d/b", False, 1)
+    listing.add_page([local])
+    assert listing.entries[1] is local  # nothing to leave out: the same object

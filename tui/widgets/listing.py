@@ -65,6 +65,10 @@ def compile_pattern(pattern: str) -> Callable[[str], bool]:
     return lambda name: rx.match(name) is not None
 
 
+#: What ``shown_part`` leaves out.
+DETAILS = ("id", "etag", "web_url", "mime_type", "hashes")
+
+
 def shown_part(e: Entry) -> Entry:
     """``e`` with only what a pane draws and acts on: name, path, kind, size, times, flags.
 
@@ -83,6 +87,7 @@ def shown_part(e: Entry) -> Entry:
         mtime_ns=e.mtime_ns,
         is_link=e.is_link,
         link_target=e.link_target,
+        special=e.special,
         is_hidden=e.is_hidden,
         is_package=e.is_package,
         mode=e.mode,
