@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_transfer import ConnectProxy, make_certs  # noqa: E402
+from tests.bench.bench_transfer import ConnectProxy, make_certs, rclone_config  # noqa: E402
 from tests.terminal import SKYPANE, Terminal, isolated_env  # noqa: E402
 
 CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
@@ -195,17 +195,7 @@ def main() -> int:
             }
             rc: dict[str, list[str]] = {}
             if rclone:
-                token = {
-                    "access_token": info["token"],
-                    "token_type": "Bearer",
-                    "refresh_token": "unused",
-                    "expiry": "2099-01-01T00:00:00Z",
-                }
-                (work / "rclone.conf").write_text(
-                    "[em]\ntype = onedrive\n"
-                    f"token = {json.dumps(token)}\n"
-                    f"drive_id = {info['drive_id']}\ndrive_type = {info['drive_type']}\n"
-                )
+                rclone_config(work / "rclone.conf", info)
                 common = ["--ca-cert", info["ca"], "-q"]
                 rc = {"lsf": [rclone, "lsf", "em:/big", *common]}
                 if args.long:
