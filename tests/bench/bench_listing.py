@@ -6,13 +6,16 @@ Run: python3 -m uv run python tests/bench/bench_listing.py [--entries 100000] [-
 Prints one JSON object. Per round (the tools interleaved, ``--runs`` rounds):
 * ``skypane ls work:/big`` (the real command: `python -m tui`, its real sign-in, token store
   and config, after `skypane login` against the emulator), with ``--long`` also ``ls -l``;
-* ``rclone lsf em:/big`` (with ``--long`` also ``lsf --format tsp``) when rclone is installed, reaching
-  the emulator as ``graph.microsoft.com`` through the CONNECT proxy of ``bench_transfer.py``
-  (labelled ``via_proxy``), TLS verified with ``--ca-cert``;
+  and ``ls work:/`` (one entry: the fixed cost of start-up, sign-in and one request);
+* ``rclone lsf em:/big`` and ``em:/`` (with ``--long`` also ``lsf --format tsp``) when rclone
+  is installed, reaching the emulator as ``graph.microsoft.com`` through the CONNECT proxy of
+  ``bench_transfer.py`` (labelled ``via_proxy``), TLS verified with ``--ca-cert``;
 * the TUI on a 120×36 pty with that folder open: resident memory once "100,000 items" shows.
 
 For the command lines: wall seconds, client CPU seconds (user+sys) and peak RSS (MiB) from
-``os.wait4``; output goes to /dev/null for both. Min and median over the rounds. The emulator
+``os.wait4``; output goes to /dev/null for both. Min and median over the rounds. A child's
+peak RSS counts the moment between fork and exec, so no figure reads below this script's own
+RSS (~50 MiB): the 100,000-entry rows are well above it, the one-entry rows are not. The emulator
 runs in its own process, so no client is charged for it; the machine may be shared (the JSON
 says how many CPUs and the load average before the runs).
 """
@@ -174,7 +177,8 @@ def main() -> int:
             capture_output=True,
             timeout=300,
         )
-        sky = {"ls": [*SKYPANE, "ls", "work:/big"]}
+        # The drive's root holds only big/: what a listing costs besides its entries.
+        sky = {"ls": [*SKYPANE, "ls", "work:/big"], "ls_root": [*SKYPANE, "ls", "work:/"]}
         if args.long:
             sky["ls_long"] = [*SKYPANE, "ls", "-l", "work:/big"]
         listed = count_lines(sky["ls"], env, cwd)  # also warms the byte-code cache
@@ -197,7 +201,10 @@ def main() -> int:
             if rclone:
                 rclone_config(work / "rclone.conf", info)
                 common = ["--ca-cert", info["ca"], "-q"]
-                rc = {"lsf": [rclone, "lsf", "em:/big", *common]}
+                rc = {
+                    "lsf": [rclone, "lsf", "em:/big", *common],
+                    "lsf_root": [rclone, "lsf", "em:/", *common],
+                }
                 if args.long:
                     rc["lsf_long"] = [rclone, "lsf", "--format", "tsp", "em:/big", *common]
                 listed = count_lines(rc["lsf"], renv, cwd)
@@ -215,7 +222,8 @@ def main() -> int:
                 if not args.no_tui:
                     figures.setdefault("tui", []).append(tui_rss(cwd, env, args.entries))
         result["rows"] = {name: summary(runs) for name, runs in figures.items()}
-        for mine, theirs in (("skypane_ls", "rclone_lsf"), ("skypane_ls_long", "rclone_lsf_long")):
+        pairs = (("ls", "lsf"), ("ls_root", "lsf_root"), ("ls_long", "lsf_long"))
+        for mine, theirs in ((f"skypane_{a}", f"rclone_{b}") for a, b in pairs):
             if mine in figures and theirs in figures:
                 a, b = result["rows"][mine]["median"], result["rows"][theirs]["median"]
                 result["rows"][mine]["median_ratio_over_rclone"] = {
