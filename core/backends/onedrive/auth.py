@@ -353,10 +353,19 @@ class RemoteAuth:
             try:
                 return self._acquire(force_refresh)
             except AuthenticationRequired:
-                self._memo = None  # the remembered token is dead too: never hand it out again
+                # The remembered token is dead too: never hand it out again, neither from
+                # the memo nor from msal's cache (which still holds it until it expires
+                # and would give it to the next caller, who would meet the same 401).
+                self._forget_access_tokens()
                 if self._load():
                     return self._acquire(force_refresh)
                 raise
+
+    def _forget_access_tokens(self) -> None:
+        self._memo = None
+        kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
+        for entry in list(self._cache.search(kind)):
+            self._cache.remove_at(entry)
 
     def _acquire(self, force_refresh: bool) -> str:
         if not list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT)):
