@@ -8,7 +8,8 @@ arithmetic, or with ``--stress-ng`` the ``stress-ng --cpu N`` command where it i
 The load starts before the first run and is stopped after the last. Each run is the README's
 pytest in a fresh process; the script prints one line per run (passed, failed, errors,
 seconds) and a JSON summary at the end. Anything after ``--`` goes to pytest (default: the
-whole suite, quietly), for example ``-- tests/auth tests/tui/dialogs`` to hammer a
+whole suite, quietly); each run's output is kept in a temporary folder (named for the
+failing runs). For example ``-- tests/auth tests/tui/dialogs`` to hammer a
 directory.
 
 Exit status 0 only when every run was green.
@@ -26,6 +27,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,11 +79,12 @@ class Load:
             self._stress.wait(10)
 
 
-def run_once(pytest_args: list[str]) -> dict[str, object]:
+def run_once(pytest_args: list[str], log: Path) -> dict[str, object]:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args]
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.monotonic() - started
+    log.write_text(done.stdout + done.stderr)
     tail = done.stdout.strip().splitlines()[-1:] or [""]
     counts = {kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(tail[0])}
     failures = [
@@ -98,6 +101,7 @@ def run_once(pytest_args: list[str]) -> dict[str, object]:
         "skipped": counts.get("skipped", 0),
         "failures": failures,
         "summary": tail[0],
+        "log": str(log),
     }
 
 
@@ -115,9 +119,10 @@ def main() -> int:
     args = parser.parse_args()
 
     results = []
+    logs = Path(tempfile.mkdtemp(prefix="loaded-suite-"))
     with Load(args.load, args.stress_ng):
         for number in range(1, args.runs + 1):
-            result = run_once(args.pytest_args)
+            result = run_once(args.pytest_args, logs / f"run-{number}.log")
             results.append(result)
             print(
                 f"run {number}/{args.runs}: {result['passed']} passed, {result['failed']} failed,"
@@ -127,6 +132,8 @@ def main() -> int:
             )
             for name in result["failures"]:  # type: ignore[attr-defined]
                 print(f"    {name}", flush=True)
+            if result["returncode"] != 0:
+                print(f"    output: {result['log']}", flush=True)
     seconds = [float(r["seconds"]) for r in results]  # type: ignore[arg-type]
     green = sum(1 for r in results if r["returncode"] == 0)
     print(

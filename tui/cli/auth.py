@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import signal
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -171,11 +172,32 @@ class _Usage(Exception):
 
 
 def _wait(flow: DeviceFlow) -> LoginOutcome:
-    """Poll in a thread while the main thread stays free to take Ctrl-C."""
+    """Poll in a thread while the main thread waits for it or for Ctrl-C.
+
+    Ctrl-C cancels the flow from a signal handler rather than by a ``KeyboardInterrupt``
+    alone: an interrupt that lands while a finaliser runs (a socket or response being
+    collected) is printed and dropped by Python, and the login would then wait for the
+    code to expire.
+    """
     done = threading.Event()
-    flow.start(lambda _outcome: done.set())
-    while not done.wait(0.2):
-        pass
+    interrupted = threading.Event()
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        interrupted.set()
+        flow.cancel()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        flow.start(lambda _outcome: done.set())
+        while not done.wait(0.2) and not interrupted.is_set():
+            pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if interrupted.is_set():
+        raise KeyboardInterrupt
     outcome = flow.outcome
     assert outcome is not None
     return outcome

@@ -13,6 +13,7 @@ import pytest
 from textual.app import App
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widgets import Input
 
 from core.emulator import RunningServer
 
@@ -59,6 +60,28 @@ async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 15.0
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.01)
+
+
+async def settled(pilot: Any, frames: int = 4, timeout: float = 30.0) -> None:
+    """Wait until the screen stops changing, for a snapshot or a screenshot.
+
+    Blinking cursors are stopped first (an Input's cursor is drawn on whichever phase the
+    shot falls), then the screen is exported until ``frames`` exports in a row are the same,
+    each after every widget has handled what was queued for it. ``pilot.pause()`` alone is
+    no proof: it takes a process that gets no CPU (a busy machine) for an idle one.
+    """
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # the cursor stays drawn, steadily
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last, same = None, 0
+    while same < frames:
+        if loop.time() > deadline:
+            raise AssertionError("the screen did not settle")
+        await pilot.pause(0.02)
+        shot = pilot.app.export_screenshot()
+        same = same + 1 if shot == last else 0
+        last = shot
 
 
 def _holds(condition: Callable[[], bool]) -> bool:

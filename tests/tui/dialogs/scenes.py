@@ -115,7 +115,9 @@ def _wizard() -> Scene:
         await until(
             pilot, lambda: pilot.app.focused is not None and pilot.app.focused.id == "opt-client_id"
         )
-        wizard.query_one("#opt-client_id").value = CLIENT_ID
+        # typed, as a user does: a value set from here could land before the field's focus
+        # event, which then selects it all
+        await pilot.press(*CLIENT_ID)
 
     return make, ready
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.tui.dialogs.harness import SIZE, Harness
+from tests.tui.dialogs.harness import SIZE, Harness, settled
 from tests.tui.dialogs.scenes import SCENES
 
 OUT = Path(__file__).resolve().parents[3] / "screenshots"
@@ -24,7 +24,7 @@ async def shoot(name: str, scene: Callable[[], Any]) -> Path:
     app = Harness(make)
     async with app.run_test(size=SIZE) as pilot:
         await prepare(pilot)
-        await pilot.pause()
+        await settled(pilot)
         svg = Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
     return svg
 

@@ -9,11 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.tui.dialogs.harness import SIZE, Harness
+from tests.tui.dialogs.harness import SIZE, Harness, settled
 from tests.tui.dialogs.scenes import SCENES
 
 
 @pytest.mark.parametrize("name", sorted(SCENES))
 def test_dialog_snapshot(name: str, snap_compare: Any) -> None:
     make, ready = SCENES[name]()
-    assert snap_compare(Harness(make), terminal_size=SIZE, run_before=ready)
+
+    async def before(pilot: Any) -> None:
+        await ready(pilot)
+        await settled(pilot)
+
+    assert snap_compare(Harness(make), terminal_size=SIZE, run_before=before)
