@@ -1,8 +1,10 @@
 """Streaming hashes the engine verifies with, QuickXorHash first (OneDrive's only sure hash).
 
-The ``quickxorhash`` C extension accepts ``bytes`` only and slows down sharply on large
-pieces (it re-reads the buffer once per bit lane), so input is fed in slices of at most
-``PIECE`` bytes.
+QuickXorHash comes from the ``quickxorhash`` C extension when it is installed (the ``fast``
+extra; building it needs a C compiler) and otherwise from ``PureQuickXor`` below, which
+gives the same digests. The C extension accepts ``bytes`` only and slows down sharply on
+large pieces (it re-reads the buffer once per bit lane), so input is fed to it in slices of
+at most ``PIECE`` bytes.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import os
 from collections.abc import Iterable
 from typing import Protocol
 
-import quickxorhash
-
 from core.model import QUICKXOR, SHA1, SHA256
 from core.special import open_regular
+
+try:
+    import quickxorhash as _c_quickxor
+except ImportError:  # no wheel and no compiler: the pure-Python one below
+    _c_quickxor = None
 
 #: Largest slice handed to the C extension at once. Measured on a 1 GiB file: 64 KiB pieces
 #: hash at ~1.3 GB/s, 256 KiB at ~1.15 GB/s, 1 MiB at ~0.7 GB/s (the C code re-reads its
@@ -24,6 +29,81 @@ from core.special import open_regular
 PIECE = 64 * 1024
 #: Read size when hashing files: one piece, read straight into a fresh ``bytes``.
 READ_SIZE = PIECE
+
+#: Which QuickXorHash this process uses: "C extension" or "pure Python".
+QUICKXOR_IMPLEMENTATION = "C extension" if _c_quickxor is not None else "pure Python"
+
+_WIDTH = 160  # bits of state; byte i lands at bit (11 * i) mod 160, so the pattern
+_SHIFT = 11  # repeats every 160 bytes
+_MASK = (1 << _WIDTH) - 1
+_BLOCK_BITS = _WIDTH * 8  # one period: 160 bytes
+_BLOCK_MASK = (1 << _BLOCK_BITS) - 1
+#: Folding works on slices of this many bytes (a multiple of 160, so every slice starts at
+#: the same place in the pattern; small enough to stay in the CPU cache).
+_FOLD_SLICE = _WIDTH * 400
+
+
+def _fold(data: bytes | bytearray | memoryview) -> int:
+    """XOR of every 160-byte block of ``data`` (the last one zero-padded), as an integer.
+
+    Each slice of ``_FOLD_SLICE`` bytes becomes one big integer folded in halves: a fold is
+    a shift and an XOR done in C by CPython, and the sizes halve, so the cost is a few
+    passes over the slice while it is in the cache.
+    """
+    view = memoryview(data).cast("B")
+    folded = 0
+    for start in range(0, len(view), _FOLD_SLICE):
+        piece = view[start : start + _FOLD_SLICE]
+        blocks = -(-len(piece) // _WIDTH)
+        value = int.from_bytes(piece, "little")
+        while blocks > 1:
+            if blocks % 2:  # set the top block aside so the rest halves evenly
+                blocks -= 1
+                folded ^= value >> (blocks * _BLOCK_BITS)
+                value &= (1 << (blocks * _BLOCK_BITS)) - 1
+            blocks //= 2
+            half = blocks * _BLOCK_BITS
+            value = (value >> half) ^ (value & ((1 << half) - 1))
+        folded ^= value
+    return folded
+
+
+class PureQuickXor:
+    """QuickXorHash in pure Python with the C extension's interface (``update``, ``digest``).
+
+    Fast because the hash has a period of 160 bytes and is linear (XOR): every update is
+    folded into one 160-byte block, turned to where its first byte sits in the period, and
+    XORed into a running block; only ``digest`` spreads those 160 bytes over the 160-bit
+    state, each byte ``k`` at bit ``11 * k mod 160``.
+    """
+
+    __slots__ = ("_block", "_length")
+
+    def __init__(self) -> None:
+        self._block = 0
+        self._length = 0
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        n = len(data)
+        if not n:
+            return
+        turn = (self._length % _WIDTH) * 8
+        self._length += n
+        folded = _fold(data)
+        if turn:
+            folded = ((folded << turn) | (folded >> (_BLOCK_BITS - turn))) & _BLOCK_MASK
+        self._block ^= folded
+
+    def digest(self) -> bytes:
+        state = 0
+        for k, byte in enumerate(self._block.to_bytes(_WIDTH, "little")):
+            if byte:
+                bits = byte << ((_SHIFT * k) % _WIDTH)
+                state ^= (bits | (bits >> _WIDTH)) & _MASK
+        out = bytearray(state.to_bytes(_WIDTH // 8, "little"))
+        for k, byte in enumerate(self._length.to_bytes(8, "little")):
+            out[12 + k] ^= byte
+        return bytes(out)
 
 
 class Hasher(Protocol):
@@ -33,19 +113,22 @@ class Hasher(Protocol):
 
 
 class QuickXorHasher:
-    """Incremental QuickXorHash; ``value()`` is base64 as Graph reports it."""
+    """Incremental QuickXorHash; ``value()`` is base64 as Graph reports it.
+
+    ``pure=True`` forces the pure-Python implementation (tests compare the two)."""
 
     name = QUICKXOR
-    __slots__ = ("_h", "size")
+    __slots__ = ("_c", "_h", "size")
 
-    def __init__(self) -> None:
-        self._h = quickxorhash.quickxorhash()
+    def __init__(self, *, pure: bool = False) -> None:
+        self._c = _c_quickxor is not None and not pure
+        self._h = _c_quickxor.quickxorhash() if self._c else PureQuickXor()
         self.size = 0
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         n = len(data)
         self.size += n
-        if n <= PIECE and isinstance(data, bytes):
+        if not self._c or (n <= PIECE and isinstance(data, bytes)):
             self._h.update(data)
             return
         view = memoryview(data)

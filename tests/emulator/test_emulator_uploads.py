@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import random
 
 import httpx
 import pytest
-import quickxorhash
 
 from core.emulator import ConnectionDropped, Emulator
+from core.hashing import quickxor_of
 from tests.emulator_fixtures import IN_PROCESS_FILES
 
 UNIT = 320 * 1024
@@ -17,9 +16,7 @@ DATA = random.Random(7).randbytes(2 * UNIT + 1000)
 
 
 def quickxor(data: bytes) -> str:
-    h = quickxorhash.quickxorhash()
-    h.update(data)
-    return base64.b64encode(h.digest()).decode()
+    return quickxor_of(data)
 
 
 async def _session(

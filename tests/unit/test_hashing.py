@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import random
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -100,3 +103,52 @@ def test_hex_form_matches_base64() -> None:
 def test_unknown_algorithm_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown hash"):
         new_hasher("md4")
+
+
+# -- the pure-Python QuickXorHash, used when the C extension cannot be installed ----------
+
+#: Lengths around the 160-byte period, the direct/fold threshold and the fold slice.
+AWKWARD = [1, 2, 63, 64, 65, 159, 160, 161, 319, 320, 481, 4097, 64_000, 64_001, 200_003]
+
+
+@pytest.mark.parametrize(("data", "expected"), VECTORS)
+def test_pure_python_gives_the_public_vectors(data: bytes, expected: str) -> None:
+    h = QuickXorHasher(pure=True)
+    h.update(data)
+    assert h.value() == expected
+
+
+@pytest.mark.parametrize("length", AWKWARD)
+def test_pure_python_and_the_c_extension_agree(length: int) -> None:
+    quickxorhash = pytest.importorskip("quickxorhash")  # the `fast` extra
+    data = random.Random(length).randbytes(length)
+    c = quickxorhash.quickxorhash()
+    c.update(data)
+    pure = QuickXorHasher(pure=True)
+    rng = random.Random(-length)
+    start = 0
+    while start < length:  # in pieces of random sizes: the state carries across updates
+        step = rng.choice([1, 7, 159, 161, 1000, 70_000])
+        pure.update(memoryview(data)[start : start + step])
+        start += step
+    assert pure.digest() == bytes(c.digest())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=3000))
+def test_pure_python_matches_the_reference(data: bytes) -> None:
+    pure = QuickXorHasher(pure=True)
+    pure.update(data)
+    assert pure.value() == reference_quickxor(data)
+
+
+def test_without_the_c_extension_the_pure_one_is_used() -> None:
+    code = (
+        "import sys; sys.modules['quickxorhash'] = None\n"
+        "from core.hashing import QUICKXOR_IMPLEMENTATION, quickxor_of\n"
+        "print(QUICKXOR_IMPLEMENTATION); print(quickxor_of(b'hello world'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split("\n")[:2] == ["pure Python", "aCgDG9jwBhDc4Q1yawMZAAAAAAA="]

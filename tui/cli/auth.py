@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import signal
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
