@@ -19,7 +19,13 @@ def isolated_dirs(
     home = tmp_path_factory.mktemp("home")
     for var, value in private_home(home).items():
         monkeypatch.setenv(var, value)
-    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SKYPANE_CLIENT_ID"):
+    for var in (
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "SKYPANE_CLIENT_ID",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     yield home

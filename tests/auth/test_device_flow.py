@@ -20,11 +20,11 @@ from core.backends.onedrive.auth import (
     remote_auth,
     token_provider_for,
 )
-from core.backends.onedrive.msal_http import tls_context
 from core.backends.onedrive.tokens import TokenProvider
 from core.emulator.server import RunningServer
 from core.errors import AuthenticationRequired, ConfigError, TransientError
 from core.secrets import MemorySecrets, SecretStore
+from core.tls import tls_context
 from tests.auth.conftest import Serve, decide, options_for
 
 

@@ -8,10 +8,10 @@ import pytest
 
 from core.backends.onedrive.auth import MsalTokenProvider
 from core.backends.onedrive.drives import DriveFinder, DriveInfo, quota_from_json, site_path
-from core.backends.onedrive.msal_http import tls_context
 from core.emulator import RunningServer
 from core.errors import NotFound, SkypaneError
 from core.secrets import MemorySecrets
+from core.tls import tls_context
 from tests.auth.conftest import Serve
 from tests.auth.test_device_flow import sign_in
 

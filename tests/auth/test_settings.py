@@ -16,8 +16,9 @@ from core.backends.onedrive.auth import (
     validate_client_id,
     validate_tenant,
 )
-from core.backends.onedrive.msal_http import MsalHttpClient, tls_context
+from core.backends.onedrive.msal_http import MsalHttpClient
 from core.errors import ConfigError
+from core.tls import tls_context
 
 GUID = "12345678-ABCD-4ef0-9876-0123456789ab"
 

@@ -22,11 +22,11 @@ from core.backends.onedrive.auth import (
 )
 from core.backends.onedrive.clouds import CLOUDS, graph_base
 from core.backends.onedrive.drives import DriveFinder, DriveInfo
-from core.backends.onedrive.msal_http import tls_context
 from core.config import Config, RemoteConfig, load_config, validate_remote_name
 from core.errors import ConfigError
 from core.model import Quota
 from core.secrets import MemorySecrets, SecretStore, delete_secret_options
+from core.tls import tls_context
 from tui.cli.common import fmt_size, print_json, run
 
 ONEDRIVE = "onedrive"

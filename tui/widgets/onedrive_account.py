@@ -20,11 +20,11 @@ from textual.widgets import Button, Label
 from core.backends.onedrive.auth import AuthConfig, MsalTokenProvider, RemoteAuth
 from core.backends.onedrive.clouds import graph_base
 from core.backends.onedrive.drives import DriveFinder, DriveInfo
-from core.backends.onedrive.msal_http import tls_context
 from core.backends.onedrive.options import OPTIONS
 from core.config import RemoteConfig
 from core.errors import SkypaneError
 from core.secrets import MemorySecrets, Secrets
+from core.tls import tls_context
 from tui.dialogs.drive_picker import DRIVE_TYPES, DrivePickerDialog
 from tui.dialogs.login import DeviceLoginDialog, LoginResult
 from tui.format import Clock, safe_name, system_clock

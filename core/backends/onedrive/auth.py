@@ -32,7 +32,7 @@ from core.backends.onedrive.auth_config import (
     validate_client_id,
     validate_tenant,
 )
-from core.backends.onedrive.msal_http import MsalHttpClient, tls_context
+from core.backends.onedrive.msal_http import MsalHttpClient
 from core.backends.onedrive.outcomes import (
     Cancelled,
     Declined,
@@ -43,6 +43,7 @@ from core.backends.onedrive.outcomes import (
 )
 from core.errors import AuthenticationRequired, ConfigError, TransientError
 from core.secrets import Secrets, default_store
+from core.tls import tls_context
 
 # msal's DEBUG records dump token requests and responses (device codes unmasked); never let
 # them through, whatever level the application configures.

@@ -27,6 +27,7 @@ from core.errors import (
     TransientError,
 )
 from core.model import Quota
+from core.tls import tls_context
 
 USER_AGENT = f"ISV|skypane|skypane/{__version__}"
 MAX_PAGES = 50
@@ -119,13 +120,13 @@ class DriveFinder:
         graph_base: str,
         tokens: TokenProvider,
         *,
-        verify: ssl.SSLContext | bool = True,
+        verify: ssl.SSLContext | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._base = graph_base.rstrip("/")
         self._tokens = tokens
         self._client = httpx.AsyncClient(
-            verify=verify,
+            verify=verify if verify is not None else tls_context(),
             transport=transport,
             timeout=30.0,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},

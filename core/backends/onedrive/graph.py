@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json as jsonlib
-import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from core import __version__, errors
 from core.backends.onedrive import aionet
 from core.backends.onedrive.pacer import Pacer, settle
 from core.backends.onedrive.tokens import TokenProvider
+from core.tls import tls_context
 
 USER_AGENT = f"ISV|skypane|skypane/{__version__}"
 #: Statuses retried with back-off (GRAPH.md §13.5).
@@ -39,21 +39,15 @@ PageDecoder = Callable[[bytes], PageOf[T]]
 def make_http_client(
     *, ca_bundle: str | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    """The remote's ``httpx.AsyncClient``: HTTP/1.1, keep-alive pool, TLS from ``ca_bundle``.
+    """The remote's ``httpx.AsyncClient``: HTTP/1.1, keep-alive pool, TLS from ``core.tls``
+    (the system store, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` and ``ca_bundle``).
 
     One pool serves Graph and the pre-authenticated URLs alike; it keeps connections per
     origin, so the files host that download and upload URLs point to (another origin than
     Graph, as on the real service and the emulator) has its own kept-alive ones. Without an explicit ``transport`` the direct
     connections run on ``aionet.AsyncioBackend`` (a third of httpx's default CPU per byte).
     """
-    try:
-        context = (
-            ssl.create_default_context(cafile=ca_bundle)
-            if ca_bundle
-            else httpx.create_ssl_context()
-        )
-    except (OSError, ssl.SSLError) as exc:
-        raise errors.ConfigError(f"cannot read CA bundle {ca_bundle!r}", detail=str(exc)) from exc
+    context = tls_context(ca_bundle)  # the same trust as sign-in: see core.tls
     client = httpx.AsyncClient(
         verify=context,
         http2=False,

@@ -1,4 +1,4 @@
-"""msal's HTTP through httpx, and the one TLS configuration skypane uses for a remote.
+"""msal's HTTP through httpx, with the TLS context every connection uses (``core.tls``).
 
 msal's default transport is a requests.Session whose ``verify=`` is silently ignored when
 ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are set (GRAPH.md §21). Handing msal this small
@@ -9,38 +9,12 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
 import requests.exceptions
 
-from core.errors import ConfigError
-
 DEFAULT_TIMEOUT = 30.0
-
-
-def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
-    """Verification against ``ca_bundle`` (a PEM file) or the system's trust store.
-
-    Falls back to certifi's bundle only when the system has no store at all.
-    """
-    if ca_bundle:
-        path = Path(ca_bundle).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"CA bundle not found: {path}")
-        try:
-            return ssl.create_default_context(cafile=str(path))
-        except (ssl.SSLError, ValueError) as exc:
-            raise ConfigError(f"CA bundle {path} is not a usable PEM file ({exc})") from exc
-    context = ssl.create_default_context()
-    paths = ssl.get_default_verify_paths()
-    has_store = any(p and Path(p).exists() for p in (paths.cafile, paths.capath))
-    if not has_store and not context.get_ca_certs():
-        import certifi
-
-        context.load_verify_locations(cafile=certifi.where())
-    return context
 
 
 class MsalResponse:

@@ -1,0 +1,74 @@
+"""The one TLS configuration for every HTTPS connection skypane makes.
+
+Sign-in (msal), Graph, the upload and download hosts and the drive finder all verify
+servers against the same certificates:
+
+* the operating system's store, through ``truststore`` (the keychain on macOS, the
+  certificate store on Windows; on Linux and the BSDs the distribution's bundle, which is
+  where ``update-ca-certificates`` puts a corporate proxy's CA);
+* ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` when set, *in addition* to the system store
+  (OpenSSL alone would read them instead of it);
+* the remote's own ``ca_bundle`` option.
+
+Verification is never switched off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+from pathlib import Path
+
+import truststore
+
+from core.errors import ConfigError
+
+#: The distribution bundles looked for on Linux and the BSDs, first found wins: OpenSSL's
+#: compiled-in file first, then where the common distributions keep theirs.
+SYSTEM_CA_FILES: tuple[str, ...] = (
+    ssl.get_default_verify_paths().openssl_cafile,
+    "/etc/ssl/certs/ca-certificates.crt",  # Debian, Ubuntu, Alpine
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",  # Fedora, RHEL
+    "/etc/pki/tls/cert.pem",
+    "/etc/ssl/cert.pem",  # Arch, the BSDs, macOS's OpenSSL
+    "/etc/ssl/ca-bundle.pem",  # SUSE
+)
+#: OpenSSL's compiled-in folder of hashed certificates.
+SYSTEM_CA_DIRS: tuple[str, ...] = (ssl.get_default_verify_paths().openssl_capath,)
+
+
+def tls_context(ca_bundle: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
+    """A client context trusting the system store, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` and
+    ``ca_bundle`` (a PEM file; ``ConfigError`` naming it when it is missing or unusable)."""
+    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    for cafile in SYSTEM_CA_FILES:
+        if cafile and os.path.isfile(cafile):
+            _load(context, cafile=cafile)
+            break
+    for capath in SYSTEM_CA_DIRS:
+        if capath and os.path.isdir(capath):
+            _load(context, capath=capath)
+    env_file = os.environ.get("SSL_CERT_FILE")
+    if env_file and os.path.isfile(env_file):
+        _load(context, cafile=env_file)
+    env_dir = os.environ.get("SSL_CERT_DIR")
+    for capath in (env_dir or "").split(os.pathsep):
+        if capath and os.path.isdir(capath):
+            _load(context, capath=capath)
+    if ca_bundle:
+        path = Path(ca_bundle).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"CA bundle not found: {path}")
+        try:
+            context.load_verify_locations(cafile=str(path))
+        except (ssl.SSLError, ValueError, OSError) as exc:
+            raise ConfigError(f"CA bundle {path} is not a usable PEM file ({exc})") from exc
+    return context
+
+
+def _load(context: ssl.SSLContext, **where: str) -> None:
+    # A damaged system or environment bundle must not stop skypane: the other sources
+    # (and the OS store) still apply, and a server they cannot vouch for is refused anyway.
+    with contextlib.suppress(ssl.SSLError, ValueError, OSError):
+        context.load_verify_locations(**where)

@@ -1,0 +1,101 @@
+"""One TLS trust for sign-in, Graph and the drive finder (core.tls), end to end.
+
+The emulator's CA is given to skypane in one place only per test, never with ``--ca-bundle``,
+and ``skypane login`` (msal's device-code flow, the drive finder) then ``skypane ls`` (Graph)
+must both work: a component that trusted another store would fail with
+CERTIFICATE_VERIFY_FAILED.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from core import tls
+from core.emulator import RunningServer
+from tests.auth.conftest import CLIENT_ID, Serve
+from tui.cli import main
+
+Capture = pytest.CaptureFixture[str]
+
+
+def login_without_ca_bundle(server: RunningServer) -> list[str]:
+    return [
+        "login", "demo", "--client-id", CLIENT_ID, "--authority", server.authority,
+        "--graph-url", server.graph_url, "--no-qr",
+    ]  # fmt: skip
+
+
+def sign_in_and_list(server: RunningServer, capsys: Capture) -> None:
+    server.emulator.put_file("/Documents/report.txt", b"hello")
+    assert main(login_without_ca_bundle(server)) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["ls", "demo:Documents"]) == 0, capsys.readouterr().err
+    assert "report.txt" in capsys.readouterr().out
+
+
+@pytest.fixture
+def private_system_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty stand-in for the distribution's CA bundle (the machine's is never touched)."""
+    bundle = tmp_path / "system-ca-certificates.crt"
+    bundle.write_text("")
+    monkeypatch.setattr(tls, "SYSTEM_CA_FILES", (str(bundle),))
+    monkeypatch.setattr(tls, "SYSTEM_CA_DIRS", ())
+    return bundle
+
+
+def test_a_ca_only_in_the_system_store_signs_in_and_lists(
+    serve: Serve, private_system_store: Path, capsys: Capture
+) -> None:
+    server = serve(auto_approve_after=0)
+    # as update-ca-certificates does: the CA appended to the system bundle, no variables set
+    shutil.copyfile(server.ca_bundle, private_system_store)
+    sign_in_and_list(server, capsys)
+
+
+def test_a_ca_only_in_ssl_cert_file_signs_in_and_lists(
+    serve: Serve, private_system_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    server = serve(auto_approve_after=0)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_bundle))
+    sign_in_and_list(server, capsys)
+
+
+def test_a_ca_only_in_ssl_cert_dir_signs_in_and_lists(
+    serve: Serve,
+    private_system_store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("naming a CA in a certificate folder needs the openssl command")
+    server = serve(auto_approve_after=0)
+    subject_hash = subprocess.run(
+        [openssl, "x509", "-hash", "-noout", "-in", str(server.ca_bundle)],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    shutil.copyfile(server.ca_bundle, folder / f"{subject_hash}.0")  # as c_rehash names it
+    monkeypatch.setenv("SSL_CERT_DIR", str(folder))
+    sign_in_and_list(server, capsys)
+
+
+def test_without_the_ca_anywhere_the_sign_in_is_refused(
+    serve: Serve, private_system_store: Path, capsys: Capture
+) -> None:
+    server = serve(auto_approve_after=0)
+    assert main(login_without_ca_bundle(server)) != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+
+
+def test_a_missing_ca_bundle_is_named() -> None:
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"CA bundle not found: /nonexistent/ca\.pem"):
+        tls.tls_context("/nonexistent/ca.pem")
