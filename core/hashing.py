@@ -106,6 +106,19 @@ class PureQuickXor:
         return bytes(out)
 
 
+class RawQuickXor(Protocol):
+    def update(self, data: bytes) -> None: ...
+
+    def digest(self) -> bytes: ...
+
+
+def new_quickxor() -> RawQuickXor:
+    """A bare QuickXorHash object (the C extension's when installed): ``update(bytes)``
+    pieces of at most a few MiB, then ``digest()``. For the emulator, which hashes what it
+    stores apart from what the client verifies."""
+    return _c_quickxor.quickxorhash() if _c_quickxor is not None else PureQuickXor()
+
+
 class Hasher(Protocol):
     def update(self, data: bytes | bytearray | memoryview) -> None: ...
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from core.hashing import QuickXorHasher
+from core.hashing import new_quickxor
 
 #: Size of the pieces contents are hashed and read in (the C QuickXorHash is fastest at ≤ 1 MiB).
 PIECE = 1024 * 1024
@@ -73,7 +73,7 @@ class Blob:
 
 def hash_bytes(data: bytes, with_sha1: bool) -> tuple[str, str | None]:
     """(quickXorHash base64, sha1 hex or None) of ``data``."""
-    qx = QuickXorHasher()
+    qx = new_quickxor()
     sha1 = hashlib.sha1() if with_sha1 else None
     for offset in range(0, len(data), PIECE):
         piece = data[offset : offset + PIECE]
@@ -151,7 +151,7 @@ class BlobWriter:
         self._buffer: bytearray | None = bytearray()
         self._file: BinaryIO | None = None
         self._path: Path | None = None
-        self._qx = QuickXorHasher()
+        self._qx = new_quickxor()
         self._sha1 = hashlib.sha1() if with_sha1 else None
         self.id = secrets.token_hex(12)
         self.size = 0

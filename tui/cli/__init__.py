@@ -8,7 +8,9 @@ a command's handler takes the parsed arguments and returns the exit code
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -63,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_tui(args)
         return int(handler(args))
+    except BrokenPipeError:
+        return _pipe_closed()
     except KeyboardInterrupt:
         print("skypane: interrupted", file=sys.stderr)
         return 130
@@ -78,6 +82,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skypane: {safe_name(str(exc))}", file=sys.stderr)
         return 1
     except OSError as exc:  # a folder skypane needs cannot be made or read: say which
+        if isinstance(exc.__context__, BrokenPipeError):
+            return _pipe_closed()
         where = f": {exc.filename}" if exc.filename else ""
         print(f"skypane: {exc.strerror or exc}{safe_name(where)}", file=sys.stderr)
         return 1
+
+
+#: The status of a command whose reader went away (``skypane ls | head``): what a shell
+#: reports for a process ended by SIGPIPE, as cat and ls end.
+EXIT_PIPE_CLOSED = 128 + 13
+
+
+def _pipe_closed() -> int:
+    """The reader of stdout closed the pipe: stop quietly, and keep Python's final flush
+    of stdout from reporting the same broken pipe once more on the way out."""
+    with contextlib.suppress(OSError, ValueError):  # ValueError: stdout is not a file
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_PIPE_CLOSED

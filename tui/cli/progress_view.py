@@ -66,6 +66,8 @@ class PlainView:
         self._last: dict[str, tuple[float, str]] = {}
 
     def update(self, snap: ProgressSnapshot) -> None:
+        if snap.state.finished:
+            return  # the command's summary says how the job ended, once
         now = time.monotonic()
         last_time, last_state = self._last.get(snap.job_id, (0.0, ""))
         changed = snap.state.value != last_state

@@ -82,7 +82,19 @@ def _transfer_options(p: argparse.ArgumentParser, *, conflicts: bool = True) -> 
         help=f"files at once, 1..{MAX_TRANSFERS} (4)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="progress and summary for rm and mkdir too"
+    )
+
+
+def _quiet(args: argparse.Namespace) -> bool:
+    """Only errors are printed: asked for, or JSON on stdout, or rm/mkdir without -v
+    (silent on success, as rm and mkdir are)."""
+    if args.quiet or args.json:
+        return True
+    kind = getattr(args, "kind", None)
+    return kind in (JobKind.DELETE, JobKind.MKDIR) and not getattr(args, "verbose", False)
 
 
 def register(sub: Any) -> None:
@@ -330,6 +342,8 @@ def _report(
     elapsed: float,
     elsewhere: dict[str, Lease] | None = None,
     lost: dict[str, Lease | None] | None = None,
+    *,
+    quiet: bool = False,
 ) -> int:
     """Print how the jobs ended; 0 when all are done (jobs left to another skypane aside)."""
     elsewhere, lost = elsewhere or {}, lost or {}
@@ -367,7 +381,8 @@ def _report(
             snap = job.last_snapshot
             line = describe(snap) if snap else ""
             tail = f" ({safe_name(job.error)})" if job.error else ""
-            print(f"{job.id} {job.state.value}{tail}: {line}", file=sys.stderr)
+            if not quiet or job.state is not JobState.DONE:
+                print(f"{job.id} {job.state.value}{tail}: {line}", file=sys.stderr)
             if job.state is not JobState.DONE and not job.state.finished:
                 print(f"continue with: skypane resume {job.id}", file=sys.stderr)
             elif job.state is JobState.FAILED:
@@ -381,7 +396,7 @@ async def _run_jobs(
     args: argparse.Namespace, start: Any, config: Config
 ) -> tuple[list[Job], float, dict[str, Lease | None]]:
     """Run the jobs ``start`` gives; also returns those another skypane took from us."""
-    console = Console(args.quiet or args.json)
+    console = Console(_quiet(args))
     interactive = sys.stdin.isatty() and not args.json
     journal = Journal()
     engine = TransferEngine(
@@ -486,7 +501,7 @@ def cmd_transfer(args: argparse.Namespace) -> int:
             _print_plan(job)
         refused = any(i.state is ItemState.FAILED for i in job.items)
         return 0 if job.plan is not None and job.plan.ok and not refused else 1
-    return _report(jobs, args.json, elapsed, lost=lost)
+    return _report(jobs, args.json, elapsed, lost=lost, quiet=_quiet(args))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -534,9 +549,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     jobs, elapsed, lost = asyncio.run(_run_jobs(args, start, config))
     if not jobs:
-        print("nothing to resume", file=sys.stderr)
+        if not _quiet(args):
+            print("nothing to resume", file=sys.stderr)
         return 0
-    return _report(jobs, args.json, elapsed, left, lost)
+    return _report(jobs, args.json, elapsed, left, lost, quiet=_quiet(args))
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
