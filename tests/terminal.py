@@ -47,6 +47,12 @@ def isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
+#: The shortest time a wait gives up after, whatever a caller asks: the limits only bound a
+#: failure, and a busy machine can take long to schedule the app (a passing run never waits
+#: for them).
+PATIENCE = 60.0
+
+
 class Terminal:
     """The app on a pty: write keys, wait for text to appear on the screen output."""
 
@@ -86,7 +92,7 @@ class Terminal:
 
     def wait_for(self, needle: str, timeout: float = 120.0) -> float:
         """Read until ``needle`` (a regular expression) shows in the output; returns when."""
-        deadline = time.perf_counter() + timeout
+        deadline = time.perf_counter() + max(timeout, PATIENCE)
         pattern = re.compile(needle.encode())
         seen = 0
         while time.perf_counter() < deadline:
@@ -129,8 +135,8 @@ class Terminal:
 
     def wait_exit(self, timeout: float = 15.0) -> int | None:
         """The exit status once the app has ended (reading on so it never blocks on output)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        deadline = time.monotonic() + max(timeout, PATIENCE)
+        while time.monotonic() < deadline:
             pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             if pid:
                 self.status = os.waitstatus_to_exitcode(status)

@@ -102,17 +102,17 @@ def test_slow_down_adds_five_seconds_to_the_interval(serve: Serve) -> None:
 
 
 def test_cancel_stops_polling_at_once(serve: Serve) -> None:
-    server = serve(device_code_interval=5)
+    server = serve(device_code_interval=600)
     auth = remote_auth("work", options_for(server), MemorySecrets())
     flow = auth.start_device_flow()
     thread = flow.start()
     while server.emulator.identity.device_codes[_only(server)].last_poll is None:
         thread.join(timeout=0.01)  # until the first poll reached the emulator
-    started = time.monotonic()
     flow.cancel()
-    thread.join(timeout=5)
+    # mid-interval: the poller wakes at once instead of sitting out the 10 minutes (the
+    # limit is generous: a busy machine may take a while to schedule the thread)
+    thread.join(timeout=120)
     assert not thread.is_alive()
-    assert time.monotonic() - started < 0.5  # mid-interval: no 5 s wait
     assert isinstance(flow.outcome, Cancelled)
     assert not auth.signed_in
 

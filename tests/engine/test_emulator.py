@@ -177,25 +177,25 @@ async def test_a_job_stopped_during_a_long_throttle_stops_at_once(
     rec = Recorder()
     eng = od_engine(workers=2, on_progress=rec, progress_interval=0.02)
     job = await eng.submit(JobKind.COPY, [local(tmp_path / "src")], od("/t"))
-    for _ in range(500):
-        if server.emulator.requests.matching("PUT", status=429):
-            break
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while not server.emulator.requests.matching("PUT", status=429) and loop.time() < deadline:
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.3)  # every worker is now waiting on the drive's gate
-    started = asyncio.get_running_loop().time()
+    # "At once" means well inside the 120 s the drive asked for; the limit is generous so a
+    # busy machine cannot fail the test, and still far from sitting the throttle out.
+    started = loop.time()
     if stop == "cancel":
         eng.cancel(job.id)
-        await asyncio.wait_for(eng.wait(job.id), timeout=10)
+        await asyncio.wait_for(eng.wait(job.id), timeout=60)
         assert job.state is JobState.CANCELLED
     else:
         eng.pause(job.id)
-        for _ in range(500):
-            if not any(i.state is ItemState.RUNNING for i in job.items):
-                break
+        while any(i.state is ItemState.RUNNING for i in job.items) and loop.time() < started + 60:
             await asyncio.sleep(0.02)
         assert job.state is JobState.PAUSED
         assert not any(i.state is ItemState.RUNNING for i in job.items)
-    assert asyncio.get_running_loop().time() - started < 5
+    assert loop.time() - started < 60
     assert all(i.state is not ItemState.FAILED for i in job.items)
 
 

@@ -82,7 +82,7 @@ async def settle(pilot: Any) -> None:
     for _ in range(50):
         await pilot.pause()
         try:
-            await asyncio.wait_for(app.workers.wait_for_complete(), timeout=20)
+            await asyncio.wait_for(app.workers.wait_for_complete(), timeout=60)
         except (WorkerCancelled, WorkerFailed):
             continue  # a listing replaced by a newer one, or an error the app reported
         screen = app.screen_stack[1] if len(app.screen_stack) > 1 else app.screen
@@ -90,7 +90,7 @@ async def settle(pilot: Any) -> None:
         if transfers is not None:
             for job in transfers.engine.jobs():
                 if not job.state.finished and job.state != "paused":
-                    await asyncio.wait_for(transfers.engine.wait(job.id), timeout=20)
+                    await asyncio.wait_for(transfers.engine.wait(job.id), timeout=60)
         await pilot.pause()
         if not any(w.is_running for w in app.workers) and not _busy(app):
             return

@@ -48,7 +48,7 @@ class Harness(App[None]):
         self.push_screen(self.dialog, self.results.append)
 
 
-async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 60.0) -> None:
     """Let the app run until ``condition()`` holds (workers, threads and timers included).
 
     A widget the condition looks for may not be composed yet (a screen is pushed before its
