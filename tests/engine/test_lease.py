@@ -244,7 +244,7 @@ async def test_a_running_job_renews_its_lease_and_releases_it_at_the_end(
         await gated.reached.wait()
         first = reader.lease(job.id)
         assert first is not None and first.held_by(eng.owner)
-        for _ in range(500):  # heartbeats every 20 ms: wait for two of them
+        for _ in range(3000):  # heartbeats every 20 ms: wait for two (a minute at most)
             await asyncio.sleep(0.02)
             now = reader.lease(job.id)
             if now is not None and now.heartbeat > first.heartbeat and now.bytes_done > 0:

@@ -12,6 +12,7 @@ import pytest
 from core.backends.local import LocalBackend
 from core.model import Entry
 from core.paths import Location
+from tests.tui.dialogs.harness import until
 from tests.tui.helpers import NOW, main_screen, make_app, names, settle
 from tui.widgets.listing import SortKey
 
@@ -319,10 +320,7 @@ async def test_large_listing_paints_page_by_page(tmp_path: Path, target: Path) -
         left = screen.pane("left")
         left.show(gated, str(big))
         gated.step.set()
-        for _ in range(20):
-            await pilot.pause()
-            if len(left.listing.rows) > 1:
-                break
+        await until(pilot, lambda: len(left.listing.rows) > 1)
         assert len(left.listing.rows) == 1001  # ".." and the first page, painted
         assert left.listing_busy
         assert "1,000…" in left.query_one("PathBar").state

@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.binding import Binding
 
 from core.config import load_config
+from tests.tui.dialogs.harness import until
 from tests.tui.helpers import main_screen, make_app, settle
 from tui.app import SkypaneApp
 from tui.screens.main import MainScreen
@@ -113,10 +114,7 @@ async def test_palette_runs_an_action_on_the_active_pane(sample: Path, target: P
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"hidden")
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.screen.query("CommandList Option"):
-                break
+        await until(pilot, lambda: bool(app.screen.query("CommandList Option")))
         await pilot.press("enter")
         await settle(pilot)
         assert ".hidden-config" in [e.name for e in main_screen(app).active.listing.rows]

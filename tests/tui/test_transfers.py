@@ -14,6 +14,7 @@ from core.errors import PermissionDenied
 from core.model import Entry
 from core.paths import Location
 from core.transfer import JobState, Journal, ProgressSnapshot
+from tests.tui.dialogs.harness import until as until_true
 from tests.tui.helpers import NOW, main_screen, make_app, settle
 
 SIZE = (120, 36)
@@ -52,7 +53,7 @@ def gated_app(sample: Path, target: Path, **kwargs: Any) -> tuple[Any, GatedLoca
 
 
 async def until(event: asyncio.Event) -> None:
-    await asyncio.wait_for(event.wait(), timeout=10)
+    await asyncio.wait_for(event.wait(), timeout=60)
 
 
 async def start(pilot: Any, gated: GatedLocal, target: Path) -> Any:
@@ -249,10 +250,7 @@ async def test_unfinished_jobs_are_offered_for_resume_at_start(
     # The app quit mid-transfer; the next start offers to finish it.
     app2 = make_app(sample, target, journal=Journal(journal_path))
     async with app2.run_test(size=SIZE) as pilot:
-        for _ in range(50):
-            await pilot.pause()
-            if type(app2.screen).__name__ == "ConfirmDialog":
-                break
+        await until_true(pilot, lambda: type(app2.screen).__name__ == "ConfirmDialog")
         assert "did not finish" in str(app2.screen.query_one("#dialog-message").render())
         await pilot.press("y")
         await settle(pilot)
