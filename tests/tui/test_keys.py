@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.binding import Binding
+from textual.command import CommandList
 
 from core.config import load_config
 from tests.tui.dialogs.harness import until
@@ -114,7 +115,7 @@ async def test_palette_runs_an_action_on_the_active_pane(sample: Path, target: P
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"hidden")
-        await until(pilot, lambda: bool(app.screen.query("CommandList Option")))
+        await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
         await settle(pilot)
         assert ".hidden-config" in [e.name for e in main_screen(app).active.listing.rows]
