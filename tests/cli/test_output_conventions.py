@@ -66,7 +66,7 @@ def test_mkdir_and_rm_are_silent(tmp_path: Path, capsys: Capture) -> None:
     folder = tmp_path / "new" / "deeper"
     assert main(["mkdir", str(folder)]) == 0
     (folder / "f.txt").write_text("x")
-    assert main(["rm", "--permanent", str(folder / "f.txt")]) == 0
+    assert main(["rm", "--permanent", "--yes", str(folder / "f.txt")]) == 0
     assert capsys.readouterr() == ("", "")
     assert folder.is_dir() and not (folder / "f.txt").exists()
 
@@ -75,6 +75,6 @@ def test_mkdir_and_rm_say_what_they_did_with_v(tmp_path: Path, capsys: Capture) 
     folder = tmp_path / "new"
     assert main(["mkdir", "-v", str(folder)]) == 0
     (folder / "f.txt").write_text("x")
-    assert main(["rm", "-v", "--permanent", str(folder / "f.txt")]) == 0
+    assert main(["rm", "-v", "--permanent", "--yes", str(folder / "f.txt")]) == 0
     summary = [line for line in capsys.readouterr().err.splitlines() if " done" in line]
     assert len(summary) == 2
