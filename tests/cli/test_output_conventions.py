@@ -15,7 +15,7 @@ Capture = pytest.CaptureFixture[str]
 
 
 def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
-    for i in range(3000):  # far more than one pipe buffer of names
+    for i in range(12000):  # 180 KB of names: far more than a 64 KiB pipe buffer
         (tmp_path / f"file-{i:05d}.txt").touch()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "ls", str(tmp_path)],
