@@ -11,7 +11,7 @@ from typing import Any
 
 from core.backend import Backend
 from core.config import load_config
-from core.hashing import QuickXorHasher, hash_file, quickxor_hex
+from core.hashing import QuickXorHasher, quickxor_hex
 from core.model import QUICKXOR, Entry
 from core.names import FolderGuard, refusal
 from core.special import not_a_file
@@ -86,7 +86,9 @@ async def _entry_hash(backend: Backend, entry: Entry, download: bool = False) ->
     if backend.remote == "local":
         import asyncio
 
-        return await asyncio.to_thread(hash_file, entry.path)
+        from core.quickxor_parts import hash_local_file
+
+        return await asyncio.to_thread(hash_local_file, entry.path)
     h = QuickXorHasher()
     async for chunk in backend.open_read(entry.path):
         h.update(chunk)
