@@ -90,6 +90,9 @@ class WriteRequest:
     #: Permission bits of the source where it has them: a new local file gets them less the
     #: umask (as cp does), so a private file does not become readable by others.
     mode: int | None = None
+    #: Ranges the write may read at once when the source is also a ``RangeSource`` (the
+    #: engine sets it for a large file from a ``RangedRead`` backend); 1: one stream.
+    streams: int = 1
 
 
 @runtime_checkable
@@ -266,6 +269,27 @@ class UncheckedRead(Protocol):
     then hashed once. Not a user-visible capability."""
 
     def open_read_unchecked(self, path: str, offset: int = 0) -> AsyncIterator[bytes]: ...
+
+
+@runtime_checkable
+class RangedRead(Protocol):
+    """A backend that reads a bounded range of a file without checking a hash, so that one
+    large file can be fetched over several streams at once (as rclone's multi-thread
+    streams); the caller composes and checks the QuickXorHash. Not a user-visible capability."""
+
+    def open_read_range(
+        self, path: str, offset: int, end: int, *, item_id: str | None = None
+    ) -> AsyncIterator[bytes]: ...
+
+
+@runtime_checkable
+class RangeSource(Protocol):
+    """A ``ByteSource`` that also reads ``[offset, end)`` on its own, several at once: a
+    write given ``WriteRequest.streams`` > 1 and such a source may fill its file by ranges."""
+
+    def __call__(self, offset: int) -> AsyncIterator[bytes]: ...
+
+    def read_range(self, offset: int, end: int) -> AsyncIterator[bytes]: ...
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeGuard, TypeVar
 
 import send2trash
 
@@ -30,19 +30,26 @@ from core.backend import (
     ByteSource,
     Capabilities,
     Option,
+    RangeSource,
     WriteProgress,
     WriteRequest,
 )
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, Entry
+from core.quickxor_parts import combine_b64
 from core.special import not_a_file, open_regular, special_kind
 
 T = TypeVar("T")
+#: A write by ranges: ``[start, end, done]`` of each.
+Ranges = list[list[int]]
 
 #: Entries per page yielded by ``list``.
 PAGE = 1000
 #: Read size for ``open_read``.
 CHUNK = 1024 * 1024
+#: Bytes a write by ranges receives between two checkpoints in the journal (at most this much
+#: is fetched again after a crash).
+RANGE_CHECKPOINT = 32 * 1024 * 1024
 #: Suffix of the temporary file a write fills before it is renamed into place.
 PART_SUFFIX = ".skypane-part"
 
@@ -234,6 +241,8 @@ class LocalBackend:
         """
         if os.path.basename(path) in ("", ".", ".."):
             raise errors.InvalidName("a file needs a name", path=path)
+        if request.streams > 1 and request.size > 0 and isinstance(source, RangeSource):
+            return await self._write_ranges(path, source, request, progress)
         part, offset, fd = await asyncio.to_thread(self._open_part, path, request)
         if progress is not None:
             progress.checkpoint({"part": part})
@@ -284,27 +293,7 @@ class LocalBackend:
                     detail=f"source {expected}, written {hasher.value()}",
                 )
 
-            def _finish() -> Entry:
-                if held:
-                    _write_all(fd, held, part)
-                _keep_mode(fd, path)
-                os.fsync(fd)
-                if request.modified_ns is not None:
-                    os.utime(part, ns=(request.modified_ns, request.modified_ns))
-                elif request.modified is not None:
-                    ns = int(request.modified.timestamp() * 1_000_000) * 1000
-                    os.utime(part, ns=(ns, ns))
-                os.replace(part, path)
-                return _lstat_entry(path)
-
-            try:
-                entry = await asyncio.to_thread(_run, _finish, path)
-            except errors.SkypaneError:
-                # Complete but not placed (a folder in the way, the name refused): a part
-                # file nobody will resume must not stay behind.
-                with contextlib.suppress(OSError):
-                    os.unlink(part)
-                raise
+            entry = await _place(fd, part, path, request, held)
             if progress is not None and held:
                 progress.advance(len(held))
         except errors.QuotaExceeded:
@@ -317,6 +306,133 @@ class LocalBackend:
             if fd >= 0:
                 os.close(fd)
         return _with_hash(entry, hasher.value())
+
+    async def _write_ranges(
+        self,
+        path: str,
+        source: RangeSource,
+        request: WriteRequest,
+        progress: WriteProgress | None,
+    ) -> Entry:
+        """Fill the part file by ``request.streams`` ranges read at once, each written at its
+        offset and hashed on its own; the parts' QuickXorHashes compose the file's.
+
+        The journal keeps ``{"part": …, "ranges": [[start, end, done], …]}`` (``done``
+        counts only bytes already written), so a resumed write re-hashes what each range
+        holds and fetches only the rest of each.
+        """
+        part, ranges, fd = await asyncio.to_thread(self._open_ranged_part, path, request)
+        hashers = [QuickXorHasher() for _ in ranges]
+
+        def state() -> dict[str, Any]:
+            return {"part": part, "ranges": [list(r) for r in ranges]}
+
+        saved = [sum(r[2] for r in ranges)]
+
+        def checkpoint(force: bool = False) -> None:
+            total = sum(r[2] for r in ranges)
+            if progress is not None and (force or total - saved[0] >= RANGE_CHECKPOINT):
+                saved[0] = total
+                progress.checkpoint(state())
+
+        async def fill(index: int) -> None:
+            rng, hasher = ranges[index], hashers[index]
+            start, end, done = rng
+            pos = start + done
+            if pos >= end:
+                return
+            async for chunk in source.read_range(pos, end):
+                if len(chunk) > end - pos:  # never past the range: that is another's
+                    chunk = chunk[: end - pos]
+                hasher.update(chunk)
+                await asyncio.to_thread(_pwrite_all, fd, chunk, pos, part)
+                pos += len(chunk)
+                rng[2] = pos - start
+                if progress is not None:
+                    progress.advance(len(chunk))
+                checkpoint()
+                if pos >= end:
+                    break
+            if pos != end:
+                raise errors.TransientError(
+                    "a range of the download ended early",
+                    path=path,
+                    detail=f"bytes {start}-{end - 1} stopped at {pos}",
+                )
+
+        try:
+            if progress is not None:
+                progress.checkpoint(state())
+                progress.advance(saved[0])
+            if saved[0]:
+                await asyncio.to_thread(_hash_done_ranges, part, ranges, hashers)
+            tasks = [asyncio.create_task(fill(i)) for i in range(len(ranges))]
+            try:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                checkpoint(force=True)
+            for task in tasks:
+                if not task.cancelled() and (exc := task.exception()) is not None:
+                    raise exc
+            value = combine_b64(
+                (r[0], r[1] - r[0], h.digest()) for r, h in zip(ranges, hashers, strict=True)
+            )
+            expected = request.expected_hashes.get(QUICKXOR)
+            if expected is not None and expected != value:
+                with contextlib.suppress(OSError):
+                    os.unlink(part)
+                raise errors.IntegrityError(
+                    "QuickXorHash of the written file differs from the source's",
+                    path=path,
+                    detail=f"source {expected}, written {value}",
+                )
+            entry = await _place(fd, part, path, request, b"")
+        except errors.QuotaExceeded:
+            os.close(fd)
+            fd = -1
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        return _with_hash(entry, value)
+
+    def _open_ranged_part(self, path: str, request: WriteRequest) -> tuple[str, Ranges, int]:
+        """The part file of a write by ranges, its ranges ``[start, end, done]`` (resumed
+        from ``request.resume`` where they still fit the file), and an fd for writing."""
+        resume = request.resume or {}
+        part, ranges = resume.get("part"), resume.get("ranges")
+        if (
+            isinstance(part, str)
+            and os.path.dirname(part) == os.path.dirname(path)
+            and _valid_ranges(ranges, request.size)
+        ):
+            try:
+                fd = os.open(part, os.O_WRONLY)
+            except OSError:
+                pass
+            else:
+                if os.fstat(fd).st_size == request.size:
+                    return part, [list(r) for r in ranges], fd
+                os.close(fd)
+        part, _ = self._prepare_part(path, WriteRequest(size=request.size, mode=request.mode))
+        fd = _run(lambda: os.open(part, os.O_WRONLY), part)
+        try:
+            os.ftruncate(fd, request.size)  # the ranges land at their offsets in it
+        except OSError as exc:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise_mapped(exc, part)
+        step = -(-request.size // request.streams)
+        ranges = [
+            [start, min(start + step, request.size), 0] for start in range(0, request.size, step)
+        ]
+        return part, ranges, fd
 
     def _open_part(self, path: str, request: WriteRequest) -> tuple[str, int, int]:
         """The part file to fill (a resumed one, or a new one), its length, and an fd at it."""
@@ -481,6 +597,75 @@ def _write_all(fd: int, data: bytes, path: str) -> None:
             view = view[n:]
     except OSError as exc:
         raise_mapped(exc, path)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int, path: str) -> None:
+    view = memoryview(data)
+    try:
+        while view:
+            n = os.pwrite(fd, view, offset)
+            view = view[n:]
+            offset += n
+    except OSError as exc:
+        raise_mapped(exc, path)
+
+
+def _valid_ranges(ranges: Any, size: int) -> TypeGuard[list[list[int]]]:
+    """Whether journaled ``ranges`` are ``[start, end, done]`` triples tiling ``[0, size)``."""
+    if not isinstance(ranges, list) or not ranges:
+        return False
+    pos = 0
+    for r in ranges:
+        if not (isinstance(r, list) and len(r) == 3 and all(type(v) is int for v in r)):
+            return False
+        start, end, done = r
+        if start != pos or end <= start or not 0 <= done <= end - start:
+            return False
+        pos = end
+    return pos == size
+
+
+def _hash_done_ranges(path: str, ranges: list[list[int]], hashers: list[QuickXorHasher]) -> None:
+    """Hash what each range already holds in the part file (a resumed write by ranges)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        for (start, _end, done), hasher in zip(ranges, hashers, strict=True):
+            pos, stop = start, start + done
+            while pos < stop:
+                data = os.pread(fd, min(CHUNK, stop - pos), pos)
+                if not data:
+                    break
+                hasher.update(data)
+                pos += len(data)
+    finally:
+        os.close(fd)
+
+
+async def _place(fd: int, part: str, path: str, request: WriteRequest, held: bytes) -> Entry:
+    """Write ``held`` (the last chunk, if kept back), keep the replaced file's mode, sync,
+    set the times and rename the part file into place; in one trip to a thread."""
+
+    def _finish() -> Entry:
+        if held:
+            _write_all(fd, held, part)
+        _keep_mode(fd, path)
+        os.fsync(fd)
+        if request.modified_ns is not None:
+            os.utime(part, ns=(request.modified_ns, request.modified_ns))
+        elif request.modified is not None:
+            ns = int(request.modified.timestamp() * 1_000_000) * 1000
+            os.utime(part, ns=(ns, ns))
+        os.replace(part, path)
+        return _lstat_entry(path)
+
+    try:
+        return await asyncio.to_thread(_run, _finish, path)
+    except errors.SkypaneError:
+        # Complete but not placed (a folder in the way, the name refused): a part file
+        # nobody will resume must not stay behind.
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise
 
 
 def _hash_prefix(path: str, length: int, hasher: QuickXorHasher) -> None:

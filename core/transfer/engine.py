@@ -45,7 +45,7 @@ from core.transfer.model import (
     ProgressSnapshot,
 )
 from core.transfer.planner import plan_job
-from core.transfer.runner import ItemRunner, JobRun, discard_resume
+from core.transfer.runner import STREAM_CUTOFF, STREAMS, ItemRunner, JobRun, discard_resume
 
 #: Seconds a cancel spends removing each unfinished partial write before leaving it behind.
 DISCARD_TIMEOUT = 2.0
@@ -87,6 +87,8 @@ class TransferEngine:
         owner: Owner | None = None,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         watch_interval: float = WATCH_INTERVAL,
+        streams: int = STREAMS,
+        stream_cutoff: int = STREAM_CUTOFF,
     ) -> None:
         self._open_backend = open_backend
         self.journal = journal
@@ -99,7 +101,7 @@ class TransferEngine:
         self.limiter = AdaptiveLimiter(workers)
         self._backends: dict[str, Backend] = {}
         self._runs: dict[str, JobRun] = {}
-        self._runner = ItemRunner(self)
+        self._runner = ItemRunner(self, streams=streams, stream_cutoff=stream_cutoff)
         self._ticker: asyncio.Task[None] | None = None
         self._closed = False
         self._throttle_counts: dict[tuple[str, int], int] = {}

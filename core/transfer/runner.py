@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from core import errors
 from core.backend import (
     Backend,
+    RangedRead,
     ReadById,
     RewritesOnStore,
     ServerSideCopy,
@@ -117,11 +118,13 @@ class _StopCheckedSource:
         self._check = check
 
     def __call__(self, offset: int) -> AsyncIterator[bytes]:
-        return self._read(offset)
+        return self._checked(self.inner(offset))
 
-    async def _read(self, offset: int) -> AsyncIterator[bytes]:
+    def read_range(self, offset: int, end: int) -> AsyncIterator[bytes]:
+        return self._checked(self.inner.read_range(offset, end))
+
+    async def _checked(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         self._check()
-        stream = self.inner(offset)
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
             async for chunk in stream:
                 yield chunk
@@ -146,11 +149,21 @@ async def discard_resume(backend: Backend, item: Item, *, timeout: float | None 
             await asyncio.wait_for(backend.remove(state["part"]), timeout)
 
 
+#: Streams one large download is fetched over, and the size from which it is (rclone's
+#: --multi-thread-streams and --multi-thread-cutoff defaults).
+STREAMS = 4
+STREAM_CUTOFF = 256 * 1024 * 1024
+
+
 class ItemRunner:
     """Executes items of any kind for the engine."""
 
-    def __init__(self, env: Env) -> None:
+    def __init__(
+        self, env: Env, *, streams: int = STREAMS, stream_cutoff: int = STREAM_CUTOFF
+    ) -> None:
         self.env = env
+        self.streams = streams
+        self.stream_cutoff = stream_cutoff
 
     async def run(self, run: JobRun, item: Item) -> tuple[ItemState, str | None]:
         """Do ``item``; return its final state and note. Raises ``core.errors`` on failure."""
@@ -352,7 +365,26 @@ class ItemRunner:
                 return src_b.open_read_unchecked(item.src_path, offset)  # type: ignore[attr-defined, no-any-return]
             return src_b.open_read(item.src_path, offset)
 
-        source = HashingSource(read, item.size, compute_hash=compute)
+        # A large file whose source reads ranges and whose hash is known (the destination
+        # checks it, composed from the ranges' parts) comes over several streams; a write
+        # that was by ranges goes on by ranges.
+        can_range = unchecked and issubclass(type(src_b), RangedRead)
+        ranged = can_range and (
+            (self.streams > 1 and item.size >= self.stream_cutoff)
+            or bool(item.resume and item.resume.get("ranges"))
+        )
+
+        def read_range(offset: int, end: int) -> AsyncIterator[bytes]:
+            return src_b.open_read_range(  # type: ignore[attr-defined, no-any-return]
+                item.src_path, offset, end, item_id=src_id
+            )
+
+        source = HashingSource(
+            read,
+            item.size,
+            compute_hash=compute,
+            open_range=read_range if can_range else None,
+        )
         modified = (
             datetime.fromtimestamp(item.src_modified_ns / 1e9, UTC)
             if item.src_modified_ns is not None
@@ -365,6 +397,7 @@ class ItemRunner:
             expected_hashes={QUICKXOR: known} if known else {},
             resume=item.resume,
             mode=item.src_mode,
+            streams=max(self.streams, 2) if ranged else 1,
         )
         run.counters.rewind(item)
         progress = ItemProgress(run.counters, item, lambda it: self.env.save_item(run, it))

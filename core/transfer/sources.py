@@ -14,13 +14,24 @@ from collections.abc import AsyncIterator, Callable
 from core.hashing import QuickXorHasher
 
 OpenRead = Callable[[int], AsyncIterator[bytes]]
+OpenRange = Callable[[int, int], AsyncIterator[bytes]]
 
 
 class HashingSource:
     """Callable as ``source(offset)``; ``value()`` is the QuickXorHash once all was read."""
 
-    def __init__(self, open_read: OpenRead, size: int, *, compute_hash: bool) -> None:
+    def __init__(
+        self,
+        open_read: OpenRead,
+        size: int,
+        *,
+        compute_hash: bool,
+        open_range: OpenRange | None = None,
+    ) -> None:
         self._open = open_read
+        #: Reads ``[offset, end)``; only a source that hashes nothing offers ranges (the
+        #: hash must see every byte in order).
+        self._open_range = open_range if not compute_hash else None
         self.size = size
         self._hasher = QuickXorHasher() if compute_hash else None
         #: Bytes hashed so far, always a prefix of the file.
@@ -43,6 +54,21 @@ class HashingSource:
                     self._hasher.update(chunk[self.hashed - pos :] if pos < self.hashed else chunk)
                     self.hashed = end
                 pos = end
+                self.bytes_read += len(chunk)
+                yield chunk
+
+    @property
+    def ranged(self) -> bool:
+        """Whether ``read_range`` may be used."""
+        return self._open_range is not None
+
+    async def read_range(self, offset: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes ``[offset, end)``, several ranges at once (only when ``ranged``)."""
+        if self._open_range is None:
+            raise ValueError("this source reads in order only")
+        stream = self._open_range(offset, end)
+        async with contextlib.aclosing(stream):  # type: ignore[type-var]
+            async for chunk in stream:
                 self.bytes_read += len(chunk)
                 yield chunk
 

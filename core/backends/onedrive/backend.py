@@ -277,8 +277,21 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
         leads to."""
         return self._read(path, offset, check_hash=check_hash, item_id=item_id)
 
+    def open_read_range(
+        self, path: str, offset: int, end: int, *, item_id: str | None = None
+    ) -> AsyncIterator[bytes]:
+        """Bytes ``[offset, end)`` of the file (of the item ``item_id`` when given), unchecked:
+        one of several ranged streams whose caller composes and checks the hash."""
+        return self._read(path, offset, check_hash=False, item_id=item_id, end=end)
+
     async def _read(
-        self, path: str, offset: int, *, check_hash: bool, item_id: str | None = None
+        self,
+        path: str,
+        offset: int,
+        *,
+        check_hash: bool,
+        item_id: str | None = None,
+        end: int | None = None,
     ) -> AsyncIterator[bytes]:
         p = normalize(path)
         # A shared item lives in another drive: its ids are that drive's.
@@ -308,6 +321,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
             url=url if isinstance(url, str) else None,
             check_hash=check_hash,
             on_stale=lambda: self.download_urls.forget(p),
+            end=end,
         )
         async with contextlib.aclosing(stream):
             async for chunk in stream:

@@ -78,18 +78,27 @@ async def read_stream(
     url: str | None = None,
     check_hash: bool = True,
     on_stale: Callable[[], None] | None = None,
+    end: int | None = None,
 ) -> AsyncGenerator[bytes, None]:
-    """Yield the bytes from ``offset``; verify ``expected`` (the listed hash) on a whole read.
+    """Yield the bytes from ``offset`` (to ``end``, else the end of the file); verify
+    ``expected`` (the listed hash) on a whole read.
 
     ``url`` is a download URL already known (from a listing); ``on_stale`` is told when the
     service refuses it, and ``content`` (``…/content`` of the item) gives the next one.
+    A bounded read (one of several ranged streams of a file) asks for ``bytes=offset-(end-1)``
+    and, after a dropped connection, for the rest of its range only.
     """
-    check = check_hash and expected and offset == 0 and hash_type != "none"
+    stop = size if end is None else min(end, size)
+    check = check_hash and expected and offset == 0 and stop == size and hash_type != "none"
     hasher = new_hasher(hash_type) if check else None
     pos = offset
     inline = False  # /content served the bytes itself instead of redirecting
     failures = 0
-    while pos < size:
+    while pos < stop:
+        if stop < size:
+            wanted: str | None = f"bytes={pos}-{stop - 1}"
+        else:
+            wanted = f"bytes={pos}-" if pos else None
         if url is None and not inline:
             url = await download_url(graph, content, path)
             inline = url is None
@@ -97,7 +106,7 @@ async def read_stream(
             "GET",
             content.url if inline or url is None else url,
             params=content.params if inline else None,
-            headers={"Range": f"bytes={pos}-"} if pos else None,
+            headers={"Range": wanted} if wanted else None,
             auth=inline,
             accept=STALE_URL,
             path=path,
@@ -125,14 +134,14 @@ async def read_stream(
                         skip -= len(data)
                         continue
                     data, skip = data[skip:], 0
-                room = size - pos - held
+                room = stop - pos - held
                 if room <= 0:
                     break  # more than announced: drop the rest (and this connection)
                 if len(data) > room:
                     data = data[:room]
                 pieces.append(data)
                 held += len(data)
-                if held >= CHUNK or pos + held >= size:
+                if held >= CHUNK or pos + held >= stop:
                     chunk = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                     pieces, held = [], 0
                     pos += len(chunk)
@@ -145,7 +154,7 @@ async def read_stream(
                 if hasher is not None:
                     hasher.update(chunk)
                 yield chunk
-            if pos < size:
+            if pos < stop:
                 raise httpx.ReadError("the download ended early")
         except httpx.TransportError as exc:
             failures += 1
