@@ -15,8 +15,7 @@ import sys
 from core.backends import local as local_module
 from core.backends.local import LocalBackend
 from core.paths import Location
-from core.transfer import JobKind, Journal, TransferEngine
-from core.transfer import ProgressSnapshot
+from core.transfer import JobKind, Journal, ProgressSnapshot, TransferEngine
 from tests.engine.od import od_backend
 
 
