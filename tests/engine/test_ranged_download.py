@@ -176,3 +176,28 @@ async def test_kill_9_mid_ranged_download_then_resume_fetches_only_the_rest(
     # the resume fetches the rest, not the whole.
     assert 0 < again <= size // 2 + 4 * MIB + MIB, again
     assert len(content_gets(server)) <= 4
+
+
+def test_skypane_get_with_stream_options_downloads_by_ranges(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from tests.engine.two_runners import signed_in
+    from tui.cli import main
+
+    with signed_in("em") as server:
+        capsys.readouterr()  # the sign-in's output
+        data = os.urandom(3 * MIB + 5)
+        server.emulator.put_file("big.bin", data)
+        server.emulator.requests.clear()
+        argv = ["get", "em:big.bin", str(tmp_path), "--json"]
+        code = main([*argv, "--multi-thread-streams", "3", "--multi-thread-cutoff", "1M"])
+        assert code == 0, capsys.readouterr()
+        assert json.loads(capsys.readouterr().out)["state"] == "done"
+        assert (tmp_path / "big.bin").read_bytes() == data
+        gets = content_gets(server)
+        assert len(gets) == 3 and sum(gets) == len(data), gets
+        (tmp_path / "big.bin").unlink()
+        server.emulator.requests.clear()
+        assert main([*argv, "--multi-thread-streams", "1", "--multi-thread-cutoff", "1M"]) == 0
+        assert (tmp_path / "big.bin").read_bytes() == data
+        assert content_gets(server) == [len(data)]

@@ -35,6 +35,7 @@ from core.transfer import (
     TransferEngine,
 )
 from core.transfer.lease import Lease, host_name
+from core.transfer.runner import STREAM_CUTOFF, STREAMS
 from tui.cli.common import fmt_size, fmt_time, print_json, safe_name
 from tui.cli.deletion import NothingDeleted, check_destructive
 from tui.cli.progress_view import View, describe, make_view
@@ -65,6 +66,57 @@ def transfers(text: str) -> int:
     return value
 
 
+#: Most ranged streams one download may use.
+MAX_STREAMS = 32
+
+
+def streams(text: str) -> int:
+    """``--multi-thread-streams``: a whole number from 1 (one stream) to ``MAX_STREAMS``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_STREAMS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of streams from 1 to {MAX_STREAMS}"
+        )
+    return value
+
+
+def size_text(text: str) -> int:
+    """``--multi-thread-cutoff``: bytes, or a number with K, M or G (powers of 1024)."""
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+    number, unit = text.strip().upper().rstrip("IB"), ""
+    if number[-1:] in units:
+        number, unit = number[:-1], number[-1]
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (such as 256M or 1G)")
+    return int(value)
+
+
+def _stream_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--multi-thread-streams",
+        dest="streams",
+        type=streams,
+        default=STREAMS,
+        metavar="N",
+        help=f"ranged streams per large download, 1..{MAX_STREAMS} ({STREAMS})",
+    )
+    p.add_argument(
+        "--multi-thread-cutoff",
+        dest="stream_cutoff",
+        type=size_text,
+        default=STREAM_CUTOFF,
+        metavar="SIZE",
+        help=f"downloads this large use several streams ({STREAM_CUTOFF // 1024**2}M)",
+    )
+
+
 def _transfer_options(p: argparse.ArgumentParser, *, conflicts: bool = True) -> None:
     p.add_argument("--dry-run", action="store_true", help="plan and report, write nothing")
     if conflicts:
@@ -81,6 +133,8 @@ def _transfer_options(p: argparse.ArgumentParser, *, conflicts: bool = True) -> 
         metavar="N",
         help=f"files at once, 1..{MAX_TRANSFERS} (4)",
     )
+    if conflicts:  # the commands that copy files
+        _stream_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.add_argument(
@@ -174,6 +228,7 @@ def register(sub: Any) -> None:
 
 def _resume_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transfers", type=transfers, default=4, metavar="N")
+    _stream_options(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(handler=cmd_resume, dry_run=False, conflict=None)
@@ -405,6 +460,8 @@ async def _run_jobs(
         workers=args.transfers,
         on_progress=console.progress,
         on_conflict=console.ask if interactive else None,
+        streams=getattr(args, "streams", STREAMS),
+        stream_cutoff=getattr(args, "stream_cutoff", STREAM_CUTOFF),
     )
     stop = asyncio.Event()
     signals = SignalStop(lambda signum: stop.set(), on_again=console.close)
