@@ -1,19 +1,30 @@
-"""Transfer engine figures against the TLS Graph emulator, and rclone on the same work.
+"""skypane against rclone on the same transfers, on the same TLS Graph emulator.
 
-Run: python3 -m uv run python tests/bench/bench_transfer.py [--size-mib 1024] [--files 1000]
-     [--file-kib 16] [--no-rclone]
+Run: python3 -m uv run python tests/bench/bench_transfer.py [--rows ROW,...] [--runs 3]
+     [--size-mib 1024] [--files 1000] [--file-kib 16] [--no-rclone] [--proxy]
 
-Prints one JSON object: per row wall seconds, MB/s, client CPU seconds (user+sys) and peak
-RSS of the client process, for skypane and (when ``rclone`` is installed) rclone, and the
-ratio skypane/rclone of each figure. Rows: 1 GiB upload, 1 GiB download, many small files
-up, and down.
+Rows: ``download`` (one large file, both tools' defaults: 4 ranged streams each from
+256 MiB / 250 MiB), ``download_1_stream`` (both told to use one stream), ``upload`` (one
+large file), ``small_up`` and ``small_down`` (FILES × FILE_KIB, 4 transfers each).
 
-Both clients are separate processes measured the same way (``os.wait4`` rusage); the
-emulator runs in a third process so neither client is charged for it. rclone reaches the
-emulator as ``graph.microsoft.com`` (and its files host as ``graph.microsoft.com`` on the
-files port) through a small HTTPS CONNECT proxy in this process,
-with ``--ca-cert`` (the emulator's certificate also names graph.microsoft.com); TLS is
-verified for both clients.
+What is measured is what a user runs: skypane's side is the ``skypane`` command itself,
+signed in with ``skypane login`` (device code, its real token store in a private home) and
+keeping its on-disk journal; rclone's side is ``rclone`` with a token in its config. The
+emulator is the business flavour, so both verify QuickXorHash, and runs in a process of its
+own so neither client is charged for it. Each figure is the client process's wall time and
+CPU time (user+sys, from ``os.wait4``) and peak RSS; the runs are interleaved (the order of
+the two tools alternates) and repeated, and min and median are printed.
+
+How rclone reaches the emulator is printed with the figures:
+
+* ``direct`` (as root): the whole bench runs in private mount and network namespaces
+  (``unshare -mn``) where the emulator listens on 127.0.0.1:443 and a bind-mounted
+  /etc/hosts maps ``graph.microsoft.com`` to it; the files origin (download and upload URLs)
+  is 127.0.0.1 on another port. Nothing outside the namespaces sees any of it.
+* ``proxy`` (otherwise, or with ``--proxy``): rclone goes through a small HTTPS CONNECT proxy
+  in this process, which costs rclone a little (its figures are then slightly pessimistic).
+
+TLS is verified by both (``--ca-cert`` for rclone, the CA bundle for skypane's remote).
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,29 +45,38 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.isolation import private_home  # noqa: E402
+
 MIB = 1024 * 1024
 CLIENT_ID = "00000000-0000-0000-0000-00000000c0de"
+ROWS = ("download", "download_1_stream", "upload", "small_up", "small_down")
+#: Set in the re-executed bench inside the namespaces.
+INSIDE = "SKYPANE_BENCH_NAMESPACE"
 
 
 # -- the emulator process --------------------------------------------------------------
 
 
-def serve(tls_dir: str) -> None:
-    """Child process: serve a Personal drive over TLS until stdin closes."""
+def serve(tls_dir: str, port: int) -> None:
+    """Child process: serve a business drive over TLS until stdin closes."""
     from core.emulator import Emulator, EmulatorConfig, start_server
 
     # rclone 1.60 (Debian's) sends its bearer token with upload fragments; the emulator
     # refuses that by default, as the docs say the service may, and accepts it with the
-    # switch real accounts behave like. skypane never sends one (its tests use the default).
+    # switch real accounts behave like. skypane never sends one.
     em = Emulator(
         EmulatorConfig(
-            flavour="personal",
+            flavour="business",
             quota_total=64 * 1024**3,
             access_token_lifetime=86400,
             accept_bearer_on_preauth=True,
+            device_code_interval=0,
+            auto_approve_after=0,
         )
     )
-    server = start_server(em, tls_dir=Path(tls_dir))
+    server = start_server(em, port=port, tls_dir=Path(tls_dir))
     token = em.issue_tokens(client_id=CLIENT_ID, base_url=server.base_url)["access_token"]
     info = {
         "port": server.port,
@@ -83,46 +104,7 @@ def make_certs(directory: Path) -> None:
     cert.private_key_and_cert_chain_pem.write_to_path(str(directory / "server.pem"))
 
 
-# -- the skypane client process ----------------------------------------------------------
-
-
-def client(info_json: str, src: str, dst: str, transfers: int) -> None:
-    """Child process: one copy job through the engine, like ``skypane cp``."""
-    from core.backends.local import LocalBackend
-    from core.backends.onedrive.backend import OneDriveBackend
-    from core.paths import Location
-    from core.remotes import LOCAL
-    from core.transfer import JobState, Journal, TransferEngine
-    from tests.engine.od import StaticTokens
-
-    info = json.loads(info_json)
-    options = {
-        "client_id": CLIENT_ID,
-        "graph_url": info["graph_url"],
-        "authority": info["authority"],
-        "ca_bundle": info["ca"],
-        "drive_id": info["drive_id"],
-        "drive_type": info["drive_type"],
-    }
-
-    def loc(text: str) -> Location:
-        return Location("od", text[3:]) if text.startswith("od:") else Location(None, text)
-
-    async def run() -> str:
-        od = OneDriveBackend("od", options, StaticTokens(info["token"]))
-        local = LocalBackend()
-        engine = TransferEngine(lambda r: od if r == "od" else local, Journal(), workers=transfers)
-        job = await engine.submit("copy", [loc(src)], loc(dst), policy="overwrite")
-        await engine.wait(job.id)
-        await engine.close()
-        if job.state is not JobState.DONE:
-            raise SystemExit(f"{job.state}: {job.error}")
-        return LOCAL
-
-    asyncio.run(run())
-
-
-# -- CONNECT proxy for rclone -------------------------------------------------------------
+# -- CONNECT proxy for rclone (when not root) ------------------------------------------
 
 
 class ConnectProxy:
@@ -144,8 +126,6 @@ class ConnectProxy:
 
     def __exit__(self, *exc: object) -> None:
         async def stop() -> None:
-            # Close the tunnels' sockets and let their tasks end by themselves (cancelling a
-            # start_server handler makes asyncio 3.11 log a traceback).
             for w in list(self._writers):
                 w.close()
             tunnels = [t for t in asyncio.all_tasks(self._loop) if t is not asyncio.current_task()]
@@ -190,26 +170,32 @@ class ConnectProxy:
 # -- measuring ------------------------------------------------------------------------
 
 
-def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Run a command; wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of it."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    out = (proc.stdout.read() if proc.stdout else b"") + (
-        proc.stderr.read() if proc.stderr else b""
-    )
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{argv[:4]} failed: {out.decode(errors='replace')[-2000:]}")
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            out.seek(0)
+            raise RuntimeError(f"{argv[:6]} failed: {out.read().decode(errors='replace')[-2000:]}")
     return {
         "wall_s": round(wall, 3),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "rss_mib": round(usage.ru_maxrss / 1024, 1),
     }
 
 
-def with_rate(fig: dict[str, float], nbytes: int) -> dict[str, float]:
-    return {**fig, "mb_s": round(nbytes / 1e6 / fig["wall_s"], 1)}
+def summary(runs: list[dict[str, float]]) -> dict[str, Any]:
+    keys = ("wall_s", "cpu_s", "rss_mib")
+    return {
+        "min": {k: min(r[k] for r in runs) for k in keys},
+        "median": {k: round(statistics.median(r[k] for r in runs), 3) for k in keys},
+        "runs": runs,
+    }
 
 
 def rclone_config(path: Path, info: dict[str, Any]) -> None:
@@ -226,30 +212,51 @@ def rclone_config(path: Path, info: dict[str, Any]) -> None:
     )
 
 
+def enter_namespaces(argv: list[str]) -> int:
+    """Run this bench again in private mount and network namespaces where graph.microsoft.com
+    is 127.0.0.1 (root only); its exit code."""
+    with tempfile.TemporaryDirectory(prefix="skypane-bench-ns-") as d:
+        hosts = Path(d) / "hosts"
+        hosts.write_text("127.0.0.1 localhost graph.microsoft.com\n::1 localhost\n")
+        script = f'ip link set lo up && mount --bind "{hosts}" /etc/hosts && exec "$@"'
+        cmd = ["unshare", "-mn", "--", "sh", "-c", script, "sh", sys.executable, *argv]
+        return subprocess.call(cmd, env={**os.environ, INSIDE: "1"})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated: {', '.join(ROWS)}")
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--files", type=int, default=1000)
     ap.add_argument("--file-kib", type=int, default=16)
-    ap.add_argument("--transfers", type=int, default=4)
     ap.add_argument("--no-rclone", action="store_true")
+    ap.add_argument("--proxy", action="store_true", help="rclone through a CONNECT proxy")
     args = ap.parse_args()
+    rows = [r for r in args.rows.split(",") if r]
+    unknown = set(rows) - set(ROWS)
+    if unknown:
+        ap.error(f"unknown rows: {', '.join(sorted(unknown))}")
     rclone = None if args.no_rclone else shutil.which("rclone")
+    direct = os.environ.get(INSIDE) == "1"
+    if rclone and not args.proxy and not direct and os.geteuid() == 0 and shutil.which("unshare"):
+        sys.exit(enter_namespaces([str(Path(__file__).resolve()), *sys.argv[1:]]))
     work = Path(tempfile.mkdtemp(prefix="skypane-bench-"))
     py = sys.executable
     me = str(Path(__file__).resolve())
-    # Like an installed package: byte-code cached (this environment sets
-    # PYTHONDONTWRITEBYTECODE, which would charge ~1 s of compiling to every client run).
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
-        "SKYPANE_STATE_DIR": str(work / "state"),
-        "PYTHONPATH": str(ROOT),
-        "PYTHONPYCACHEPREFIX": str(work / "pycache"),
-    }
+    # skypane as installed: byte code cached (this environment sets PYTHONDONTWRITEBYTECODE,
+    # which would charge compiling to every run), a private home for its config, token
+    # store and journal.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env |= private_home(work / "home") | {"PYTHONPYCACHEPREFIX": str(work / "pycache")}
+    script = Path(py).parent / "skypane"  # the console script, as installed
+    sky = [str(script)] if script.exists() else [py, "-m", "tui"]
+    emu = None
     try:
         (work / "tls").mkdir()
         make_certs(work / "tls")
         emu = subprocess.Popen(
-            [py, me, "serve", str(work / "tls")],
+            [py, me, "serve", str(work / "tls"), "443" if direct else "0"],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -257,6 +264,14 @@ def main() -> None:
         )
         assert emu.stdout is not None
         info = json.loads(emu.stdout.readline())
+        login = [*sky, "login", "em", "--client-id", CLIENT_ID, "--authority", info["authority"]]
+        login += ["--graph-url", info["graph_url"], "--ca-bundle", info["ca"], "--no-qr"]
+        measure(login, env)
+        conf = work / "rclone.conf"
+        rclone_config(conf, info)
+        renv = {**os.environ, "RCLONE_CONFIG": str(conf)}
+        rc = [rclone or "rclone", "--ca-cert", info["ca"], "-q"]
+
         big = work / "big.bin"
         with open(big, "wb") as f:
             for _ in range(args.size_mib):
@@ -266,88 +281,115 @@ def main() -> None:
         for i in range(args.files):
             (small / f"f{i:05}.bin").write_bytes(os.urandom(args.file_kib * 1024))
         nbig, nsmall = args.size_mib * MIB, args.files * args.file_kib * 1024
-        (work / "warm.txt").write_bytes(b"warm")  # fills the byte-code cache
-        measure(
-            [py, me, "client", json.dumps(info), str(work / "warm.txt"), "od:/warm.txt", "1"], env
-        )
-        sky = [py, me, "client", json.dumps(info)]
-        t = str(args.transfers)
-        rows: dict[str, dict[str, Any]] = {}
-        plan = [
-            (
-                "upload_1_file",
-                nbig,
-                [str(big), "od:/s-big.bin"],
-                ["copyto", str(big), "em:/r-big.bin"],
-            ),
-            (
-                "download_1_file",
-                nbig,
-                ["od:/s-big.bin", str(work / "s-big.bin")],
-                ["copyto", "em:/r-big.bin", str(work / "r-big.bin")],
-            ),
-            (
-                "upload_small_files",
-                nsmall,
-                [str(small), "od:/s-small"],
-                ["copy", str(small), "em:/r-small"],
-            ),
-            (
-                "download_small_files",
-                nsmall,
-                ["od:/s-small", str(work / "s-small")],
-                ["copy", "em:/r-small", str(work / "r-small")],
-            ),
-        ]
-        with ConnectProxy(info["port"], info["files_port"]) as proxy:
-            conf = work / "rclone.conf"
-            rclone_config(conf, info)
-            renv = {
-                **os.environ,
-                "HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}",
-                "RCLONE_CONFIG": str(conf),
-            }
-            for name, nbytes, sky_args, rc_args in plan:
-                row: dict[str, Any] = {
-                    "bytes": nbytes,
-                    "skypane": with_rate(measure([*sky, *sky_args, t], env), nbytes),
-                }
-                if rclone:
-                    rc = [rclone, *rc_args, "--transfers", t, "--ca-cert", info["ca"], "-q"]
-                    row["rclone"] = with_rate(measure(rc, renv), nbytes)
-                    row["ratio_skypane_over_rclone"] = {
-                        k: round(row["skypane"][k] / row["rclone"][k], 2)
-                        for k in ("wall_s", "mb_s", "cpu_s", "peak_rss_mib")
-                        if row["rclone"][k]
+        q = ["-q", "--conflict", "overwrite"]
+        # The remote copies the downloads read (not timed); also warms byte code and caches.
+        if {"download", "download_1_stream"} & set(rows):
+            measure([*sky, "cp", *q, str(big), "em:big.bin"], env)
+        if "small_down" in rows:
+            measure([*sky, "cp", *q, str(small), "em:small"], env)
+        for folder in ("em:up", "em:smallup"):
+            measure([*sky, "mkdir", "-q", folder], env)
+        measure([*sky, "ls", "em:"], env)
+
+        def commands(row: str, n: int) -> tuple[list[str], list[str], Path | None]:
+            """skypane's and rclone's command for run ``n`` of ``row``, and what to delete
+            after it (a local download)."""
+            if row in ("download", "download_1_stream"):
+                one = ["--multi-thread-streams", "1"] if row == "download_1_stream" else []
+                dst = work / "down.bin"
+                return (
+                    [*sky, "cp", *q, *one, "em:big.bin", str(dst)],
+                    [*rc, "copyto", *one, "em:big.bin", str(dst)],
+                    dst,
+                )
+            if row == "upload":
+                return (
+                    [*sky, "cp", *q, str(big), f"em:up/s{n}.bin"],
+                    [*rc, "copyto", str(big), f"em:up/r{n}.bin"],
+                    None,
+                )
+            if row == "small_up":
+                return (
+                    [*sky, "cp", *q, str(small), f"em:smallup/s{n}"],
+                    [*rc, "copy", str(small), f"em:smallup/r{n}/small"],
+                    None,
+                )
+            dst = work / "smalldown"
+            return (
+                [*sky, "cp", *q, "em:small", str(dst)],
+                [*rc, "copy", "em:small", str(dst / "small")],
+                dst,
+            )
+
+        results: dict[str, Any] = {}
+        with contextlib.ExitStack() as stack:
+            if rclone and not direct:
+                proxy = stack.enter_context(ConnectProxy(info["port"], info["files_port"]))
+                renv["HTTPS_PROXY"] = f"http://127.0.0.1:{proxy.port}"
+            for row in rows:
+                nbytes = nsmall if row.startswith("small") else nbig
+                runs: dict[str, list[dict[str, float]]] = {"skypane": [], "rclone": []}
+                for n in range(args.runs):
+                    order = ["skypane", "rclone"] if n % 2 == 0 else ["rclone", "skypane"]
+                    for tool in order:
+                        if tool == "rclone" and not rclone:
+                            continue
+                        s_cmd, r_cmd, cleanup = commands(row, n)
+                        fig = measure(s_cmd, env) if tool == "skypane" else measure(r_cmd, renv)
+                        fig["mb_s"] = round(nbytes / 1e6 / fig["wall_s"], 1)
+                        runs[tool].append(fig)
+                        if cleanup is not None:
+                            if cleanup.is_dir():
+                                shutil.rmtree(cleanup)
+                            else:
+                                cleanup.unlink()
+                result: dict[str, Any] = {"bytes": nbytes}
+                for tool, figs in runs.items():
+                    if figs:
+                        result[tool] = summary(figs)
+                if runs["rclone"]:
+                    result["ratio_median"] = {
+                        k: round(result["skypane"]["median"][k] / result["rclone"]["median"][k], 2)
+                        for k in ("wall_s", "cpu_s", "rss_mib")
                     }
-                rows[name] = row
-        emu.stdin.close()  # type: ignore[union-attr]
-        emu.wait(30)
+                results[row] = result
+                print(
+                    f"{row}: {json.dumps({k: v for k, v in result.items() if k != 'bytes'})}",
+                    file=sys.stderr,
+                )
+        version = (
+            subprocess.run([rclone, "version"], capture_output=True, text=True).stdout.splitlines()[
+                0
+            ]
+            if rclone
+            else "not installed"
+        )
+        load = os.getloadavg()
         print(
             json.dumps(
                 {
+                    "rclone": version,
+                    "rclone_reaches_emulator": "direct" if direct else "proxy",
+                    "runs": args.runs,
                     "size_mib": args.size_mib,
                     "files": args.files,
                     "file_kib": args.file_kib,
-                    "transfers": args.transfers,
-                    "rclone": subprocess.run(
-                        [rclone, "version"], capture_output=True, text=True
-                    ).stdout.splitlines()[0]
-                    if rclone
-                    else "not installed",
-                    "rows": rows,
+                    "cpus": os.cpu_count(),
+                    "load_average_after": [round(x, 1) for x in load],
+                    "rows": results,
                 },
-                indent=2,
+                indent=1,
             )
         )
     finally:
+        if emu is not None and emu.stdin is not None:
+            emu.stdin.close()
+            emu.wait(60)
         shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(sys.argv[2])
-    elif len(sys.argv) > 1 and sys.argv[1] == "client":
-        client(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        serve(sys.argv[2], int(sys.argv[3]))
     else:
         main()
