@@ -36,7 +36,7 @@ from core.backend import (
 )
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, Entry
-from core.quickxor_parts import combine_b64
+from core.quickxor_parts import combine_b64, hash_range
 from core.special import not_a_file, open_regular, special_kind
 
 T = TypeVar("T")
@@ -283,16 +283,7 @@ class LocalBackend:
                 raise errors.IntegrityError(
                     f"expected {request.size} bytes, source gave {written}", path=path
                 )
-            expected = request.expected_hashes.get(QUICKXOR)
-            if expected is not None and expected != hasher.value():
-                with contextlib.suppress(OSError):
-                    os.unlink(part)
-                raise errors.IntegrityError(
-                    "QuickXorHash of the written file differs from the source's",
-                    path=path,
-                    detail=f"source {expected}, written {hasher.value()}",
-                )
-
+            _check_hash(request, hasher.value(), part, path)
             entry = await _place(fd, part, path, request, held)
             if progress is not None and held:
                 progress.advance(len(held))
@@ -318,11 +309,14 @@ class LocalBackend:
         offset and hashed on its own; the parts' QuickXorHashes compose the file's.
 
         The journal keeps ``{"part": …, "ranges": [[start, end, done], …]}`` (``done``
-        counts only bytes already written), so a resumed write re-hashes what each range
-        holds and fetches only the rest of each.
+        counts only bytes already written), so a resumed write hashes what each range holds
+        (one more part of the composition) and fetches only the rest of each.
         """
         part, ranges, fd = await asyncio.to_thread(self._open_ranged_part, path, request)
         hashers = [QuickXorHasher() for _ in ranges]
+        #: Each range's hasher covers what it fetches now, from where it resumed.
+        fresh = [(r, r[2], h) for r, h in zip(ranges, hashers, strict=True)]
+        prefixes: list[tuple[int, int, bytes]] = []
 
         def state() -> dict[str, Any]:
             return {"part": part, "ranges": [list(r) for r in ranges]}
@@ -364,8 +358,10 @@ class LocalBackend:
             if progress is not None:
                 progress.checkpoint(state())
                 progress.advance(saved[0])
-            if saved[0]:
-                await asyncio.to_thread(_hash_done_ranges, part, ranges, hashers)
+            for start, _end, done in ranges:
+                if done:
+                    digest, n = await asyncio.to_thread(hash_range, fd, start, done)
+                    prefixes.append((start, n, digest))
             tasks = [asyncio.create_task(fill(i)) for i in range(len(ranges))]
             try:
                 await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -378,17 +374,12 @@ class LocalBackend:
                 if not task.cancelled() and (exc := task.exception()) is not None:
                     raise exc
             value = combine_b64(
-                (r[0], r[1] - r[0], h.digest()) for r, h in zip(ranges, hashers, strict=True)
+                [
+                    *prefixes,
+                    *((r[0] + first, r[1] - r[0] - first, h.digest()) for r, first, h in fresh),
+                ]
             )
-            expected = request.expected_hashes.get(QUICKXOR)
-            if expected is not None and expected != value:
-                with contextlib.suppress(OSError):
-                    os.unlink(part)
-                raise errors.IntegrityError(
-                    "QuickXorHash of the written file differs from the source's",
-                    path=path,
-                    detail=f"source {expected}, written {value}",
-                )
+            _check_hash(request, value, part, path)
             entry = await _place(fd, part, path, request, b"")
         except errors.QuotaExceeded:
             os.close(fd)
@@ -403,7 +394,8 @@ class LocalBackend:
 
     def _open_ranged_part(self, path: str, request: WriteRequest) -> tuple[str, Ranges, int]:
         """The part file of a write by ranges, its ranges ``[start, end, done]`` (resumed
-        from ``request.resume`` where they still fit the file), and an fd for writing."""
+        from ``request.resume`` where they still fit the file), and an fd to read and write
+        it."""
         resume = request.resume or {}
         part, ranges = resume.get("part"), resume.get("ranges")
         if (
@@ -412,7 +404,7 @@ class LocalBackend:
             and _valid_ranges(ranges, request.size)
         ):
             try:
-                fd = os.open(part, os.O_WRONLY)
+                fd = os.open(part, os.O_RDWR)  # read too: what the ranges hold is hashed
             except OSError:
                 pass
             else:
@@ -420,7 +412,7 @@ class LocalBackend:
                     return part, [list(r) for r in ranges], fd
                 os.close(fd)
         part, _ = self._prepare_part(path, WriteRequest(size=request.size, mode=request.mode))
-        fd = _run(lambda: os.open(part, os.O_WRONLY), part)
+        fd = _run(lambda: os.open(part, os.O_RDWR), part)
         try:
             os.ftruncate(fd, request.size)  # the ranges land at their offsets in it
         except OSError as exc:
@@ -625,20 +617,17 @@ def _valid_ranges(ranges: Any, size: int) -> TypeGuard[list[list[int]]]:
     return pos == size
 
 
-def _hash_done_ranges(path: str, ranges: list[list[int]], hashers: list[QuickXorHasher]) -> None:
-    """Hash what each range already holds in the part file (a resumed write by ranges)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        for (start, _end, done), hasher in zip(ranges, hashers, strict=True):
-            pos, stop = start, start + done
-            while pos < stop:
-                data = os.pread(fd, min(CHUNK, stop - pos), pos)
-                if not data:
-                    break
-                hasher.update(data)
-                pos += len(data)
-    finally:
-        os.close(fd)
+def _check_hash(request: WriteRequest, value: str, part: str, path: str) -> None:
+    """Remove the part file and raise if ``value`` is not the source's known QuickXorHash."""
+    expected = request.expected_hashes.get(QUICKXOR)
+    if expected is not None and expected != value:
+        with contextlib.suppress(OSError):
+            os.unlink(part)
+        raise errors.IntegrityError(
+            "QuickXorHash of the written file differs from the source's",
+            path=path,
+            detail=f"source {expected}, written {value}",
+        )
 
 
 async def _place(fd: int, part: str, path: str, request: WriteRequest, held: bytes) -> Entry:

@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from core import errors
@@ -53,34 +53,31 @@ class UsageError(Exception):
     """Wrong arguments: exit code 2."""
 
 
-def transfers(text: str) -> int:
-    """``--transfers``: a whole number from 1 to ``MAX_TRANSFERS``."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_TRANSFERS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of files from 1 to {MAX_TRANSFERS}"
-        )
-    return value
+def _count(high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from 1 to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if not 1 <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {what} from 1 to {high}")
+        return value
+
+    return parse
+
+
+#: ``--transfers``: a whole number from 1 to ``MAX_TRANSFERS``.
+transfers = _count(MAX_TRANSFERS, "files")
 
 
 #: Most ranged streams one download may use.
 MAX_STREAMS = 32
 
 
-def streams(text: str) -> int:
-    """``--multi-thread-streams``: a whole number from 1 (one stream) to ``MAX_STREAMS``."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_STREAMS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of streams from 1 to {MAX_STREAMS}"
-        )
-    return value
+#: ``--multi-thread-streams``: 1 (one stream) to ``MAX_STREAMS``.
+streams = _count(MAX_STREAMS, "streams")
 
 
 def size_text(text: str) -> int:
