@@ -282,7 +282,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
     ) -> AsyncIterator[bytes]:
         """Bytes ``[offset, end)`` of the file (of the item ``item_id`` when given), unchecked:
         one of several ranged streams whose caller composes and checks the hash."""
-        return self._read(path, offset, check_hash=False, item_id=item_id, end=end)
+        return self._read(path, offset, check_hash=False, item_id=item_id, end=end, join=False)
 
     async def _read(
         self,
@@ -292,6 +292,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
         check_hash: bool,
         item_id: str | None = None,
         end: int | None = None,
+        join: bool = True,
     ) -> AsyncIterator[bytes]:
         p = normalize(path)
         # A shared item lives in another drive: its ids are that drive's.
@@ -322,6 +323,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
             check_hash=check_hash,
             on_stale=lambda: self.download_urls.forget(p),
             end=end,
+            join=join,
         )
         async with contextlib.aclosing(stream):
             async for chunk in stream:

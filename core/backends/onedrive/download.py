@@ -79,6 +79,7 @@ async def read_stream(
     check_hash: bool = True,
     on_stale: Callable[[], None] | None = None,
     end: int | None = None,
+    join: bool = True,
 ) -> AsyncGenerator[bytes, None]:
     """Yield the bytes from ``offset`` (to ``end``, else the end of the file); verify
     ``expected`` (the listed hash) on a whole read.
@@ -86,8 +87,11 @@ async def read_stream(
     ``url`` is a download URL already known (from a listing); ``on_stale`` is told when the
     service refuses it, and ``content`` (``…/content`` of the item) gives the next one.
     A bounded read (one of several ranged streams of a file) asks for ``bytes=offset-(end-1)``
-    and, after a dropped connection, for the rest of its range only.
+    and, after a dropped connection, for the rest of its range only. Without ``join`` each
+    network read is handed out as it came (a consumer that writes a list of pieces at once
+    saves the copy that joining them into ``CHUNK`` bytes costs).
     """
+    least = CHUNK if join else 1
     stop = size if end is None else min(end, size)
     check = check_hash and expected and offset == 0 and stop == size and hash_type != "none"
     hasher = new_hasher(hash_type) if check else None
@@ -141,7 +145,7 @@ async def read_stream(
                     data = data[:room]
                 pieces.append(data)
                 held += len(data)
-                if held >= CHUNK or pos + held >= stop:
+                if held >= least or pos + held >= stop:
                     chunk = pieces[0] if len(pieces) == 1 else b"".join(pieces)
                     pieces, held = [], 0
                     pos += len(chunk)
