@@ -38,7 +38,7 @@ COMMAND_MODULES = (
 #: Every sub-command: the module that registers it and its line in ``skypane --help``
 #: (tests/cli/test_startup.py checks this against what the modules register).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "remotes": ("tui.cli.files", "list configured remotes"),
+    "remotes": ("tui.cli.files", "list configured remotes, or add one (remotes add)"),
     "ls": ("tui.cli.files", "list a folder (local path or remote:path)"),
     "hashsum": ("tui.cli.files", "QuickXorHash of files, like `rclone hashsum quickxor`"),
     "emulator": ("tui.cli.emulator", "serve a local Microsoft Graph + sign-in emulator over TLS"),

@@ -19,7 +19,6 @@ from core.backend import Option
 from core.config import RemoteConfig, load_config, validate_remote_name
 from core.errors import ConfigError
 from core.registry import backend_class, backend_names
-from core.secrets import SecretStore, save_secret_options
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -110,6 +109,8 @@ def cmd_remotes_add(args: argparse.Namespace) -> int:
     if missing:
         raise ConfigError(f"type {args.type} needs: {', '.join(f'{m}=...' for m in missing)}")
     config.set_remote(RemoteConfig(args.name, args.type, options))
+    from core.secrets import SecretStore, save_secret_options  # keyring: only to add one
+
     store = SecretStore(log_warning=False)
     if secret:
         save_secret_options(store, args.name, secret)
