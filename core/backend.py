@@ -302,6 +302,32 @@ class RewritesOnStore(Protocol):
     def rewrites_on_store(self, path: str) -> bool: ...
 
 
+@runtime_checkable
+class Throttling(Protocol):
+    """A backend that paces its requests and hears when its service throttles them (OneDrive's
+    pacer closes its gate for as long as a ``Retry-After`` asked): the engine then lowers its
+    concurrency and the status bar counts down, for listings as well as transfers."""
+
+    def throttled_for(self) -> float:
+        """Seconds until the service takes requests again; 0 when it is not throttling."""
+        ...
+
+
+def throttled_seconds(backend: object) -> float:
+    """Seconds ``backend`` is still throttled for (0 for one without ``Throttling``)."""
+    return max(backend.throttled_for(), 0.0) if isinstance(backend, Throttling) else 0.0
+
+
+@runtime_checkable
+class DiscardableWrite(Protocol):
+    """A backend whose resumable write leaves something behind until it finishes (an upload
+    session on the server, a part file) and that can throw it away when the engine gives
+    up on resuming it. ``state`` is the last ``WriteProgress.checkpoint`` of that write to
+    ``path``. Not a user-visible capability."""
+
+    async def discard_write(self, path: str, state: Mapping[str, Any]) -> None: ...
+
+
 CAPABILITY_PROTOCOLS: dict[str, type] = {
     "server_side_copy": ServerSideCopy,
     "trash": Trash,
@@ -333,6 +359,20 @@ class BackendContext:
     secrets: Any = None
     on_auth_required: Callable[[str], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class BackendType(Protocol):
+    """What a backend class registered under ``skypane.backends`` offers before any remote
+    of it is open: the options it declares, and a way to open a configured remote."""
+
+    OPTIONS: tuple[Option, ...]
+
+    def from_config(
+        self, remote: str, options: Mapping[str, Any], context: BackendContext
+    ) -> Backend:
+        """Open the remote ``remote`` configured with ``options``."""
+        ...
 
 
 # -- waiting that a caller can cut short ------------------------------------------------------

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import cast
 
-from core.backend import Backend
+from core.backend import BackendType
 from core.errors import ConfigError
 
 GROUP = "skypane.backends"
@@ -26,7 +25,7 @@ def backend_names() -> list[str]:
     return sorted(_entry_points())
 
 
-def backend_class(name: str) -> type[Backend]:
+def backend_class(name: str) -> BackendType:
     """Import and return the backend class registered as ``name``."""
     eps = _entry_points()
     try:
@@ -34,4 +33,10 @@ def backend_class(name: str) -> type[Backend]:
     except KeyError:
         known = ", ".join(sorted(eps)) or "none"
         raise ConfigError(f"unknown backend type {name!r} (known types: {known})") from None
-    return cast("type[Backend]", ep.load())
+    cls = ep.load()
+    if not isinstance(cls, BackendType):
+        raise ConfigError(
+            f"backend type {name!r} ({ep.value}) is not a skypane backend class",
+            detail="it declares no OPTIONS or has no from_config(remote, options, context)",
+        )
+    return cls

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from core.backend import Backend, BackendContext
 from core.backends.local import LocalBackend
 from core.config import Config, load_config
@@ -25,8 +23,8 @@ def open_backend(
         return LocalBackend()
     config = config or load_config()
     rc = config.remote(remote)
-    cls: Any = backend_class(rc.type)
-    return cast("Backend", cls.from_config(rc.name, dict(rc.options), context or BackendContext()))
+    cls = backend_class(rc.type)
+    return cls.from_config(rc.name, dict(rc.options), context or BackendContext())
 
 
 def resolve(text: str, config: Config | None = None) -> tuple[Location, Config]:

@@ -63,24 +63,6 @@ def affected_folders(job: Job) -> set[Location]:
     return out
 
 
-def throttled_seconds(backend: object) -> float:
-    """Seconds until a throttled drive takes requests again (0 when it is not throttled).
-
-    Backends with a pacer (OneDrive's ``graph.pacer``) expose it as the engine reads it;
-    this lets the status bar show throttling met by listings too, not only by transfers.
-    """
-    pacer = getattr(backend, "pacer", None) or getattr(
-        getattr(backend, "graph", None), "pacer", None
-    )
-    if pacer is None:
-        return 0.0
-    try:
-        until = pacer.state.throttled_until
-        return max(float(until) - float(pacer.clock()), 0.0) if until is not None else 0.0
-    except (AttributeError, TypeError, ValueError):
-        return 0.0
-
-
 def job_title(job: Job) -> str:
     """``copy a.txt, b.txt (+3) → work:/Backup``: names, not full paths, fit a panel line."""
     names = [basename(s.path) or str(s) for s in job.sources[:2]]

@@ -469,6 +469,12 @@ class LocalBackend:
         os.close(fd)
         return part, 0
 
+    async def discard_write(self, path: str, state: Mapping[str, Any]) -> None:
+        """Remove the part file of a write the engine gave up on (``DiscardableWrite``)."""
+        part = discardable_part(state, path, os.path.dirname)
+        if part is not None:
+            await self.remove(part)
+
     # -- changing --------------------------------------------------------------
 
     async def mkdir(self, path: str, *, parents: bool = False) -> Entry:
@@ -589,6 +595,17 @@ def part_name(name: str, limit: int = 255) -> str:
     tail = f".{uuid.uuid4().hex[:8]}{PART_SUFFIX}".encode()
     raw = os.fsencode(name)[: max(limit - len(tail) - 1, 0)]
     return os.fsdecode(b"." + raw + tail)
+
+
+def discardable_part(
+    state: Mapping[str, Any], path: str, folder_of: Callable[[str], str]
+) -> str | None:
+    """The part file a write's checkpoint names, when it is one of ours beside ``path``: a
+    journal edited by hand cannot make a discard remove any other file."""
+    part = state.get("part")
+    if isinstance(part, str) and part.endswith(PART_SUFFIX) and folder_of(part) == folder_of(path):
+        return part
+    return None
 
 
 def _name_max(directory: str) -> int:

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from core import errors
-from core.backend import Backend, patient_sleep, stop_check
+from core.backend import Backend, patient_sleep, stop_check, throttled_seconds
 from core.paths import Location
 from core.transfer.journal import Journal
 from core.transfer.lease import HEARTBEAT_INTERVAL, JobHeldElsewhere, Lease, Owner
@@ -676,7 +676,7 @@ class TransferEngine:
         while True:
             await asyncio.sleep(self.progress_interval)
             now = loop.time()
-            self._poll_pacers()
+            self._poll_throttling()
             active = False
             for run in self._runs.values():
                 if run.job.state.finished or run.foreign:
@@ -688,17 +688,10 @@ class TransferEngine:
             if not active:
                 return
 
-    def _poll_pacers(self) -> None:
-        """Backends with a pacer (OneDrive's ``graph.pacer``) say when the drive throttles."""
+    def _poll_throttling(self) -> None:
+        """Backends that pace their requests (``Throttling``) say when the service throttles."""
         for b in self._backends.values():
-            pacer = getattr(b, "pacer", None) or getattr(getattr(b, "graph", None), "pacer", None)
-            if pacer is None:
-                continue
-            try:
-                until = pacer.state.throttled_until
-                left = float(until) - float(pacer.clock()) if until is not None else 0.0
-            except (AttributeError, TypeError, ValueError):
-                continue
+            left = throttled_seconds(b)
             if left > 0:
                 self.limiter.note_pacer(left)
 

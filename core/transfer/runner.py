@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from core import errors
 from core.backend import (
     Backend,
+    DiscardableWrite,
     RangedRead,
     ReadById,
     RewritesOnStore,
@@ -139,14 +140,10 @@ async def discard_resume(backend: Backend, item: Item, *, timeout: float | None 
     """
     state = item.resume
     item.resume = None
-    if not state:
+    if not state or not isinstance(backend, DiscardableWrite):
         return
-    discard: Callable[[str, Any], Awaitable[None]] | None = getattr(backend, "discard_write", None)
     with contextlib.suppress(errors.SkypaneError, OSError, TimeoutError):
-        if discard is not None:
-            await asyncio.wait_for(discard(item.dst_path, state), timeout)
-        elif isinstance(state.get("part"), str):
-            await asyncio.wait_for(backend.remove(state["part"]), timeout)
+        await asyncio.wait_for(backend.discard_write(item.dst_path, state), timeout)
 
 
 #: Streams one large download is fetched over, and the size from which it is (rclone's

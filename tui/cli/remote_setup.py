@@ -94,7 +94,7 @@ def parse_settings(
 
 def cmd_remotes_add(args: argparse.Namespace) -> int:
     validate_remote_name(args.name)
-    declared = tuple(getattr(backend_class(args.type), "OPTIONS", ()))
+    declared = tuple(backend_class(args.type).OPTIONS)
     config = load_config()
     existing = config.remotes.get(args.name)
     if existing is not None and not args.update:

@@ -51,7 +51,7 @@ def _onedrive_checks() -> dict[str, Check]:
 def declared_options(kind: str) -> tuple[Option, ...]:
     """The options a backend type declares (empty when it cannot be loaded)."""
     try:
-        return tuple(getattr(backend_class(kind), "OPTIONS", ()))
+        return tuple(backend_class(kind).OPTIONS)
     except (SkypaneError, ImportError):
         return ()
 

@@ -20,7 +20,7 @@ from textual.events import DescendantFocus
 from textual.geometry import Offset
 from textual.widgets import Footer
 
-from core.backend import Backend, BackendContext, QuotaInfo
+from core.backend import Backend, BackendContext, QuotaInfo, throttled_seconds
 from core.config import Config
 from core.errors import SkypaneError
 from core.paths import Location, join
@@ -34,7 +34,7 @@ from tui.screens.dialog_actions import DialogActions
 from tui.screens.find_actions import FindActions
 from tui.screens.log import LogScreen, report_error
 from tui.screens.operations import FileOperations, describe
-from tui.transfers import Transfers, job_title, throttled_seconds
+from tui.transfers import Transfers, job_title
 from tui.widgets.file_list import FileList
 from tui.widgets.info_panel import InfoPanel
 from tui.widgets.listing import PARENT

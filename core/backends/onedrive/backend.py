@@ -120,10 +120,11 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
         return cls(remote, options, tokens, context=context)
 
     # ------------------------------------------------------------------ helpers
-    @property
-    def pacer(self) -> Pacer:
-        """The drive's pacer: ``state.throttled_until`` (``pacer.clock`` time), retries."""
-        return self.graph.pacer
+    def throttled_for(self) -> float:
+        """Seconds the drive's pacer keeps its gate closed after a ``Retry-After`` (``Throttling``)."""
+        pacer = self.graph.pacer
+        until = pacer.state.throttled_until
+        return max(until - pacer.clock(), 0.0) if until is not None else 0.0
 
     @property
     def business(self) -> bool:

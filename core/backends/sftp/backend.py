@@ -38,7 +38,7 @@ from core.backend import (
     WriteProgress,
     WriteRequest,
 )
-from core.backends.local import check_posix_path, part_name
+from core.backends.local import check_posix_path, discardable_part, part_name
 from core.backends.sftp.connect import Target, open_connection
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, SHA256, Entry
@@ -512,6 +512,12 @@ class SftpBackend:
         if hashes.quickxor is not None:
             found[QUICKXOR] = hashes.quickxor.value()
         return replace(entry, hashes=found) if found else entry
+
+    async def discard_write(self, path: str, state: Mapping[str, Any]) -> None:
+        """Remove the part file of a write the engine gave up on (``DiscardableWrite``)."""
+        part = discardable_part(state, path, parent_of)
+        if part is not None:
+            await self.remove(part)
 
     async def _part(
         self, sftp: asyncssh.SFTPClient, path: str, request: WriteRequest
