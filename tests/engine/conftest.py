@@ -11,7 +11,7 @@ import asyncio
 import errno
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +129,9 @@ class Wrapped:
 
     async def move(self, src: str, dst: str) -> Entry:
         return await self.inner.move(src, dst)
+
+    async def discard_write(self, path: str, state: Mapping[str, Any]) -> None:
+        await self.inner.discard_write(path, state)
 
     async def set_modified(self, path: str, modified: Any) -> Entry:
         return await self.inner.set_modified(path, modified)
