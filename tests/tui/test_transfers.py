@@ -345,3 +345,29 @@ async def test_panel_cursor_follows_the_new_job_and_keys_reach_every_job(
         await screen.transfers.engine.wait(second)
         await settle(pilot)
         assert "0/1 items" in panel.render_line(3).text
+
+
+class ThrottledLocal(LocalBackend):
+    """A backend of no particular kind that says its service throttles (``Throttling``)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__("slow")
+        self.seconds = seconds
+
+    def throttled_for(self) -> float:
+        return self.seconds
+
+
+async def test_status_bar_counts_down_any_backends_throttling(sample: Path, target: Path) -> None:
+    app = make_app(sample, target)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        slow = ThrottledLocal(27.0)
+        screen.backends["slow"] = slow
+        bar = screen.query_one("StatusBar")
+        await until_true(pilot, lambda: bar.throttled == 27.0)  # its one-second poll
+        assert bar.has_class("-throttled")
+        slow.seconds = 0.0
+        await until_true(pilot, lambda: bar.throttled == 0.0)
+        assert not bar.has_class("-throttled")
