@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from functools import partial
 from typing import ClassVar
 
 from textual import on, work
@@ -19,6 +20,7 @@ from textual.containers import Horizontal
 from textual.events import DescendantFocus
 from textual.geometry import Offset
 from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
 
 from core.backend import Backend, BackendContext, QuotaInfo, throttled_seconds
 from core.config import Config
@@ -115,8 +117,11 @@ class MainScreen(DialogActions, FileOperations, FindActions):
             right = (
                 Location(remotes[0], "/") if remotes else Location(None, os.path.expanduser("~"))
             )
-        self.show_location(self.pane("left"), left)
-        self.show_location(self.pane("right"), right)
+        for pane, location in ((self.pane("left"), left), (self.pane("right"), right)):
+            if location.remote in (None, LOCAL):
+                self.show_location(pane, location)
+            else:
+                self._open_drive(pane, location)
         self.pane("left").file_list.focus()
         self._mark_active()
         self.query_one(TransferPanel).display = False
@@ -175,6 +180,40 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         if key not in self.backends:
             self.backends[key] = open_backend(key, self.config, self.context)
         return self.backends[key]
+
+    def _open_drive(self, pane: Pane, location: Location) -> None:
+        """Show a drive's location once its backend is open, opened in a thread: its module
+        and the HTTP, sign-in and keyring libraries take longer to load (and the keyring to
+        answer) than the first frame takes to draw, and keys work meanwhile."""
+        pane.query_one(PathBar).location = location
+        self.run_worker(
+            partial(self._open_in_thread, pane, location),
+            group="open-drive",
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _open_in_thread(
+        self, pane: Pane, location: Location
+    ) -> tuple[Pane, Location, Backend | None]:
+        try:
+            return pane, location, open_backend(location.remote, self.config, self.context)
+        except SkypaneError:
+            return pane, location, None  # opened again on the event loop, which reports it
+
+    @on(Worker.StateChanged)
+    def _drive_opened(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "open-drive" or event.state is not WorkerState.SUCCESS:
+            return
+        pane, location, backend = worker.result
+        # One backend per remote: one the user opened meanwhile is kept.
+        if (
+            backend is not None
+            and self.backends.setdefault(location.remote, backend) is not backend
+        ):
+            self.run_worker(backend.close(), exit_on_error=False)
+        self.show_location(pane, location)
 
     def show_location(self, pane: Pane, location: Location) -> None:
         try:
