@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -206,7 +206,8 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         worker = event.worker
         if worker.group != "open-drive" or event.state is not WorkerState.SUCCESS:
             return
-        pane, location, backend = worker.result
+        opened = cast("tuple[Pane, Location, Backend | None]", worker.result)
+        pane, location, backend = opened
         # One backend per remote: one the user opened meanwhile is kept.
         if (
             backend is not None
