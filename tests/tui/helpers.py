@@ -99,6 +99,8 @@ async def settle(pilot: Any) -> None:
 
 def _busy(app: Any) -> bool:
     for screen in app.screen_stack:
+        if getattr(screen, "opening", None):  # a drive opening: its listing starts after
+            return True
         transfers = getattr(screen, "transfers", None)
         if transfers is not None and any(
             not j.state.finished and j.state != "paused" for j in transfers.engine.jobs()

@@ -92,6 +92,8 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         self.info_shown = False
         self._quota: dict[str, str] = {}
         self._drop_target: Pane | None = None
+        #: Panes whose drive is being opened (in a thread, after the first frame).
+        self.opening: set[str] = set()
         self.transfers = Transfers(self, journal, workers)
         #: Seconds to wait for running transfers to stop when the app quits.
         self.close_timeout = 5.0
@@ -186,6 +188,7 @@ class MainScreen(DialogActions, FileOperations, FindActions):
         and the HTTP, sign-in and keyring libraries take longer to load (and the keyring to
         answer) than the first frame takes to draw, and keys work meanwhile."""
         pane.query_one(PathBar).location = location
+        self.opening.add(pane.id or "")
         self.run_worker(
             partial(self._open_in_thread, pane, location),
             group="open-drive",
@@ -198,8 +201,8 @@ class MainScreen(DialogActions, FileOperations, FindActions):
     ) -> tuple[Pane, Location, Backend | None]:
         try:
             return pane, location, open_backend(location.remote, self.config, self.context)
-        except SkypaneError:
-            return pane, location, None  # opened again on the event loop, which reports it
+        except Exception:  # opened again on the event loop, which reports it as ever
+            return pane, location, None
 
     @on(Worker.StateChanged)
     def _drive_opened(self, event: Worker.StateChanged) -> None:
@@ -208,6 +211,7 @@ class MainScreen(DialogActions, FileOperations, FindActions):
             return
         opened = cast("tuple[Pane, Location, Backend | None]", worker.result)
         pane, location, backend = opened
+        self.opening.discard(pane.id or "")
         # One backend per remote: one the user opened meanwhile is kept.
         if (
             backend is not None
