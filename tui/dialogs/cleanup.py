@@ -34,13 +34,14 @@ from core.versions_cleanup import (
     run_cleanup,
     scan_versions,
 )
-from tui.dialogs.common import frame_css
+from tui.dialogs.common import fill_table, frame_css
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.versions import VersionsOutcome
 from tui.format import Clock, fmt_count, fmt_size_long, safe_name, system_clock
 
 #: Rows of the dry-run table; the summary line counts them all.
 MAX_ROWS = 500
+CLEANUP_COLUMNS = ("File", "Versions", "Delete", "Reclaim")
 #: Seconds between progress redraws (a scan reports every file).
 REDRAW = 0.1
 
@@ -229,27 +230,28 @@ class VersionCleanupDialog(ModalScreen[VersionsOutcome]):
         except SkypaneError as exc:
             self.plan = None
             summary.update(str(exc))
-            table.clear(columns=True)  # widths follow the new rows
-            table.add_columns("File", "Versions", "Delete", "Reclaim")
+            fill_table(table, CLEANUP_COLUMNS, [])
             self.query_one("#run", Button).disabled = True
             return
         self.plan = plan
         summary.update(f"Dry run — {plan.policy.describe()}: {plan_summary(plan)}")
-        table.clear(columns=True)  # widths follow the new rows
-        table.add_columns("File", "Versions", "Delete", "Reclaim")
         prefix = self.folder.rstrip("/") + "/"
+        rows = []
         for item in plan.files[:MAX_ROWS]:
             shown = (
                 item.path.removeprefix(prefix) if item.path != self.folder else basename(item.path)
             )
-            table.add_row(
-                safe_name(shown),
-                str(len(item.delete) + item.kept),
-                str(len(item.delete)),
-                fmt_size_long(item.bytes),
+            rows.append(
+                (
+                    safe_name(shown),
+                    str(len(item.delete) + item.kept),
+                    str(len(item.delete)),
+                    fmt_size_long(item.bytes),
+                )
             )
         if plan.file_count > MAX_ROWS:
-            table.add_row(f"… and {fmt_count(plan.file_count - MAX_ROWS)} more", "", "", "")
+            rows.append((f"… and {fmt_count(plan.file_count - MAX_ROWS)} more", "", "", ""))
+        fill_table(table, CLEANUP_COLUMNS, rows)
         self.query_one("#run", Button).disabled = not (
             plan.version_count and self.support.can_delete
         )

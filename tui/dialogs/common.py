@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from rich.text import Text
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 #: The frame every dialog of this package uses (ids differ from app.tcss's ``#dialog-box`` so
 #: these rules, being DEFAULT_CSS, are not overridden by it).
@@ -76,3 +79,25 @@ def dismiss_if_active(screen: Screen[Any], result: Any) -> bool:
         return False
     screen.dismiss(result)
     return True
+
+
+def fill_table(
+    table: DataTable[Any],
+    labels: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    keys: Sequence[str] | None = None,
+) -> None:
+    """Replace what ``table`` shows: columns ``labels``, each as wide as its widest cell.
+
+    The widths are given here, not left to DataTable: it measures new rows only when it next
+    idles, so a frame drawn before that shows them cut to the headers' widths, and the screen
+    could keep that frame after the widths were known (on a busy machine). Each width is
+    measured as DataTable draws the cell (a string is read as markup).
+    """
+    table.clear(columns=True)
+    for i, label in enumerate(labels):
+        cells = [row[i] for row in rows if i < len(row)]
+        width = max(Text.from_markup(text, end="").cell_len for text in [label, *cells])
+        table.add_column(label, width=width)
+    for n, row in enumerate(rows):
+        table.add_row(*row, key=keys[n] if keys is not None else None)

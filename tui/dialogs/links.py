@@ -21,7 +21,7 @@ from core.errors import SkypaneError
 from core.model import Link, LinkRequest, LinkScope, LinkSupport, LinkType
 from core.paths import basename
 from core.when import parse_expiry
-from tui.dialogs.common import OSC52_NOTE, frame_css
+from tui.dialogs.common import OSC52_NOTE, fill_table, frame_css
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import Clock, safe_name, system_clock
 
@@ -35,6 +35,7 @@ SCOPE_LABELS = {
     LinkScope.ORGANIZATION: "People in your organization",
     LinkScope.USERS: "Specific people",
 }
+LINK_COLUMNS = ("Type", "Who", "Expires", "Password", "Address")
 SHORT_SCOPES = {"anonymous": "anyone", "organization": "organization", "users": "people"}
 
 
@@ -177,7 +178,7 @@ class LinkDialog(ModalScreen[Link | None]):
             yield Label("Loading…", id="link-status", classes="sky-muted")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("Type", "Who", "Expires", "Password", "Address")
+        fill_table(self.query_one(DataTable), LINK_COLUMNS, [])
         self._show_recipients()
         self.query_one("#link-type", RadioSet).focus()
         self._load_links()
@@ -225,11 +226,8 @@ class LinkDialog(ModalScreen[Link | None]):
             status.update(f"Cannot list the links: {exc}")
             return
         self.links = links
-        table = self.query_one(DataTable)
-        table.clear(columns=True)  # widths follow the new rows
-        table.add_columns("Type", "Who", "Expires", "Password", "Address")
-        for link in links:
-            table.add_row(*link_row(link), key=link.id)
+        rows = [link_row(link) for link in links]
+        fill_table(self.query_one(DataTable), LINK_COLUMNS, rows, [link.id for link in links])
         status.update("" if links else "No links yet.")
         self.query_one("#revoke", Button).disabled = not links
 

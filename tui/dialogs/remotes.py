@@ -20,7 +20,7 @@ from textual.widgets import Button, DataTable, Label
 from core.config import Config, RemoteConfig, validate_remote_name
 from core.errors import SkypaneError
 from core.secrets import Secrets, SecretStore
-from tui.dialogs.common import frame_css
+from tui.dialogs.common import fill_table, frame_css
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.text_input import InputDialog
 from tui.dialogs.wizard import ConfigWizard, signs_in
@@ -100,12 +100,10 @@ class RemotesDialog(ModalScreen[RemoteChanges]):
 
     def _fill(self, select: str | None = None) -> None:
         table = self.query_one(DataTable)
-        table.clear(columns=True)  # widths follow the new rows
-        table.add_columns("Name", "Type", "Account", "Drive")
         remotes = self.config.remotes
         self.names = list(remotes)
-        for remote in remotes.values():
-            table.add_row(*describe(remote, self.store), key=remote.name)
+        rows = [describe(remote, self.store) for remote in remotes.values()]
+        fill_table(table, ("Name", "Type", "Account", "Drive"), rows, self.names)
         if select in self.names:
             table.move_cursor(row=self.names.index(select))
         empty = not self.names

@@ -21,9 +21,11 @@ from core.errors import SkypaneError
 from core.model import Entry, Version
 from core.paths import basename
 from core.versions_cleanup import free_path, save_version, version_file_name
-from tui.dialogs.common import frame_css
+from tui.dialogs.common import fill_table, frame_css
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import Clock, fmt_size_long, safe_name, system_clock
+
+VERSION_COLUMNS = ("Version", "Modified", "Size", "Modified by", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class VersionsDialog(ModalScreen[VersionsOutcome]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Version", "Modified", "Size", "Modified by", "")
+        fill_table(table, VERSION_COLUMNS, [])
         table.focus()
         self.query_one("#save", Button).disabled = self.destination is None
         self._load()
@@ -154,17 +156,17 @@ class VersionsDialog(ModalScreen[VersionsOutcome]):
             self._status(f"Cannot list the versions: {exc}", "sky-error")
             return
         self.versions = versions
-        table = self.query_one(DataTable)
-        table.clear(columns=True)  # widths follow the new rows
-        table.add_columns("Version", "Modified", "Size", "Modified by", "")
-        for v in versions:
-            table.add_row(
+        rows = [
+            (
                 v.id,
                 fmt_when(v),
                 fmt_size_long(v.size),
                 v.author or "",
                 "current" if v.current else "",
             )
+            for v in versions
+        ]
+        fill_table(self.query_one(DataTable), VERSION_COLUMNS, rows)
         older = sum(v.size for v in versions if not v.current)
         self._status(
             f"{len(versions)} version(s); older ones hold {fmt_size_long(older)}."
