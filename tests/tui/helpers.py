@@ -13,6 +13,7 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from core.config import load_config
 from core.paths import Location
 from core.transfer import Journal
+from tests.tui.dialogs.harness import until
 from tui.app import SkypaneApp
 
 #: "Now" for every TUI test: relative times and dates come out the same on every run.
@@ -95,6 +96,22 @@ async def settle(pilot: Any) -> None:
         if not any(w.is_running for w in app.workers) and not _busy(app):
             return
     raise AssertionError("the app did not settle")
+
+
+async def dialog_up(pilot: Any, name: str | None = None) -> Any:
+    """The screen a key or click opened over the main one (of class ``name`` if given), once
+    it is mounted: a key may open it from a worker, after a count or a listing, so tests
+    wait for it instead of pausing."""
+    app = pilot.app
+
+    def up() -> bool:
+        screen = app.screen
+        if screen is main_screen(app) or not screen.is_mounted:
+            return False
+        return name is None or type(screen).__name__ == name
+
+    await until(pilot, up)
+    return app.screen
 
 
 def _busy(app: Any) -> bool:

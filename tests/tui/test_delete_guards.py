@@ -9,7 +9,7 @@ from pathlib import Path
 from core.config import load_config
 from core.emulator import RunningServer
 from core.paths import Location
-from tests.tui.helpers import main_screen, make_app, settle
+from tests.tui.helpers import dialog_up, main_screen, make_app, settle, until
 from tui.dialogs.confirm import ConfirmDialog
 
 SIZE = (120, 36)
@@ -28,13 +28,13 @@ async def second_question(pilot: object) -> str:
     """The text of the second dialog, once counting is done (the deleting worker waits on it,
     so ``settle`` would wait for it too)."""
     app = pilot.app  # type: ignore[attr-defined]
-    for _ in range(2000):
-        await pilot.pause(0.01)  # type: ignore[attr-defined]
-        if isinstance(app.screen, ConfirmDialog) and app.screen.is_mounted:
-            text = message(app)
-            if "Delete all of it?" in text:
-                return text
-    raise AssertionError("no second question")
+
+    def asked() -> bool:
+        screen = app.screen
+        return isinstance(screen, ConfirmDialog) and "Delete all of it?" in message(app)
+
+    await until(pilot, asked)
+    return message(app)
 
 
 async def test_f8_and_shift_f8_refuse_the_home_folder(isolated_dirs: Path, target: Path) -> None:
@@ -78,8 +78,7 @@ async def test_a_big_permanent_deletion_says_how_much_and_asks_twice(
         await settle(pilot)
         await goto(pilot, "big")
         await pilot.press("shift+f8")
-        await pilot.pause()
-        assert "cannot be undone" in message(app)
+        await until(pilot, lambda: "cannot be undone" in message(app))
         await pilot.press("y")
         second = await second_question(pilot)
         assert "1,001 files in 1 folder (1001 Bytes) for good. This cannot be undone" in second
@@ -88,7 +87,7 @@ async def test_a_big_permanent_deletion_says_how_much_and_asks_twice(
         assert len(list(big.iterdir())) == 1001
         await goto(pilot, "big")
         await pilot.press("shift+f8")
-        await pilot.pause()
+        await dialog_up(pilot, "ConfirmDialog")
         await pilot.press("y")
         assert "1,001 files" in await second_question(pilot)
         await pilot.press("y")
@@ -121,8 +120,7 @@ async def test_a_big_deletion_on_the_drive_asks_again_with_count_and_size(
         await pilot.press("tab")
         await goto(pilot, "Many")
         await pilot.press("f8")
-        await pilot.pause()
-        assert "recycle bin" in message(app)
+        await until(pilot, lambda: "recycle bin" in message(app))
         await pilot.press("y")
         assert "1,001 files in 1 folder (9.8 KiB) to the recycle bin" in await second_question(
             pilot
@@ -132,7 +130,7 @@ async def test_a_big_deletion_on_the_drive_asks_again_with_count_and_size(
         assert len(em.item("Backup/Many").children or {}) == 1001
         await goto(pilot, "Many")
         await pilot.press("f8")
-        await pilot.pause()
+        await dialog_up(pilot, "ConfirmDialog")
         await pilot.press("y")
         assert "1,001 files" in await second_question(pilot)
         await pilot.press("y")

@@ -9,19 +9,17 @@ from typing import Any
 from core.config import load_config
 from core.emulator import RunningServer
 from core.paths import Location
-from tests.tui.helpers import main_screen, make_app, names, settle
+from tests.tui.helpers import main_screen, make_app, names, settle, until
 
 SIZE = (120, 36)
 
 
 async def dialog_shown(pilot: Any) -> Any:
     """The modal screen a worker pushed, once it is composed (no fixed sleeps)."""
-    for _ in range(400):
-        await pilot.pause(0.05)
-        screen = pilot.app.screen
-        if screen.is_modal and screen.query("#dialog-message"):
-            return screen
-    raise AssertionError("no dialog appeared")
+    await until(
+        pilot, lambda: pilot.app.screen.is_modal and pilot.app.screen.query("#dialog-message")
+    )
+    return pilot.app.screen
 
 
 async def test_find_file_panelizes_results_and_opens_their_folder(

@@ -10,7 +10,7 @@ from textual.command import CommandList
 
 from core.config import load_config
 from tests.tui.dialogs.harness import until
-from tests.tui.helpers import main_screen, make_app, settle
+from tests.tui.helpers import dialog_up, main_screen, make_app, settle
 from tui.app import SkypaneApp
 from tui.screens.main import MainScreen
 from tui.widgets.file_list import FileList
@@ -69,8 +69,7 @@ async def test_keys_are_remapped_from_the_config_file(sample: Path, target: Path
         await pilot.pause()
         assert app.screen is main_screen(app)
         await pilot.press("ctrl+n")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "InputDialog"
+        await dialog_up(pilot, "InputDialog")
         await pilot.press("escape", "f12")
         assert main_screen(app).active_id == "right"
 
@@ -83,8 +82,12 @@ async def test_f1_lists_keys_with_the_remapped_ones(sample: Path, target: Path) 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f1")
-        await pilot.pause()
-        text = "\n".join(line.text for line in app.screen.query_one("RichLog").lines)
+
+        def shown() -> str:
+            return "\n".join(line.text for line in app.screen.query_one("RichLog").lines)
+
+        await until(pilot, lambda: "Drag to other pane" in shown())
+        text = shown()
         assert "F5 / c" in text and "Copy" in text and "copy" in text
         assert "Drag to other pane" in text
         for binding in MainScreen.BINDINGS:
@@ -102,9 +105,7 @@ async def test_palette_offers_every_action(sample: Path, target: Path) -> None:
             for b in cls.BINDINGS:
                 assert b.description in wanted
         await pilot.press("f9")
-        await pilot.pause()
-        palette = app.screen
-        assert type(palette).__name__ == "CommandPalette"
+        await dialog_up(pilot, "CommandPalette")
         await pilot.press("escape")
 
 
@@ -113,7 +114,7 @@ async def test_palette_runs_an_action_on_the_active_pane(sample: Path, target: P
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await dialog_up(pilot, "CommandPalette")
         await pilot.press(*"hidden")
         await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("enter")
@@ -136,10 +137,9 @@ async def test_q_in_a_dialog_does_not_quit(sample: Path, target: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("end", "f8")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ConfirmDialog"
+        await dialog_up(pilot, "ConfirmDialog")
         await pilot.press("q")
-        await pilot.pause()
+        await pilot.pause()  # whatever q would do is done: an absence cannot be waited for
         assert app.is_running and type(app.screen).__name__ == "ConfirmDialog"
 
 
@@ -150,6 +150,10 @@ async def test_rows_follow_the_theme(sample: Path, target: Path) -> None:
         fl = main_screen(app).active.file_list
         before = next(iter(fl.render_line(fl.cursor))).style
         app.theme = "solarized-light"
-        await pilot.pause()
-        after = next(iter(fl.render_line(fl.cursor))).style
-        assert before.bgcolor != after.bgcolor  # the cursor's colour comes from the theme
+
+        def background() -> object:
+            return next(iter(fl.render_line(fl.cursor))).style.bgcolor
+
+        await until(
+            pilot, lambda: background() != before.bgcolor
+        )  # the cursor's colour comes from the theme

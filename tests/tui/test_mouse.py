@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual import events
 
-from tests.tui.helpers import main_screen, make_app, names, settle
+from tests.tui.helpers import dialog_up, main_screen, make_app, names, settle, until
 
 SIZE = (120, 36)
 
@@ -55,8 +55,7 @@ async def test_wheel_scrolls_the_list(tmp_path: Path, target: Path) -> None:
         # Pilot has no wheel helper; its own event poster routes the event as the driver would.
         for _ in range(2):
             await pilot._post_mouse_events([events.MouseScrollDown], fl, offset=(3, 3))
-        await pilot.pause()
-        assert fl.scroll_offset.y > 0
+        await until(pilot, lambda: fl.scroll_offset.y > 0)
         assert fl.cursor == 0  # the view moved, not the cursor
 
 
@@ -120,7 +119,6 @@ async def test_clicking_the_path_opens_the_location_picker(sample: Path, target:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.click("#right PathBar")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "LocationPicker"
+        await dialog_up(pilot, "LocationPicker")
         await pilot.press("escape")
         assert app.screen is main_screen(app)

@@ -10,7 +10,7 @@ import pytest
 from core.config import load_config
 from core.emulator import RunningServer
 from core.paths import Location
-from tests.tui.helpers import REMOTE_FILES, main_screen, make_app, names, settle
+from tests.tui.helpers import REMOTE_FILES, main_screen, make_app, names, settle, until
 
 SIZE = (120, 36)
 
@@ -111,8 +111,9 @@ async def test_delete_on_the_remote_goes_to_the_recycle_bin(
         await pilot.press("tab")
         right.file_list.move_cursor(right.listing.index_of("budget.xlsx"))
         await pilot.press("f8")
-        await pilot.pause()
-        assert "recycle bin" in str(app.screen.query_one("#dialog-message").render())
+        await until(
+            pilot, lambda: "recycle bin" in str(app.screen.query_one("#dialog-message").render())
+        )
         await pilot.press("y")
         await settle(pilot)
         assert "budget.xlsx" not in names(right)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tui.helpers import main_screen, make_app, names, settle
+from tests.tui.helpers import dialog_up, main_screen, make_app, names, settle, until
 
 SIZE = (120, 36)
 
@@ -26,7 +26,7 @@ async def test_f5_copies_the_marked_files_to_the_other_pane(sample: Path, target
         await pilot.press("insert")
         await goto(pilot, "Documents")
         await pilot.press("insert", "f5")
-        await pilot.pause()
+        await dialog_up(pilot)
         assert app.screen.query_one("Input").value == "~/target"
         await pilot.press("enter")
         await settle(pilot)
@@ -56,9 +56,9 @@ async def test_shift_f6_renames_in_place(sample: Path, target: Path) -> None:
         await settle(pilot)
         await goto(pilot, "notes.txt")
         await pilot.press("shift+f6")
-        await pilot.pause()
+        await dialog_up(pilot)
         field = app.screen.query_one("Input")
-        assert field.selected_text == "notes.txt"  # the whole name, as in mc
+        await until(pilot, lambda: field.selected_text == "notes.txt")  # the whole name, as in mc
         await pilot.press(*"renamed.txt", "enter")  # typing the full name replaces it
         await settle(pilot)
         assert (sample / "renamed.txt").exists() and not (sample / "notes.txt").exists()
@@ -69,9 +69,12 @@ async def test_f7_makes_a_folder_and_refuses_bad_names(sample: Path, target: Pat
     app = make_app(sample, target)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f7", "a", "/", "b", "enter")
-        await pilot.pause()
-        assert "cannot contain" in str(app.screen.query_one("#dialog-error").render())
+        await pilot.press("f7")
+        await dialog_up(pilot)
+        await pilot.press("a", "/", "b", "enter")
+        await until(
+            pilot, lambda: "cannot contain" in str(app.screen.query_one("#dialog-error").render())
+        )
         app.screen.query_one("Input").value = "New folder"
         await pilot.press("enter")
         await settle(pilot)
@@ -84,7 +87,7 @@ async def test_f7_reports_an_existing_name_as_an_error(sample: Path, target: Pat
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f7")
-        await pilot.pause()
+        await dialog_up(pilot)
         app.screen.query_one("Input").value = "Music"
         await pilot.press("enter")
         await settle(pilot)
@@ -100,8 +103,7 @@ async def test_f8_moves_to_the_trash_after_confirming(
         await settle(pilot)
         await goto(pilot, "notes.txt")
         await pilot.press("f8")
-        await pilot.pause()
-        assert "trash" in str(app.screen.query_one("#dialog-message").render())
+        await until(pilot, lambda: "trash" in str(app.screen.query_one("#dialog-message").render()))
         await pilot.press("n")  # no: nothing happens
         await settle(pilot)
         assert (sample / "notes.txt").exists()
@@ -119,8 +121,10 @@ async def test_shift_f8_deletes_for_good_and_defaults_to_no(sample: Path, target
         await settle(pilot)
         await goto(pilot, "Music")
         await pilot.press("shift+f8")
-        await pilot.pause()
-        assert "cannot be undone" in str(app.screen.query_one("#dialog-message").render())
+        await until(
+            pilot,
+            lambda: "cannot be undone" in str(app.screen.query_one("#dialog-message").render()),
+        )
         await pilot.press("enter")  # the focused button is "No"
         await settle(pilot)
         assert (sample / "Music").exists()
@@ -203,9 +207,11 @@ async def test_errors_notify_and_keep_details_for_the_log_screen(
         assert main_screen(app).active.location.path == str(sample)  # back where it was
         assert any(n.severity == "error" for n in app._notifications)
         await pilot.press("ctrl+e")
-        await pilot.pause()
-        text = "\n".join(str(x.text) for x in app.screen.query_one("RichLog").lines)
-        assert "cannot list" in text and "NotFound" in text
+
+        def log() -> str:
+            return "\n".join(str(x.text) for x in app.screen.query_one("RichLog").lines)
+
+        await until(pilot, lambda: "cannot list" in log() and "NotFound" in log())
         await pilot.press("escape")
         assert app.screen is main_screen(app)
 
@@ -216,7 +222,7 @@ async def test_f6_with_a_bare_name_renames_in_place(sample: Path, target: Path) 
         await settle(pilot)
         await goto(pilot, "notes.txt")
         await pilot.press("f6")
-        await pilot.pause()
+        await dialog_up(pilot)
         app.screen.query_one("Input").value = "notes-2025.txt"
         await pilot.press("enter")
         await settle(pilot)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.helpers import main_screen, make_app, settle
+from tests.tui.helpers import dialog_up, main_screen, make_app, settle, until
 
 SIZE = (120, 36)
 
@@ -39,11 +39,10 @@ async def test_status_bar_shows_count_and_total_size_of_selection(
         # what the pane shows (folders and files; the hidden file is not shown)
         assert bar.selection_text().startswith("11 items")
         await pilot.press("plus")
-        await pilot.pause()
+        await dialog_up(pilot)
         app.screen.query_one("Input").value = "photo-*"
         await pilot.press("enter")
-        await pilot.pause()
-        assert marked(app) == ["photo-001.jpg", "photo-002.jpg"]
+        await until(pilot, lambda: marked(app) == ["photo-001.jpg", "photo-002.jpg"])
         assert bar.selection_text() == "2 items selected, 4.3 MiB"
         assert "2 items selected" in app.screen.query_one("StatusBar").render().plain
 
@@ -52,14 +51,15 @@ async def test_minus_unselects_by_pattern_and_star_inverts(sample: Path, target:
     app = make_app(sample, target)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("plus", "enter")  # the default pattern "*": every file
-        await pilot.pause()
-        assert len(marked(app)) == 8  # files only, hidden ones stay hidden
+        await pilot.press("plus")
+        await dialog_up(pilot)
+        await pilot.press("enter")  # the default pattern "*": every file
+        await until(pilot, lambda: len(marked(app)) == 8)  # files only, hidden ones stay hidden
         await pilot.press("minus")
-        await pilot.pause()
+        await dialog_up(pilot)
         app.screen.query_one("Input").value = "*.jpg"
         await pilot.press("enter")
-        await pilot.pause()
-        assert "photo-001.jpg" not in marked(app) and len(marked(app)) == 6
+        await until(pilot, lambda: len(marked(app)) == 6)
+        assert "photo-001.jpg" not in marked(app)
         await pilot.press("asterisk")
         assert marked(app) == ["photo-001.jpg", "photo-002.jpg"]

@@ -65,10 +65,7 @@ async def start(pilot: Any, gated: GatedLocal, target: Path) -> Any:
 
 
 async def conflict_shown(pilot: Any) -> None:
-    for _ in range(50):
-        await pilot.pause()
-        if type(pilot.app.screen).__name__ == "ConflictDialog":
-            return
+    await until_true(pilot, lambda: type(pilot.app.screen).__name__ == "ConflictDialog")
 
 
 async def copy_by_key(pilot: Any, name: str) -> None:
@@ -113,8 +110,7 @@ async def test_conflict_dialog_buttons_by_arrows_and_letters(sample: Path, targe
         assert (target / "notes.txt").read_text() == "old"
         # the notice has lines of its own: no row of either pane is under it
         line = main_screen(app).query_one("MessageLine")
-        await pilot.pause()
-        assert "copy cancelled" in line.text and line.display
+        await until_true(pilot, lambda: "copy cancelled" in line.text and line.display)
         for pane_id in ("left", "right"):
             rows = main_screen(app).pane(pane_id).file_list.region
             assert not rows.overlaps(line.region)
@@ -264,8 +260,7 @@ async def test_quit_asks_first_while_transfers_run(sample: Path, target: Path) -
         await copy_by_key(pilot, "notes.txt")
         await until(gated.waiting)
         await pilot.press("f10")
-        await pilot.pause()
-        assert type(app.screen).__name__ == "ConfirmDialog"
+        await until_true(pilot, lambda: type(app.screen).__name__ == "ConfirmDialog")
         assert "still running" in str(app.screen.query_one("#dialog-message").render())
         await pilot.press("n")
         assert app.is_running
