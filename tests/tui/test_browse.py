@@ -13,7 +13,7 @@ from core.backends.local import LocalBackend
 from core.model import Entry
 from core.paths import Location
 from tests.tui.dialogs.harness import until
-from tests.tui.helpers import NOW, main_screen, make_app, names, settle
+from tests.tui.helpers import NOW, dialog_up, main_screen, make_app, names, settle
 from tui.widgets.listing import SortKey
 
 SIZE = (120, 36)
@@ -217,11 +217,7 @@ async def test_relative_times_move_on_with_the_clock(
         row = fl.listing.index_of("README.md")  # 5 minutes old
         assert "5 min ago" in fl.render_line(row).text
         now[0] = NOW + timedelta(minutes=10)
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if "15 min ago" in fl.render_line(row).text:
-                break
-        assert "15 min ago" in fl.render_line(row).text
+        await until(pilot, lambda: "15 min ago" in fl.render_line(row).text)
 
 
 async def test_the_cursor_stays_on_its_row_when_its_file_moves_away(
@@ -244,7 +240,7 @@ async def test_location_picker_switches_a_pane_to_a_typed_path(sample: Path, tar
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+g")
-        await pilot.pause()
+        await dialog_up(pilot)
         field = app.screen.query_one("#picker-path")
         field.value = str(sample / "Music")
         field.focus()
@@ -260,12 +256,12 @@ async def test_location_picker_takes_typing_at_once_and_arrows_walk_the_list(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+g")
-        await pilot.pause()
+        await dialog_up(pilot)
         await pilot.press(*str(sample / "Music"), "enter")  # no Tab needed first
         await settle(pilot)
         assert main_screen(app).pane("left").location.path == str(sample / "Music")
         await pilot.press("ctrl+g")
-        await pilot.pause()
+        await dialog_up(pilot)
         await pilot.press("down", "enter")  # the second entry: local /
         await settle(pilot)
         assert main_screen(app).pane("left").location.path == "/"
@@ -283,7 +279,7 @@ async def test_location_picker_lists_local_and_configured_remotes(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("alt+f2")
-        await pilot.pause()
+        await dialog_up(pilot)
         options = app.screen.query_one("OptionList")
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert prompts[0].startswith("local") and prompts[2].startswith("disk2:")
@@ -340,7 +336,7 @@ async def test_keys_typed_right_after_tab_act_on_the_new_pane(sample: Path, targ
         # Both keys in one go, as a terminal delivers them from one read.
         screen.action_switch_pane()
         await screen.run_action("mkdir")
-        await pilot.pause()
+        await dialog_up(pilot)
         app.screen.query_one("Input").value = "made-on-the-right"
         await pilot.press("enter")
         await settle(pilot)
@@ -399,11 +395,9 @@ async def test_listing_modes_full_brief_and_long(sample: Path, target: Path) -> 
         await pilot.press("left")
         assert fl.cursor == 1
         await pilot.press("alt+w")  # long: the whole width, exact sizes, full dates
-        await pilot.pause()
+        await until(pilot, lambda: left.outer_size.width == 80)
         assert fl.mode == "long" and not right.display
-        assert left.outer_size.width == 80
         line = fl.render_line(rows.index("photo-001.jpg")).text
         assert "2,345,678" in line and "2025-05-06" in line
         await pilot.press("alt+w")
-        await pilot.pause()
-        assert fl.mode == "full" and right.display
+        await until(pilot, lambda: fl.mode == "full" and right.display)

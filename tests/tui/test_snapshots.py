@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input
 
 from core.model import Entry
 from core.transfer import ConflictQuestion, JobKind, JobState, ProgressSnapshot
-from tests.tui.helpers import NOW, main_screen, make_app, make_backup_folder, settle
+from tests.tui.dialogs.harness import settled, until
+from tests.tui.helpers import NOW, dialog_up, main_screen, make_app, make_backup_folder, settle
 from tui.dialogs.conflict import ConflictDialog
 
 BIG = (120, 36)
@@ -40,11 +40,8 @@ async def ready(pilot: Any) -> None:
 
 
 async def steady(pilot: Any) -> None:
-    """No blinking cursors: an Input's cursor is drawn on whichever phase the shot falls."""
-    await pilot.pause()
-    for field in pilot.app.screen.query(Input):
-        field.cursor_blink = False
-    await pilot.pause()
+    """The screen unchanging, its Inputs' cursors no longer blinking."""
+    await settled(pilot)
 
 
 async def browse(pilot: Any) -> None:
@@ -54,7 +51,7 @@ async def browse(pilot: Any) -> None:
     left.listing.mark_pattern("photo-*")
     left.file_list.marks_changed()
     left.file_list.move_cursor(left.listing.index_of("budget-2025.xlsx"))
-    await pilot.pause()
+    await settled(pilot)
 
 
 def snapshot_snapshots() -> dict[str, ProgressSnapshot]:
@@ -103,7 +100,7 @@ async def transfers(pilot: Any) -> None:
     panel.display = True
     panel.focus()
     screen._poll_throttling()  # the status bar's countdown, without waiting for its timer
-    await pilot.pause()
+    await settled(pilot)
 
 
 def test_main_view_120x36(snap_compare: Any, sample: Path, backup: Path) -> None:
@@ -135,6 +132,7 @@ def test_copy_dialog_80x24(snap_compare: Any, sample: Path, backup: Path) -> Non
     async def copy(pilot: Any) -> None:
         await browse(pilot)
         await pilot.press("f5")
+        await dialog_up(pilot)
         await steady(pilot)
 
     assert snap_compare(make_app(sample, backup), terminal_size=SMALL, run_before=copy)
@@ -149,7 +147,8 @@ def test_conflict_dialog_120x36(snap_compare: Any, sample: Path, backup: Path) -
             "j", new, old, "/Backup/report.pdf", "/Backup/report (1).pdf", 2
         )
         pilot.app.push_screen(ConflictDialog(question))
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConflictDialog))
+        await settled(pilot)
 
     assert snap_compare(make_app(sample, backup), terminal_size=BIG, run_before=conflict)
 
@@ -158,6 +157,8 @@ def test_help_80x24(snap_compare: Any, sample: Path, backup: Path) -> None:
     async def help_(pilot: Any) -> None:
         await ready(pilot)
         await pilot.press("f1")
+        await dialog_up(pilot)
+        await settled(pilot)
 
     assert snap_compare(make_app(sample, backup), terminal_size=SMALL, run_before=help_)
 

@@ -9,6 +9,7 @@ from typing import Any
 from core.config import load_config
 from core.emulator import RunningServer
 from core.paths import Location
+from tests.tui.dialogs.harness import until
 from tests.tui.helpers import main_screen, make_app, settle
 from tui.screens.viewer import BLOCK, parse_position
 
@@ -35,7 +36,7 @@ async def open_viewer(pilot: Any, name: str) -> Any:
 
 
 async def answer(pilot: Any, text: str) -> None:
-    await pilot.pause()
+    await until(pilot, lambda: type(pilot.app.screen).__name__ == "InputDialog")
     pilot.app.screen.query_one("Input").value = text
     await pilot.press("enter")
     await settle(pilot)
@@ -176,8 +177,8 @@ async def test_follow_shows_what_is_added_to_the_file(
         assert viewer.view.text_lines[-1] == "line 199"
         with log.open("ab") as f:
             f.write(b"a new line\n")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if viewer.view.text_lines and viewer.view.text_lines[-1] == "a new line":
-                break
+        await until(
+            pilot,
+            lambda: bool(viewer.view.text_lines) and viewer.view.text_lines[-1] == "a new line",
+        )
         assert viewer.view.text_lines[-2:] == ["line 199", "a new line"]

@@ -152,11 +152,9 @@ async def test_scan_then_dry_run_for_each_policy(drive: RunningServer, backend: 
         assert "3 file(s), 6 version(s), 6.2 KiB" in label(app, "#cleanup-summary")
         await pilot.click("#policy-older-than")
         dialog.query_one("#before", Input).value = "100d"
-        await pilot.pause()
-        assert "1 file(s), 1 version(s)" in label(app, "#cleanup-summary")
+        await until(pilot, lambda: "1 file(s), 1 version(s)" in label(app, "#cleanup-summary"))
         dialog.query_one("#before", Input).value = "someday"
-        await pilot.pause()
-        assert "neither an age" in label(app, "#cleanup-summary")
+        await until(pilot, lambda: "neither an age" in label(app, "#cleanup-summary"))
         assert dialog.query_one("#run", Button).disabled
         await pilot.press("escape")
     assert app.results == [VersionsOutcome(changed=False)]

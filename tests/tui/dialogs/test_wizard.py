@@ -177,9 +177,11 @@ async def test_edit_keeps_the_sign_in_until_sign_in_settings_change(drive: Runni
         await show_advanced(pilot, app)
         set_option(app, "chunk_size", "3276800")
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await until(
+            pilot,
+            lambda: "Signed in as alice" in str(w.query_one("#account-state").render()),
+        )
         account = w.query_one("#account")
-        assert "Signed in as alice" in str(account.query_one("#account-state").render())
         assert not account.query_one("#choose-drive", Button).disabled
         await pilot.press("ctrl+n")
         await pilot.press("ctrl+n")
