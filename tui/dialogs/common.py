@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import DataTable
@@ -94,6 +95,8 @@ def fill_table(
     could keep that frame after the widths were known (on a busy machine). Each width is
     measured as DataTable draws the cell (a string is read as markup).
     """
+    # DataTable reads a string cell as markup: a file named "[b]x[/b]" must show as it is.
+    rows = [[escape(cell) for cell in row] for row in rows]
     table.clear(columns=True)
     for i, label in enumerate(labels):
         cells = [row[i] for row in rows if i < len(row)]

@@ -35,3 +35,13 @@ async def test_columns_fit_their_rows_in_the_first_frame_drawn() -> None:
         assert [key.value for key in table.rows] == ["a", "b"]
         fill_table(table, ("Type", "Address"), [("view", "x")])
         assert row_text(table, 1).split() == ["view", "x"]  # narrower again, not the old width
+
+
+async def test_a_name_that_looks_like_markup_is_shown_as_it_is() -> None:
+    """File names come from disks and servers: "[b]draft[/b].docx" is a name, not bold text."""
+    app = OneTable()
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(DataTable)
+        fill_table(table, ("Name", "Size"), [("[b]draft[/b].docx", "1 KB")])
+        await pilot.pause()
+        assert "[b]draft[/b].docx" in row_text(table, 1)
