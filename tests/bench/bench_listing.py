@@ -37,7 +37,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_transfer import ConnectProxy, make_certs, rclone_config  # noqa: E402
+from tests.bench.bench_transfer import (  # noqa: E402
+    ConnectProxy,
+    announce_and_serve,
+    make_certs,
+    rclone_config,
+)
 from tests.terminal import SKYPANE, Terminal, isolated_env  # noqa: E402
 
 CLIENT_ID = "12345678-abcd-4ef0-9876-0123456789ab"
@@ -58,21 +63,7 @@ def serve(tls_dir: str, flavour: str, entries: int) -> None:
     )
     em.add_files("big", entries, size=16)
     server = start_server(em, tls_dir=Path(tls_dir))
-    token = em.issue_tokens(client_id=RCLONE_CLIENT_ID, base_url=server.base_url)
-    info = {
-        "port": server.port,
-        "files_port": server.files_port,
-        "graph_url": server.graph_url,
-        "authority": server.authority,
-        "ca": str(server.ca_bundle),
-        "drive_id": em.drive_id,
-        "drive_type": em.drive.drive_type,
-        "token": token["access_token"],
-    }
-    print(json.dumps(info), flush=True)
-    sys.stdin.read()
-    server.stop()
-    em.close()
+    announce_and_serve(em, server, RCLONE_CLIENT_ID)
 
 
 def measure(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:

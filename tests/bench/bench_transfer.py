@@ -77,7 +77,13 @@ def serve(tls_dir: str, port: int) -> None:
         )
     )
     server = start_server(em, port=port, tls_dir=Path(tls_dir))
-    token = em.issue_tokens(client_id=CLIENT_ID, base_url=server.base_url)["access_token"]
+    announce_and_serve(em, server, CLIENT_ID)
+
+
+def announce_and_serve(em: Any, server: Any, client_id: str) -> None:
+    """Child process: print where the drive is (and a token for ``client_id``) as one JSON
+    line for the parent, serve until stdin closes, then stop."""
+    token = em.issue_tokens(client_id=client_id, base_url=server.base_url)["access_token"]
     info = {
         "port": server.port,
         "files_port": server.files_port,
