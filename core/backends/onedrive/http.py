@@ -157,6 +157,7 @@ class AiohttpStack(httpx.AsyncBaseTransport):
             # would also read the environment and ~/.netrc, on a thread, for every request).
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),  # httpx keeps the cookies, if any
                 trust_env=False,
                 auto_decompress=False,  # httpx decodes, as with its own transport
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
