@@ -11,6 +11,10 @@ servers against the same certificates:
 * the remote's own ``ca_bundle`` option.
 
 Verification is never switched off.
+
+A context is made once per set of sources and shared (Graph, the files hosts, the drive
+finder and msal's sign-in of a remote use the same one): loading the system bundle costs
+tens of milliseconds, and an ``SSLContext`` is safe to share between connections and threads.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import ssl
+import threading
 from pathlib import Path
 
 import truststore
@@ -38,9 +43,39 @@ SYSTEM_CA_FILES: tuple[str, ...] = (
 SYSTEM_CA_DIRS: tuple[str, ...] = (ssl.get_default_verify_paths().openssl_capath,)
 
 
+_made: dict[tuple[object, ...], ssl.SSLContext] = {}
+_made_lock = threading.Lock()
+
+
 def tls_context(ca_bundle: str | os.PathLike[str] | None = None) -> ssl.SSLContext:
     """A client context trusting the system store, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` and
-    ``ca_bundle`` (a PEM file; ``ConfigError`` naming it when it is missing or unusable)."""
+    ``ca_bundle`` (a PEM file; ``ConfigError`` naming it when it is missing or unusable).
+
+    The same sources (and an unchanged ``ca_bundle`` file) give the same context object."""
+    bundle = Path(ca_bundle).expanduser() if ca_bundle else None
+    try:
+        stamp = (bundle.stat().st_mtime_ns, bundle.stat().st_size) if bundle else None
+    except OSError:
+        stamp = None
+    key = (
+        SYSTEM_CA_FILES,
+        SYSTEM_CA_DIRS,
+        os.environ.get("SSL_CERT_FILE"),
+        os.environ.get("SSL_CERT_DIR"),
+        str(bundle),
+        stamp,
+    )
+    with _made_lock:
+        found = _made.get(key)
+        if found is None:
+            found = _new_context(bundle)
+            if len(_made) >= 16:
+                _made.clear()
+            _made[key] = found
+        return found
+
+
+def _new_context(ca_bundle: Path | None) -> ssl.SSLContext:
     context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     for cafile in SYSTEM_CA_FILES:
         if cafile and os.path.isfile(cafile):
@@ -56,8 +91,8 @@ def tls_context(ca_bundle: str | os.PathLike[str] | None = None) -> ssl.SSLConte
     for capath in (env_dir or "").split(os.pathsep):
         if capath and os.path.isdir(capath):
             _load(context, capath=capath)
-    if ca_bundle:
-        path = Path(ca_bundle).expanduser()
+    if ca_bundle is not None:
+        path = ca_bundle
         if not path.is_file():
             raise ConfigError(f"CA bundle not found: {path}")
         try:

@@ -82,7 +82,7 @@ async def _measure(
 
 async def _run(info: dict[str, Any], repeat: int) -> dict[str, Any]:
     from core.backends.onedrive.backend import OneDriveBackend
-    from core.backends.onedrive.graph import make_http_client
+    from core.backends.onedrive.http import make_http_client
     from core.compare import compare
     from core.search import search
     from core.usage import disk_usage

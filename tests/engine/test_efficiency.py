@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from core.backends.onedrive import aionet
 from core.backends.onedrive.backend import OneDriveBackend
-from core.backends.onedrive.graph import make_http_client
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from core.emulator import Emulator, RunningServer
 from core.hashing import QuickXorHasher
@@ -21,6 +20,7 @@ from core.paths import Location
 from core.transfer import ItemState, JobKind, JobState
 from tests.engine.conftest import leftovers
 from tests.engine.od import StaticTokens, od_backend, od_options, token_for
+from tests.onedrive.helpers import count_connections
 from tests.onedrive.world import RecordingTransport
 
 
@@ -40,15 +40,8 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 @pytest.fixture
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    opened: list[str] = []
-    real = aionet.AsyncioBackend.connect_tcp
-
-    async def counting(self: Any, host: str, port: int, *args: Any, **kw: Any) -> Any:
-        opened.append(f"{host}:{port}")
-        return await real(self, host, port, *args, **kw)
-
-    monkeypatch.setattr(aionet.AsyncioBackend, "connect_tcp", counting)
-    return opened
+    """Every TCP connection the HTTP stack opens."""
+    return count_connections(monkeypatch)
 
 
 def seed(em: Emulator, count: int, size: int) -> dict[str, bytes]:

@@ -15,7 +15,7 @@ import pytest
 
 from core.backends.local import LocalBackend
 from core.backends.onedrive.backend import OneDriveBackend
-from core.backends.onedrive.graph import make_http_client
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from core.emulator import Emulator, EmulatorConfig, RunningServer, start_server
 from core.emulator.seeds import docx

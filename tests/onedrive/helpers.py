@@ -39,3 +39,23 @@ class Progress:
     @property
     def total(self) -> int:
         return sum(self.advanced)
+
+
+def count_connections(monkeypatch: Any) -> list[str]:
+    """``host:port`` of every TCP connection the HTTP stack opens from now on (a connection
+    handed out again from the pool is not counted twice)."""
+    import aiohttp
+
+    opened: list[str] = []
+    seen: set[int] = set()
+    real = aiohttp.BaseConnector.connect
+
+    async def counting(self: Any, req: Any, *args: Any, **kw: Any) -> Any:
+        conn = await real(self, req, *args, **kw)
+        if id(conn.protocol) not in seen:
+            seen.add(id(conn.protocol))
+            opened.append(f"{req.url.host}:{req.url.port}")
+        return conn
+
+    monkeypatch.setattr(aiohttp.BaseConnector, "connect", counting)
+    return opened

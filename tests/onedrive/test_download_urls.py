@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 
 from core import errors
-from core.backends.onedrive import aionet
 from core.backends.onedrive.backend import OneDriveBackend
 from core.backends.onedrive.dlcache import DownloadUrls
 from core.emulator import Emulator, RunningServer
 from core.model import Entry
 from core.paths import join
 from tests.emulator_fixtures import emulator, emulator_flavour, emulator_server  # noqa: F401
-from tests.onedrive.helpers import listing, read_all
+from tests.onedrive.helpers import count_connections, listing, read_all
 from tests.onedrive.world import make_backend, shared_server
 
 
@@ -31,16 +30,8 @@ class Clock:
 
 @pytest.fixture
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every TCP connection the asyncio network backend opens."""
-    opened: list[str] = []
-    real = aionet.AsyncioBackend.connect_tcp
-
-    async def counting(self: Any, host: str, port: int, *args: Any, **kw: Any) -> Any:
-        opened.append(f"{host}:{port}")
-        return await real(self, host, port, *args, **kw)
-
-    monkeypatch.setattr(aionet.AsyncioBackend, "connect_tcp", counting)
-    return opened
+    """Every TCP connection the HTTP stack opens."""
+    return count_connections(monkeypatch)
 
 
 @pytest.fixture(params=("personal", "business"))
@@ -48,7 +39,6 @@ async def direct(request: pytest.FixtureRequest) -> AsyncIterator[tuple[OneDrive
     """A backend on the shared TLS emulator with its own (asyncio) connection pool."""
     server = shared_server(request.param, request.config)
     backend = make_backend(server, request.param)
-    assert aionet.uses_asyncio_backend(backend.graph.http)
     try:
         yield backend, server.emulator
     finally:

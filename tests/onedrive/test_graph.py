@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from core import __version__, errors
-from core.backends.onedrive.graph import GraphClient, make_http_client, map_error
+from core.backends.onedrive.graph import GraphClient, map_error
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from tests.onedrive.vtime import VirtualTime
 

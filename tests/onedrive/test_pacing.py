@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from core.backends.onedrive.graph import GraphClient, make_http_client
+from core.backends.onedrive.graph import GraphClient
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from tests.onedrive.vtime import VirtualTime
 

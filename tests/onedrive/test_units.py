@@ -14,7 +14,7 @@ import pytest
 from core import errors
 from core.backend import WriteRequest
 from core.backends.onedrive.backend import OneDriveBackend
-from core.backends.onedrive.graph import make_http_client
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.items import Addressing, format_time, parse_time
 from core.backends.onedrive.pacer import Pacer
 from core.backends.onedrive.settings import Settings

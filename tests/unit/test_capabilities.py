@@ -22,7 +22,7 @@ from core.backend import (
 )
 from core.backends.local import PART_SUFFIX, LocalBackend
 from core.backends.onedrive.backend import OneDriveBackend
-from core.backends.onedrive.graph import make_http_client
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.pacer import Pacer
 from core.backends.sftp.backend import SftpBackend
 from core.config import load_config

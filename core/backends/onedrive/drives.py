@@ -1,8 +1,8 @@
 """Choosing a drive after sign-in: my drives, SharePoint sites and their libraries, a drive id.
 
-A small Graph client of its own (httpx + a bearer from a ``TokenProvider``): the sign-in
-commands and the config wizard need only these few GETs, and they run before a remote
-(and so a backend) exists.
+A few GETs through ``GraphClient`` (the backend's one HTTP stack and its pacer, retries and
+error mapping) with a bearer from a ``TokenProvider``: the sign-in commands and the config
+wizard run them before a remote (and so a backend) exists.
 """
 
 from __future__ import annotations
@@ -15,21 +15,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from core import __version__
+from core.backends.onedrive.graph import GraphClient
+from core.backends.onedrive.http import make_http_client
+from core.backends.onedrive.pacer import Pacer
 from core.backends.onedrive.tokens import TokenProvider
-from core.errors import (
-    AuthenticationRequired,
-    ConfigError,
-    NotFound,
-    PermissionDenied,
-    SkypaneError,
-    Throttled,
-    TransientError,
-)
+from core.errors import ConfigError, NotFound
 from core.model import Quota
-from core.tls import tls_context
 
-USER_AGENT = f"ISV|skypane|skypane/{__version__}"
 MAX_PAGES = 50
 
 
@@ -104,14 +96,6 @@ def site_path(url: str) -> str:
     return f"/sites/{parts.hostname}:/" + "/".join(quote(s) for s in segments)
 
 
-def _graph_error(response: httpx.Response) -> tuple[str, str]:
-    try:
-        error = response.json().get("error") or {}
-    except ValueError:
-        return "", response.text[:200]
-    return str(error.get("code") or ""), str(error.get("message") or "")
-
-
 class DriveFinder:
     """The few Graph calls behind the drive picker. Use as ``async with``."""
 
@@ -122,15 +106,13 @@ class DriveFinder:
         *,
         verify: ssl.SSLContext | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._base = graph_base.rstrip("/")
-        self._tokens = tokens
-        self._client = httpx.AsyncClient(
-            verify=verify if verify is not None else tls_context(),
-            transport=transport,
-            timeout=30.0,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        http = make_http_client(
+            context=verify, transport=transport, headers={"Accept": "application/json"}
         )
+        self._graph = GraphClient(self._base, tokens, http=http, pacer=pacer)
 
     async def __aenter__(self) -> DriveFinder:
         return self
@@ -139,50 +121,14 @@ class DriveFinder:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._graph.aclose()
 
     # -- plumbing ------------------------------------------------------------------------
 
     async def _get(self, path_or_url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """One GET through the Graph client: paced, retried, a 401 refreshed, errors mapped."""
         url = path_or_url if "://" in path_or_url else self._base + path_or_url
-        for attempt in (0, 1):
-            token = await self._tokens.access_token(force_refresh=attempt > 0)
-            try:
-                response = await self._client.get(
-                    url, params=params, headers={"Authorization": f"Bearer {token}"}
-                )
-            except httpx.TransportError as exc:
-                raise TransientError(
-                    f"cannot reach Microsoft Graph ({type(exc).__name__})"
-                ) from exc
-            if response.status_code == 401 and attempt == 0:
-                continue  # an access token that expired early: refresh once
-            if response.is_success:
-                data: dict[str, Any] = response.json()
-                return data
-            self._raise(response, url)
-        raise AssertionError("unreachable")
-
-    def _raise(self, response: httpx.Response, url: str) -> None:
-        code, message = _graph_error(response)
-        detail = f"{code}: {message}" if code else message or None
-        what = httpx.URL(url).path
-        status = response.status_code
-        if status == 401:
-            raise AuthenticationRequired("Graph refused the sign-in", path=what, detail=detail)
-        if status == 403:
-            raise PermissionDenied("access denied", path=what, detail=detail)
-        if status == 404:
-            raise NotFound("not found", path=what, detail=detail)
-        if status in (429, 503) and "retry-after" in response.headers:
-            try:
-                after: float | None = float(response.headers["retry-after"])
-            except ValueError:
-                after = None
-            raise Throttled("Graph asked to slow down", retry_after=after, detail=detail)
-        if status >= 500:
-            raise TransientError(f"Graph failed (HTTP {status})", path=what, detail=detail)
-        raise SkypaneError(f"Graph refused the request (HTTP {status})", path=what, detail=detail)
+        return await self._graph.get_json(url, params=params, path=httpx.URL(url).path)
 
     async def _pages(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -1,5 +1,8 @@
 """The Graph HTTP client: one keep-alive ``httpx.AsyncClient`` per remote, paced and mapped.
 
+The client comes from ``core.backends.onedrive.http`` (the backend's one HTTP stack: TLS
+trust, proxy policy, aiohttp under httpx).
+
 Every request goes through the drive's ``Pacer``; the bearer token comes from a
 ``TokenProvider`` and is sent only to Graph itself, never to pre-authenticated URLs
 (download URLs, ``uploadUrl``, copy monitors: ``auth=False``). Graph's JSON errors become
@@ -17,48 +20,19 @@ from typing import Any, TypeVar
 import httpx
 
 from core import __version__, errors
-from core.backends.onedrive import aionet
+from core.backends.onedrive.http import make_http_client
 from core.backends.onedrive.pacer import Pacer, settle
 from core.backends.onedrive.tokens import TokenProvider
-from core.tls import tls_context
 
 USER_AGENT = f"ISV|skypane|skypane/{__version__}"
 #: Statuses retried with back-off (GRAPH.md §13.5).
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 509})
-TIMEOUT = httpx.Timeout(120.0, connect=30.0)
-LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=60.0)
-
 ContentFactory = Callable[[], AsyncIterator[bytes]]
 AuthRequiredHook = Callable[[str], Any]
 T = TypeVar("T")
 #: A collection page as decoded: its values and its ``@odata.nextLink`` (None on the last).
 PageOf = tuple[list[T], str | None]
 PageDecoder = Callable[[bytes], PageOf[T]]
-
-
-def make_http_client(
-    *, ca_bundle: str | None = None, transport: httpx.AsyncBaseTransport | None = None
-) -> httpx.AsyncClient:
-    """The remote's ``httpx.AsyncClient``: HTTP/1.1, keep-alive pool, TLS from ``core.tls``
-    (the system store, ``SSL_CERT_FILE``/``SSL_CERT_DIR`` and ``ca_bundle``).
-
-    One pool serves Graph and the pre-authenticated URLs alike; it keeps connections per
-    origin, so the files host that download and upload URLs point to (another origin than
-    Graph, as on the real service and the emulator) has its own kept-alive ones. Without an explicit ``transport`` the direct
-    connections run on ``aionet.AsyncioBackend`` (a third of httpx's default CPU per byte).
-    """
-    context = tls_context(ca_bundle)  # the same trust as sign-in: see core.tls
-    client = httpx.AsyncClient(
-        verify=context,
-        http2=False,
-        timeout=TIMEOUT,
-        limits=LIMITS,
-        follow_redirects=False,
-        transport=transport,
-    )
-    if transport is None:
-        aionet.install(client, context, LIMITS)
-    return client
 
 
 def _codes(body: Any) -> tuple[str | None, list[str], str]:

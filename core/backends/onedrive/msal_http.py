@@ -1,8 +1,9 @@
-"""msal's HTTP through httpx, with the TLS context every connection uses (``core.tls``).
+"""msal's HTTP through the backend's HTTP stack (``core.backends.onedrive.http``).
 
 msal's default transport is a requests.Session whose ``verify=`` is silently ignored when
 ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are set (GRAPH.md §21). Handing msal this small
-adapter instead gives sign-in the same CA bundle and proxy rules as the Graph client.
+adapter instead gives sign-in the same TLS trust and proxy policy as the Graph client: its
+``httpx.Client`` comes from ``http.make_sync_client`` (msal is synchronous).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import httpx
 import requests.exceptions
+
+from core.backends.onedrive.http import ProxyPolicy, make_sync_client
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -46,13 +49,18 @@ class MsalHttpClient:
     def __init__(
         self,
         *,
-        verify: ssl.SSLContext | bool = True,
+        verify: ssl.SSLContext | None = None,
+        ca_bundle: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        proxies: ProxyPolicy | None = None,
     ) -> None:
-        # trust_env: HTTP(S)_PROXY / NO_PROXY from the environment, like every other tool.
-        self._client = httpx.Client(
-            verify=verify, timeout=timeout, trust_env=True, transport=transport
+        self._client = make_sync_client(
+            ca_bundle=ca_bundle,
+            context=verify,
+            timeout=timeout,
+            transport=transport,
+            proxies=proxies,
         )
 
     def get(
