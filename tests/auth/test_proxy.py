@@ -1,0 +1,125 @@
+"""HTTPS_PROXY and NO_PROXY end to end: ``skypane login`` (msal's device-code flow and the
+drive finder), ``skypane ls`` (Graph) and ``skypane get`` (a download URL on the files
+origin) against the TLS emulator through a real CONNECT proxy, TLS verified through the
+tunnel; with NO_PROXY naming the host, nothing goes through the proxy."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from core.emulator import RunningServer
+from tests.auth.conftest import CLIENT_ID, Serve
+from tests.connect_proxy import ConnectProxy
+from tests.onedrive.helpers import count_connections
+from tui.cli import main
+
+Capture = pytest.CaptureFixture[str]
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+@pytest.fixture
+def no_proxy_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def login(server: RunningServer) -> list[str]:
+    return [
+        "login", "work", "--client-id", CLIENT_ID, "--authority", server.authority,
+        "--graph-url", server.graph_url, "--ca-bundle", str(server.ca_bundle), "--no-qr",
+    ]  # fmt: skip
+
+
+def origins(server: RunningServer) -> tuple[str, str]:
+    """``host:port`` of Graph (and sign-in) and of the files host."""
+    graph = server.base_url.removeprefix("https://")
+    return graph, f"{graph.rpartition(':')[0]}:{server.files_port}"
+
+
+def sign_in_list_and_get(server: RunningServer, capsys: Capture, tmp_path: Path) -> list[str]:
+    """Run the three commands; the tunnels asked for during each, as [login, ls, get]."""
+    server.emulator.put_file("/Documents/report.txt", b"hello through the tunnel")
+    steps: list[list[str]] = [
+        login(server),
+        ["ls", "work:Documents"],
+        ["get", "work:Documents/report.txt", str(tmp_path)],
+    ]
+    outputs = []
+    for argv in steps:
+        assert main(argv) == 0, capsys.readouterr().err
+        outputs.append(capsys.readouterr().out)
+    assert "report.txt" in outputs[1]
+    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
+    return outputs
+
+
+def test_sign_in_listing_and_download_go_through_the_proxy(
+    serve: Serve,
+    no_proxy_set: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+    tmp_path: Path,
+) -> None:
+    server = serve(auto_approve_after=0)
+    graph, files = origins(server)
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        opened = count_connections(monkeypatch)  # the async stack's own connections
+        server.emulator.put_file("/Documents/report.txt", b"hello through the tunnel")
+        assert main(login(server)) == 0, capsys.readouterr().err
+        after_login = list(proxy.tunnels)
+        assert main(["ls", "work:Documents"]) == 0, capsys.readouterr().err
+        assert "report.txt" in capsys.readouterr().out
+        after_ls = list(proxy.tunnels)
+        assert main(["get", "work:Documents/report.txt", str(tmp_path)]) == 0
+        assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
+        tunnels = list(proxy.tunnels)
+    # Sign-in (msal, then the drive finder) went through the proxy, then the listing (Graph),
+    # then the download (Graph for the item, the files host for its bytes).
+    # msal's client and the drive finder's each opened a tunnel of their own
+    assert len(after_login) >= 2 and set(after_login) == {graph}
+    assert len(after_ls) > len(after_login) and set(after_ls[len(after_login) :]) == {graph}
+    assert files in tunnels[len(after_ls) :]
+    # Every connection of the asynchronous stack was proxied: the same aiohttp code as a
+    # direct one (its connector opened them all), each a tunnel the proxy saw.
+    assert opened and set(opened) <= {graph, files}
+    per_origin = collections.Counter(opened)
+    asked = collections.Counter(tunnels)
+    assert all(asked[origin] >= n for origin, n in per_origin.items())
+
+
+def test_no_proxy_bypasses_the_proxy(
+    serve: Serve,
+    no_proxy_set: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+    tmp_path: Path,
+) -> None:
+    server = serve(auto_approve_after=0)
+    graph, _ = origins(server)
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", f"localhost,{graph.rpartition(':')[0]}")
+        sign_in_list_and_get(server, capsys, tmp_path)
+        assert proxy.tunnels == []
+
+
+def test_a_proxy_that_refuses_the_tunnel_is_a_clear_error(
+    serve: Serve,
+    no_proxy_set: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+    tmp_path: Path,
+) -> None:
+    server = serve(auto_approve_after=0)
+    assert main(login(server)) == 0, capsys.readouterr().err
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("127.0.0.1", "localhost"))
+        proxy.refuse = True
+        assert main(["ls", "work:"]) != 0
+    err = capsys.readouterr().err
+    assert "proxy" in err.lower(), err
