@@ -332,9 +332,7 @@ def main() -> None:
         print(f"skipped (their modules are gone): {', '.join(sorted(skipped))}")
     with tempfile.TemporaryDirectory(prefix="skypane-bench-http-") as d:
         ca = trustme.CA(organization_name="skypane bench")
-        ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(
-            f"{d}/server.pem"
-        )
+        ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(f"{d}/server.pem")
         ca.cert_pem.write_to_path(f"{d}/ca.pem")
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", d],
@@ -350,9 +348,7 @@ def main() -> None:
             for _ in range(args.runs):
                 for work in args.work.split(","):
                     for mode in args.modes.split(","):
-                        env = {
-                            k: v for k, v in os.environ.items() if "proxy" not in k.lower()
-                        }
+                        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
                         if mode == "proxy":
                             env["HTTPS_PROXY"] = f"http://127.0.0.1:{ports['proxy']}"
                         for stack in stacks:
@@ -372,15 +368,19 @@ def main() -> None:
             server.wait(10)
     load = os.getloadavg()[0]
     print(f"\nclient CPU (user+sys), {args.runs} runs, load {load:.1f}, {os.cpu_count()} CPUs")
-    print(f"{'work':<10} {'mode':<7} {'stack':<17} {'CPU min':>9} {'CPU median':>11} "
-          f"{'wall median':>12}  unit")
+    print(
+        f"{'work':<10} {'mode':<7} {'stack':<17} {'CPU min':>9} {'CPU median':>11} "
+        f"{'wall median':>12}  unit"
+    )
     for (work, mode, stack), runs in results.items():
         scale = 1000 / args.files if work.startswith("small") else 1024 / args.big_mib
         unit = "s / 1,000 files" if work.startswith("small") else "s / GiB"
         cpus = [r["cpu_s"] * scale for r in runs]
         walls = [r["wall_s"] * scale for r in runs]
-        print(f"{work:<10} {mode:<7} {stack:<17} {min(cpus):9.3f} {statistics.median(cpus):11.3f} "
-              f"{statistics.median(walls):12.3f}  {unit}")
+        print(
+            f"{work:<10} {mode:<7} {stack:<17} {min(cpus):9.3f} {statistics.median(cpus):11.3f} "
+            f"{statistics.median(walls):12.3f}  {unit}"
+        )
 
 
 if __name__ == "__main__":

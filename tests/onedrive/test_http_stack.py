@@ -280,10 +280,9 @@ async def test_streamed_response_left_early_does_not_block_the_next(
 ) -> None:
     big = b"HTTP/1.1 200 OK\r\nContent-Length: 2000000\r\n\r\n" + b"x" * 2_000_000
     first = answering(big)
-    async with first as base, asyncio.timeout(PATIENCE):
-        async with http.stream("GET", base) as response:
-            async for _ in response.aiter_raw():
-                break
+    async with first as base, asyncio.timeout(PATIENCE), http.stream("GET", base) as response:
+        async for _ in response.aiter_raw():
+            break
     second = answering(OK)
     async with second as base:
         assert (await get(http, base)).text == "ok"
@@ -295,7 +294,11 @@ def url(text: str) -> httpx.URL:
 
 def test_the_proxy_policy_reads_the_usual_variables() -> None:
     policy = ProxyPolicy(
-        {"https": "http://proxy:3128", "http": "proxy:8080", "no": "localhost,.corp.example,10.1.2.3:8443"}
+        {
+            "https": "http://proxy:3128",
+            "http": "proxy:8080",
+            "no": "localhost,.corp.example,10.1.2.3:8443",
+        }
     )
     assert policy.proxy_for(url("https://graph.microsoft.com/v1.0")) == "http://proxy:3128"
     assert policy.proxy_for(url("http://example.com/")) == "http://proxy:8080"
@@ -306,6 +309,16 @@ def test_the_proxy_policy_reads_the_usual_variables() -> None:
     assert ProxyPolicy({"all": "http://p:1"}).proxy_for(url("https://a/")) == "http://p:1"
     assert ProxyPolicy({"https": "http://p:1", "no": "*"}).proxy_for(url("https://a/")) is None
     assert ProxyPolicy({}).proxy_for(url("https://a/")) is None
+    wild = ProxyPolicy(
+        {"https": "http://p:1", "no": " *.corp.example , ::1,[fe80::2]:443,Upper.Case"}
+    )
+    assert wild.proxy_for(url("https://a.corp.example/")) is None
+    assert wild.proxy_for(url("https://corp.example.org/")) == "http://p:1"
+    assert wild.proxy_for(url("https://notcorp.example/")) == "http://p:1"
+    assert wild.proxy_for(url("https://[::1]:8443/")) is None
+    assert wild.proxy_for(url("https://[fe80::2]/")) is None
+    assert wild.proxy_for(url("https://[fe80::2]:8443/")) == "http://p:1"
+    assert wild.proxy_for(url("https://upper.case/")) is None
 
 
 def test_the_policy_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

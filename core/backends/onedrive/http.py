@@ -36,15 +36,22 @@ LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepaliv
 class ProxyPolicy:
     """Which proxy, if any, a request to a host goes through.
 
-    Read once from the environment (or the OS settings, through ``urllib.request``): the
-    proxy for the URL's scheme (``https_proxy``, ``http_proxy``, else ``all_proxy``) unless
-    ``no_proxy`` names the host (a suffix, ``.suffix``, ``host:port`` or ``*``).
+    Read once, from ``urllib.request.getproxies()`` (the environment, or the OS settings
+    where it has them) unless ``proxies`` is given in the same form: the proxy for the URL's
+    scheme (``https_proxy``, ``http_proxy``, else ``all_proxy``) unless ``no_proxy`` names
+    the host, as curl reads it: comma-separated names matching the host or a domain above
+    it (``example.com`` and ``.example.com`` both cover ``a.example.com``), ``name:port``
+    for that port only, ``*`` for every host.
     """
 
     def __init__(self, proxies: dict[str, str] | None = None) -> None:
-        found = urllib.request.getproxies() if proxies is None else dict(proxies)
-        self._proxies = {k.lower(): v for k, v in found.items() if v}
-        self._explicit = proxies is not None
+        found = urllib.request.getproxies() if proxies is None else proxies
+        self._proxies = {k.lower(): v.strip() for k, v in found.items() if v and v.strip()}
+        self._bypass = [
+            entry.strip().lower().lstrip("*").lstrip(".")
+            for entry in self._proxies.pop("no", "").split(",")
+            if entry.strip()
+        ]
         self._decided: dict[tuple[str, str, int | None], str | None] = {}
 
     @classmethod
@@ -64,10 +71,24 @@ class ProxyPolicy:
         return proxy if "://" in proxy else f"http://{proxy}"
 
     def _bypassed(self, url: httpx.URL) -> bool:
-        host = url.host if url.port is None else f"{url.host}:{url.port}"
-        if self._explicit:
-            return bool(urllib.request.proxy_bypass_environment(host, self._proxies))
-        return bool(urllib.request.proxy_bypass(host))
+        host = url.host.lower().strip("[]")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        for entry in self._bypass:
+            if entry == "":  # "*"
+                return True
+            name, _, only = entry.rpartition(":") if _has_port(entry) else (entry, "", "")
+            name = name.strip("[]")
+            if only and only != str(port):
+                continue
+            if host == name or host.endswith("." + name):
+                return True
+        return False
+
+
+def _has_port(entry: str) -> bool:
+    """Whether a no_proxy entry ends in ``:port`` (an IPv6 address alone does not)."""
+    head, colon, tail = entry.rpartition(":")
+    return bool(colon) and tail.isdigit() and (head.endswith("]") or ":" not in head)
 
 
 #: Most bytes handed up per read of a response body: aiohttp keeps what the TLS layer
@@ -199,7 +220,7 @@ class AiohttpStack(httpx.AsyncBaseTransport):
             headers=response.raw_headers,
             stream=_Body(response),
             extensions={
-                "http_version": f"HTTP/{response.version.major}.{response.version.minor}".encode(),
+                "http_version": _version(response.version),
                 "reason_phrase": (response.reason or "").encode(),
             },
         )
@@ -208,6 +229,10 @@ class AiohttpStack(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _version(version: aiohttp.HttpVersion | None) -> bytes:
+    return b"HTTP/%d.%d" % (version.major, version.minor) if version else b"HTTP/1.1"
 
 
 def make_http_client(
@@ -279,4 +304,3 @@ def make_sync_client(
         trust_env=False,
         transport=transport if transport is not None else _SyncRouter(make, policy),
     )
-
