@@ -6,6 +6,7 @@ tunnel; with NO_PROXY naming the host, nothing goes through the proxy."""
 from __future__ import annotations
 
 import collections
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,18 @@ PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @pytest.fixture
-def no_proxy_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def proxied(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[RunningServer, ConnectProxy]]:
+    """A TLS emulator and a CONNECT proxy named by HTTPS_PROXY (no other proxy variable)."""
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+    server = serve(auto_approve_after=0)
+    server.emulator.put_file("/Documents/report.txt", b"hello through the tunnel")
+    with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        yield server, proxy
 
 
 def login(server: RunningServer) -> list[str]:
@@ -40,47 +49,26 @@ def origins(server: RunningServer) -> tuple[str, str]:
     return graph, f"{graph.rpartition(':')[0]}:{server.files_port}"
 
 
-def sign_in_list_and_get(server: RunningServer, capsys: Capture, tmp_path: Path) -> list[str]:
-    """Run the three commands; the tunnels asked for during each, as [login, ls, get]."""
-    server.emulator.put_file("/Documents/report.txt", b"hello through the tunnel")
-    steps: list[list[str]] = [
-        login(server),
-        ["ls", "work:Documents"],
-        ["get", "work:Documents/report.txt", str(tmp_path)],
-    ]
-    outputs = []
-    for argv in steps:
-        assert main(argv) == 0, capsys.readouterr().err
-        outputs.append(capsys.readouterr().out)
-    assert "report.txt" in outputs[1]
-    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
-    return outputs
-
-
 def test_sign_in_listing_and_download_go_through_the_proxy(
-    serve: Serve,
-    no_proxy_set: None,
+    proxied: tuple[RunningServer, ConnectProxy],
     monkeypatch: pytest.MonkeyPatch,
     capsys: Capture,
     tmp_path: Path,
 ) -> None:
-    server = serve(auto_approve_after=0)
+    server, proxy = proxied
     graph, files = origins(server)
-    with ConnectProxy() as proxy:
-        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        opened = count_connections(monkeypatch)  # the async stack's own connections
-        server.emulator.put_file("/Documents/report.txt", b"hello through the tunnel")
-        assert main(login(server)) == 0, capsys.readouterr().err
-        after_login = list(proxy.tunnels)
-        assert main(["ls", "work:Documents"]) == 0, capsys.readouterr().err
-        assert "report.txt" in capsys.readouterr().out
-        after_ls = list(proxy.tunnels)
-        assert main(["get", "work:Documents/report.txt", str(tmp_path)]) == 0
-        assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
-        tunnels = list(proxy.tunnels)
-    # Sign-in (msal, then the drive finder) went through the proxy, then the listing (Graph),
-    # then the download (Graph for the item, the files host for its bytes).
-    # msal's client and the drive finder's each opened a tunnel of their own
+    opened = count_connections(monkeypatch)  # the async stack's own connections
+    assert main(login(server)) == 0, capsys.readouterr().err
+    after_login = list(proxy.tunnels)
+    assert main(["ls", "work:Documents"]) == 0, capsys.readouterr().err
+    assert "report.txt" in capsys.readouterr().out
+    after_ls = list(proxy.tunnels)
+    assert main(["get", "work:Documents/report.txt", str(tmp_path)]) == 0
+    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
+    tunnels = list(proxy.tunnels)
+    # Sign-in went through the proxy: msal's client and the drive finder's each opened a
+    # tunnel of their own; then the listing (Graph), then the download (Graph for the item,
+    # the files host for its bytes).
     assert len(after_login) >= 2 and set(after_login) == {graph}
     assert len(after_ls) > len(after_login) and set(after_ls[len(after_login) :]) == {graph}
     assert files in tunnels[len(after_ls) :]
@@ -93,33 +81,30 @@ def test_sign_in_listing_and_download_go_through_the_proxy(
 
 
 def test_no_proxy_bypasses_the_proxy(
-    serve: Serve,
-    no_proxy_set: None,
+    proxied: tuple[RunningServer, ConnectProxy],
     monkeypatch: pytest.MonkeyPatch,
     capsys: Capture,
     tmp_path: Path,
 ) -> None:
-    server = serve(auto_approve_after=0)
+    server, proxy = proxied
     graph, _ = origins(server)
-    with ConnectProxy() as proxy:
-        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
-        monkeypatch.setenv("NO_PROXY", f"localhost,{graph.rpartition(':')[0]}")
-        sign_in_list_and_get(server, capsys, tmp_path)
-        assert proxy.tunnels == []
+    monkeypatch.setenv("NO_PROXY", f"localhost,{graph.rpartition(':')[0]}")
+    for argv in (
+        login(server),
+        ["ls", "work:Documents"],
+        ["get", "work:Documents/report.txt", str(tmp_path)],
+    ):
+        assert main(argv) == 0, capsys.readouterr().err
+    assert "report.txt" in capsys.readouterr().out
+    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
+    assert proxy.tunnels == []
 
 
 def test_a_proxy_that_refuses_the_tunnel_is_a_clear_error(
-    serve: Serve,
-    no_proxy_set: None,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: Capture,
-    tmp_path: Path,
+    proxied: tuple[RunningServer, ConnectProxy], capsys: Capture
 ) -> None:
-    server = serve(auto_approve_after=0)
-    assert main(login(server)) == 0, capsys.readouterr().err
-    with ConnectProxy() as proxy:
-        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("127.0.0.1", "localhost"))
-        proxy.refuse = True
-        assert main(["ls", "work:"]) != 0
+    server, proxy = proxied
+    proxy.refuse = True
+    assert main(login(server)) != 0
     err = capsys.readouterr().err
     assert "proxy" in err.lower(), err

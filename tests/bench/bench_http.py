@@ -7,16 +7,19 @@ Stacks (each an ``httpx.AsyncClient`` driven the way the Graph client and the tr
 engine drive it: ``build_request`` + ``send(stream=True)`` + ``aiter_bytes``; uploads as an
 async generator of pieces with a Content-Length):
 
-* ``skypane``: what ``core.backends.onedrive.http.make_http_client`` builds today;
+* ``skypane``: what ``core.backends.onedrive.http.make_http_client`` builds today (aiohttp
+  under httpx through ``AiohttpStack``, the proxy chosen by ``ProxyPolicy``);
 * ``httpx``: httpx's default transport (httpcore's pool and h11 on anyio);
-* ``aiohttp``: ``httpx_aiohttp.AiohttpTransport`` on an ``aiohttp.ClientSession``;
+* ``aiohttp``: ``httpx_aiohttp.AiohttpTransport`` as shipped (0.2.0), on an
+  ``aiohttp.ClientSession(trust_env=True)`` (the ``bench`` dependency group);
 * ``httpcore-asyncio``: an ``httpcore.AsyncConnectionPool`` with ``network_backend=`` the
   asyncio backend of the old ``aionet`` module, given to httpx as ``transport=``;
 * ``lean``: the old hand-written pool (``h1pool`` + ``aionet``) under httpx.
 
 ``lean`` and ``httpcore-asyncio`` need ``aionet.py``/``h1pool.py``, deleted once the choice
-was made: they are skipped where those modules are gone (check out the commit before the
-deletion to measure them again).
+was made: they are skipped where those modules are gone (check out the commit before
+"Graph, the drive finder and msal on the one stack; h1pool.py and aionet.py go" to
+measure them again).
 
 Work: ``small_get``/``small_put`` are FILES requests of 16 KiB, 4 at a time (the engine's
 default transfers); ``big_get``/``big_put`` move BIG_MIB over one connection (uploads in
@@ -48,6 +51,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+
+from tests.connect_proxy import ConnectProxy  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -100,24 +105,6 @@ async def _serve_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     writer.close()
 
 
-async def _proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    head = await reader.readuntil(b"\r\n\r\n")
-    authority = head.split(b" ", 2)[1]
-    port = int(authority.rpartition(b":")[2])
-    up_r, up_w = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-
-    async def pipe(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(Exception):
-            while data := await r.read(256 * KIB):
-                w.write(data)
-                await w.drain()
-        with contextlib.suppress(Exception):
-            w.close()
-
-    await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
-
-
 def serve(cert_dir: str) -> None:
     """Child process: the TLS server and the proxy, until stdin closes."""
 
@@ -125,11 +112,10 @@ def serve(cert_dir: str) -> None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(os.path.join(cert_dir, "server.pem"))
         server = await asyncio.start_server(_serve_http, "127.0.0.1", 0, ssl=context)
-        proxy = await asyncio.start_server(_proxy, "127.0.0.1", 0)
-        ports = {"port": server.sockets[0].getsockname()[1]}
-        ports["proxy"] = proxy.sockets[0].getsockname()[1]
-        print(json.dumps(ports), flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        with ConnectProxy() as proxy:  # on a thread of this process, not the client's
+            ports = {"port": server.sockets[0].getsockname()[1], "proxy": proxy.port}
+            print(json.dumps(ports), flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
     asyncio.run(main())
 
