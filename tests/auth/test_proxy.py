@@ -49,6 +49,23 @@ def origins(server: RunningServer) -> tuple[str, str]:
     return graph, f"{graph.rpartition(':')[0]}:{server.files_port}"
 
 
+def sign_in_list_and_get(
+    server: RunningServer, proxy: ConnectProxy, capsys: Capture, tmp_path: Path
+) -> list[list[str]]:
+    """Run ``login``, ``ls`` and ``get``; the tunnels the proxy had opened after each."""
+    after: list[list[str]] = []
+    for argv in (
+        login(server),
+        ["ls", "work:Documents"],
+        ["get", "work:Documents/report.txt", str(tmp_path)],
+    ):
+        assert main(argv) == 0, capsys.readouterr().err
+        after.append(list(proxy.tunnels))
+    assert "report.txt" in capsys.readouterr().out
+    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
+    return after
+
+
 def test_sign_in_listing_and_download_go_through_the_proxy(
     proxied: tuple[RunningServer, ConnectProxy],
     monkeypatch: pytest.MonkeyPatch,
@@ -58,14 +75,7 @@ def test_sign_in_listing_and_download_go_through_the_proxy(
     server, proxy = proxied
     graph, files = origins(server)
     opened = count_connections(monkeypatch)  # the async stack's own connections
-    assert main(login(server)) == 0, capsys.readouterr().err
-    after_login = list(proxy.tunnels)
-    assert main(["ls", "work:Documents"]) == 0, capsys.readouterr().err
-    assert "report.txt" in capsys.readouterr().out
-    after_ls = list(proxy.tunnels)
-    assert main(["get", "work:Documents/report.txt", str(tmp_path)]) == 0
-    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
-    tunnels = list(proxy.tunnels)
+    after_login, after_ls, tunnels = sign_in_list_and_get(server, proxy, capsys, tmp_path)
     # Sign-in went through the proxy: msal's client and the drive finder's each opened a
     # tunnel of their own; then the listing (Graph), then the download (Graph for the item,
     # the files host for its bytes).
@@ -89,14 +99,7 @@ def test_no_proxy_bypasses_the_proxy(
     server, proxy = proxied
     graph, _ = origins(server)
     monkeypatch.setenv("NO_PROXY", f"localhost,{graph.rpartition(':')[0]}")
-    for argv in (
-        login(server),
-        ["ls", "work:Documents"],
-        ["get", "work:Documents/report.txt", str(tmp_path)],
-    ):
-        assert main(argv) == 0, capsys.readouterr().err
-    assert "report.txt" in capsys.readouterr().out
-    assert (tmp_path / "report.txt").read_bytes() == b"hello through the tunnel"
+    sign_in_list_and_get(server, proxy, capsys, tmp_path)
     assert proxy.tunnels == []
 
 
