@@ -329,3 +329,30 @@ def test_the_policy_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     policy = ProxyPolicy.from_env()
     assert policy.proxy_for(url("https://graph.example/")) == "http://127.0.0.1:3128"
     assert policy.proxy_for(url("https://login.example/")) is None
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["bytes", "streamed"])
+async def test_a_server_that_stops_taking_the_body_is_a_write_timeout(
+    http: httpx.AsyncClient, streamed: bool
+) -> None:
+    stop = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await stop.wait()  # never reads the body
+
+    body = b"x" * (64 * 1024 * 1024)
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), 1024 * 1024):
+            yield body[start : start + 1024 * 1024]
+
+    content = pieces() if streamed else body
+    headers = {"Content-Length": str(len(body))}
+    async with Server(handler) as base:
+        with pytest.raises(httpx.WriteTimeout):
+            async with asyncio.timeout(PATIENCE):
+                await http.put(
+                    base, content=content, headers=headers, timeout=httpx.Timeout(60, write=0.5)
+                )
+        stop.set()

@@ -19,9 +19,10 @@ policy choosing, per request, between a direct and a proxied httpx transport.
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -144,6 +145,28 @@ class _Body(httpx.AsyncByteStream):
         self._response.release()
 
 
+def _large(body: bytes | AsyncIterable[bytes] | None) -> bool:
+    return body is not None and (not isinstance(body, bytes) or len(body) > READ_SIZE)
+
+
+async def _watched(
+    body: bytes | AsyncIterable[bytes], deadline: asyncio.Timeout, seconds: float
+) -> AsyncIterator[bytes | memoryview]:
+    """``body`` in pieces, ``deadline`` moved ``seconds`` ahead as each is taken, and
+    stopped once the last one has been written."""
+    loop = asyncio.get_running_loop()
+    if isinstance(body, bytes):
+        view = memoryview(body)
+        for start in range(0, len(body), READ_SIZE):
+            deadline.reschedule(loop.time() + seconds)
+            yield view[start : start + READ_SIZE]
+    else:
+        async for piece in body:
+            deadline.reschedule(loop.time() + seconds)
+            yield piece
+    deadline.reschedule(None)
+
+
 class AiohttpStack(httpx.AsyncBaseTransport):
     """httpx requests on one ``aiohttp.ClientSession``, direct or through the policy's proxy.
 
@@ -189,19 +212,46 @@ class AiohttpStack(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout") or {}
         headers = request.headers
-        data: Any
+        body: Any
         try:
-            data = request.content or None
+            body = request.content or None
         except httpx.RequestNotRead:  # a streamed body: aiohttp frames it (length or chunks)
-            data = request.stream
+            body = request.stream
             headers = headers.copy()
             headers.pop("Transfer-Encoding", None)
+        # aiohttp has no write timeout: a server that stops taking a body would hold the
+        # request for ever. A body larger than the socket buffers take at once is handed
+        # over in pieces, each to be taken within the write timeout (the read timeout runs
+        # from the body's end).
+        write_timeout = timeouts.get("write")
         try:
-            response = await self.session().request(
+            async with asyncio.timeout(None) as stalled:
+                if write_timeout is not None and _large(body):
+                    body = _watched(body, stalled, write_timeout)
+                response = await self._send(request, headers, body, timeouts)
+        except TimeoutError as exc:
+            if stalled.expired():
+                raise httpx.WriteTimeout("the server stopped taking the request body") from exc
+            raise
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.raw_headers,
+            stream=_Body(response),
+            extensions={
+                "http_version": _version(response.version),
+                "reason_phrase": (response.reason or "").encode(),
+            },
+        )
+
+    async def _send(
+        self, request: httpx.Request, headers: httpx.Headers, body: Any, timeouts: Any
+    ) -> aiohttp.ClientResponse:
+        try:
+            return await self.session().request(
                 request.method,
                 str(request.url),
                 headers=headers.multi_items(),
-                data=data,
+                data=body,
                 allow_redirects=False,
                 compress=None,
                 proxy=self.proxies.proxy_for(request.url),
@@ -215,15 +265,6 @@ class AiohttpStack(httpx.AsyncBaseTransport):
             if (error := _transport_error(exc)) is None:
                 raise
             raise error from exc
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.raw_headers,
-            stream=_Body(response),
-            extensions={
-                "http_version": _version(response.version),
-                "reason_phrase": (response.reason or "").encode(),
-            },
-        )
 
     async def aclose(self) -> None:
         if self._session is not None:
