@@ -20,6 +20,7 @@ policy choosing, per request, between a direct and a proxied httpx transport.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import urllib.request
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -27,6 +28,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+import yarl
 
 from core.tls import tls_context
 
@@ -145,6 +147,13 @@ class _Body(httpx.AsyncByteStream):
         self._response.release()
 
 
+@functools.lru_cache(maxsize=64)  # a handful of distinct timeouts, asked for per request
+def _timeout(
+    pool: float | None, connect: float | None, read: float | None
+) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(connect=pool, sock_connect=connect, sock_read=read)
+
+
 def _large(body: bytes | AsyncIterable[bytes] | None) -> bool:
     return body is not None and (not isinstance(body, bytes) or len(body) > READ_SIZE)
 
@@ -224,15 +233,17 @@ class AiohttpStack(httpx.AsyncBaseTransport):
         # over in pieces, each to be taken within the write timeout (the read timeout runs
         # from the body's end).
         write_timeout = timeouts.get("write")
-        try:
-            async with asyncio.timeout(None) as stalled:
-                if write_timeout is not None and _large(body):
+        if write_timeout is None or not _large(body):
+            response = await self._send(request, headers, body, timeouts)
+        else:
+            try:
+                async with asyncio.timeout(None) as stalled:
                     body = _watched(body, stalled, write_timeout)
-                response = await self._send(request, headers, body, timeouts)
-        except TimeoutError as exc:
-            if stalled.expired():
-                raise httpx.WriteTimeout("the server stopped taking the request body") from exc
-            raise
+                    response = await self._send(request, headers, body, timeouts)
+            except TimeoutError as exc:
+                if stalled.expired():
+                    raise httpx.WriteTimeout("the server stopped taking the request body") from exc
+                raise
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
@@ -249,16 +260,15 @@ class AiohttpStack(httpx.AsyncBaseTransport):
         try:
             return await self.session().request(
                 request.method,
-                str(request.url),
+                # httpx has already percent-encoded the URL: sent exactly as it built it
+                yarl.URL(str(request.url), encoded=True),
                 headers=headers.multi_items(),
                 data=body,
                 allow_redirects=False,
                 compress=None,
                 proxy=self.proxies.proxy_for(request.url),
-                timeout=aiohttp.ClientTimeout(
-                    connect=timeouts.get("pool"),
-                    sock_connect=timeouts.get("connect"),
-                    sock_read=timeouts.get("read"),
+                timeout=_timeout(
+                    timeouts.get("pool"), timeouts.get("connect"), timeouts.get("read")
                 ),
             )
         except Exception as exc:
