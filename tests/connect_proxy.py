@@ -14,6 +14,8 @@ class ConnectProxy:
 
     def __init__(self) -> None:
         self.tunnels: list[str] = []
+        #: The Proxy-Authorization header of each CONNECT (None where there was none).
+        self.credentials: list[str | None] = []
         #: Answer every CONNECT with 403, as a proxy whose rules forbid the host.
         self.refuse = False
         self.port = 0
@@ -68,6 +70,7 @@ class ConnectProxy:
                 writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
                 return
             self.tunnels.append(authority.decode())
+            self.credentials.append(_header(head, b"proxy-authorization"))
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", int(port))
             self._writers.add(up_writer)
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -76,6 +79,14 @@ class ConnectProxy:
             pass
         finally:
             writer.close()
+
+
+def _header(head: bytes, name: bytes) -> str | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode("latin-1")
+    return None
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -5,6 +5,7 @@ tunnel; with NO_PROXY naming the host, nothing goes through the proxy."""
 
 from __future__ import annotations
 
+import base64
 import collections
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +102,20 @@ def test_no_proxy_bypasses_the_proxy(
     monkeypatch.setenv("NO_PROXY", f"localhost,{graph.rpartition(':')[0]}")
     sign_in_list_and_get(server, proxy, capsys, tmp_path)
     assert proxy.tunnels == []
+
+
+def test_credentials_in_the_proxy_url_are_sent_to_the_proxy(
+    proxied: tuple[RunningServer, ConnectProxy],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+    tmp_path: Path,
+) -> None:
+    server, proxy = proxied
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("://", "://user:s%40cret@"))
+    sign_in_list_and_get(server, proxy, capsys, tmp_path)
+    expected = "Basic " + base64.b64encode(b"user:s@cret").decode()
+    assert proxy.tunnels and set(proxy.credentials) == {expected}
+    assert "s@cret" not in capsys.readouterr().err
 
 
 def test_a_proxy_that_refuses_the_tunnel_is_a_clear_error(
