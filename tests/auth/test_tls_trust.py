@@ -99,3 +99,20 @@ def test_a_missing_ca_bundle_is_named() -> None:
 
     with pytest.raises(ConfigError, match=r"CA bundle not found: /nonexistent/ca\.pem"):
         tls.tls_context("/nonexistent/ca.pem")
+
+
+def test_one_context_per_set_of_sources(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    server = serve()
+    bundle = tmp_path / "ca.pem"
+    shutil.copyfile(server.ca_bundle, bundle)
+    first = tls.tls_context(str(bundle))
+    assert tls.tls_context(str(bundle)) is first  # sign-in, Graph, the finder: one context
+    assert tls.tls_context(None) is not first
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    assert tls.tls_context(str(bundle)) is not first  # another source: another context
+    monkeypatch.delenv("SSL_CERT_FILE")
+    bundle.write_text(bundle.read_text() + "\n")  # the file changed: read again
+    assert tls.tls_context(str(bundle)) is not first
