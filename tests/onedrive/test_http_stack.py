@@ -356,3 +356,29 @@ async def test_a_server_that_stops_taking_the_body_is_a_write_timeout(
                     base, content=content, headers=headers, timeout=httpx.Timeout(60, write=0.5)
                 )
         stop.set()
+
+
+async def test_a_slow_reader_holds_back_the_server(http: httpx.AsyncClient) -> None:
+    """Flow control: a body read slowly is not buffered whole in memory; the server waits."""
+    total, block = 128 * 1024 * 1024, b"x" * (256 * 1024)
+    sent = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % total)
+        while sent < total:
+            writer.write(block)
+            await writer.drain()
+            sent += len(block)
+
+    async with Server(handler) as base, asyncio.timeout(PATIENCE):
+        async with http.stream("GET", base) as response:
+            pieces = response.aiter_raw()
+            await anext(pieces)  # one piece read, then the reader dawdles
+            last = -1
+            while sent != last and sent < total:  # until the server is held back
+                last = sent
+                await asyncio.sleep(1.0)
+            # Socket buffers and aiohttp's own hold a few MiB; never the whole body.
+            assert sent < total // 4
