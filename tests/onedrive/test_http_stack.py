@@ -372,13 +372,16 @@ async def test_a_slow_reader_holds_back_the_server(http: httpx.AsyncClient) -> N
             await writer.drain()
             sent += len(block)
 
-    async with Server(handler) as base, asyncio.timeout(PATIENCE):
-        async with http.stream("GET", base) as response:
-            pieces = response.aiter_raw()
-            await anext(pieces)  # one piece read, then the reader dawdles
-            last = -1
-            while sent != last and sent < total:  # until the server is held back
-                last = sent
-                await asyncio.sleep(1.0)
-            # Socket buffers and aiohttp's own hold a few MiB; never the whole body.
-            assert sent < total // 4
+    async with (
+        Server(handler) as base,
+        asyncio.timeout(PATIENCE),
+        http.stream("GET", base) as response,
+    ):
+        pieces = response.aiter_raw()
+        await anext(pieces)  # one piece read, then the reader dawdles
+        last = -1
+        while sent != last and sent < total:  # until the server is held back
+            last = sent
+            await asyncio.sleep(1.0)
+        # Socket buffers and aiohttp's own hold a few MiB; never the whole body.
+        assert sent < total // 4
