@@ -62,6 +62,15 @@ class Option:
     secret: bool = False
     advanced: bool = False
     required: bool = False
+    #: Checks a typed value and returns it tidied (``ConfigError`` saying why when it is wrong).
+    check: Callable[[str], Any] | None = field(default=None, compare=False)
+    #: Longer help (how to get a value: an app registration), shown on request.
+    guide: str = ""
+    #: Set by the backend's setup steps (the account signed in, the drive chosen), so a
+    #: settings form does not ask for it.
+    filled_by_setup: bool = False
+    #: An environment variable whose value stands in when the option is not set.
+    env: str = ""
 
 
 @runtime_checkable

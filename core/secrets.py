@@ -64,6 +64,10 @@ class MemorySecrets:
     def delete(self, remote: str) -> None:
         self._values.pop(remote, None)
 
+    def names(self) -> list[str]:
+        """Names of the secrets held."""
+        return list(self._values)
+
     def __repr__(self) -> str:
         return f"MemorySecrets({sorted(self._values)!r})"
 

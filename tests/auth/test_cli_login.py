@@ -19,7 +19,7 @@ from core.dirs import data_dir
 from core.emulator import RunningServer
 from tests.auth.conftest import CLIENT_ID, MemoryKeyring, Serve, decide
 from tui.cli import main
-from tui.cli.auth import qr_text
+from tui.cli.asker import qr_text
 
 Capture = pytest.CaptureFixture[str]
 
@@ -52,12 +52,10 @@ def test_login_then_ls_remotes_about_logout(serve: Serve, capsys: Capture) -> No
     assert main(login_args(server)) == 0
     out, err = capsys.readouterr()
     assert server.verification_url in out
-    assert "Signed in as alice@outlook.com." in out
+    assert "Signed in as alice@outlook.com\n" in out
     assert "█" in out or "▀" in out  # the QR code
-    assert (
-        f"Remote demo: drive OneDrive (personal, Alice Example), id {server.emulator.drive_id}"
-        in out
-    )
+    assert "Drive: OneDrive  (OneDrive (personal))" in out
+    assert f"id {server.emulator.drive_id}" in out and "Remote demo (onedrive) saved" in out
     assert err.count("warning:") == 1 and str(data_dir() / "tokens") in err
 
     remote = load_config().remote("demo")
@@ -204,7 +202,7 @@ def test_with_a_secure_keyring_no_token_file_and_no_warning(serve: Serve, capsys
     server = serve(auto_approve_after=0)
     assert main(login_args(server, "demo", "--no-qr")) == 0
     out, err = capsys.readouterr()
-    assert "Tokens: system keyring (tests.auth.conftest.MemoryKeyring)" in out
+    assert "Secrets: system keyring (tests.auth.conftest.MemoryKeyring)" in out
     assert "warning" not in err
     assert not token_file().exists()
     assert json.loads(memory.values[("skypane", "token-cache:demo")])["RefreshToken"]

@@ -1,50 +1,64 @@
-"""``skypane login``, ``logout`` and ``about``: sign-in by device code, headless."""
+"""``skypane login``, ``logout`` and ``about``: set up or sign in to a remote of any backend type.
+
+``skypane login NAME`` runs the setup steps the remote's backend declares (``core.setup``):
+OneDrive signs in by device code and chooses a drive, SFTP connects once (an unknown host key
+and password prompts are asked on the terminal). Nothing is written unless every step
+succeeds; new secrets go to the secret store only.
+"""
 
 from __future__ import annotations
 
 import argparse
-import signal
+import os
 import sys
-import threading
 from collections.abc import Mapping
 from typing import Any
 
-from core.backends.onedrive.auth import (
-    CLIENT_ID_ENV,
-    REGISTRATION_GUIDE,
-    AuthConfig,
-    DeviceFlow,
-    LoginOutcome,
-    MsalTokenProvider,
-    RemoteAuth,
-    SignedIn,
-    remote_auth,
-)
-from core.backends.onedrive.clouds import CLOUDS, graph_base
-from core.backends.onedrive.drives import DriveFinder, DriveInfo
+from core.backend import Option
 from core.config import Config, RemoteConfig, load_config, validate_remote_name
-from core.errors import ConfigError
+from core.errors import ConfigError, SkypaneError
 from core.model import Quota
-from core.secrets import MemorySecrets, SecretStore, delete_secret_options
-from core.tls import tls_context
+from core.registry import backend_class
+from core.secrets import SecretStore, delete_secret_options
+from core.setup import (
+    NotInteractive,
+    Setup,
+    SetupCancelled,
+    SetupContext,
+    run_setup,
+    setup_of,
+    sign_in_of,
+)
+from core.setup import describe_remote as describe_of
+from tui.cli.asker import TerminalAsker, qr_text
 from tui.cli.common import fmt_size, print_json, run
+from tui.cli.remote_setup import parse_settings
 
-ONEDRIVE = "onedrive"
+DEFAULT_TYPE = "onedrive"
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+#: Flags of earlier versions, kept: each sets the option of the same name.
+OPTION_FLAGS = ("client_id", "tenant", "region", "authority", "graph_url", "ca_bundle")
+#: Flags that answer a setup question ahead (which drive).
+HINT_FLAGS = ("drive_id", "site", "search")
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "login",
-        help="sign in to OneDrive/SharePoint by device code and save the remote",
-        description="Sign in with a code typed on any device (works over SSH), then save "
-        "the remote NAME. Flags left out are asked for when stdin is a terminal.",
+        help="set up or sign in to a remote (OneDrive by device code, SFTP by SSH) and save it",
+        description="Run the setup of remote NAME: sign in with a code typed on any device "
+        "(OneDrive; works over SSH), or connect to an SSH server from a ~/.ssh/config host "
+        "alias (sftp: skypane login box --type sftp host=ALIAS), then save the remote. "
+        "Options left out are asked for when stdin is a terminal.",
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="remote name (e.g. onedrive, work)")
-    p.add_argument("--client-id", help=f"application (client) id; default ${CLIENT_ID_ENV}")
+    p.add_argument("settings", nargs="*", metavar="OPTION=VALUE", help="options of the backend")
+    p.add_argument("--type", dest="kind", help=f"backend type of a new remote ({DEFAULT_TYPE})")
+    p.add_argument("--client-id", help="application (client) id; default $SKYPANE_CLIENT_ID")
     p.add_argument("--tenant", help="common (default), organizations, consumers or a tenant id")
-    p.add_argument("--region", choices=sorted(CLOUDS), help="national cloud (default global)")
+    p.add_argument("--region", help="national cloud (global, us, dod, cn; default global)")
     p.add_argument("--authority", metavar="URL", help="sign-in authority override (emulator)")
     p.add_argument("--graph-url", metavar="URL", help="Graph endpoint override (emulator)")
     p.add_argument("--ca-bundle", metavar="PEM", help="CA bundle for TLS (proxy, emulator)")
@@ -64,7 +78,7 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(handler=cmd_login)
 
-    p = sub.add_parser("logout", help="sign out of a remote and delete its stored tokens")
+    p = sub.add_parser("logout", help="sign out of a remote and delete its stored secrets")
     p.add_argument("name", metavar="NAME")
     p.add_argument("--forget", action="store_true", help="also remove the remote from the config")
     p.set_defaults(handler=cmd_logout)
@@ -75,191 +89,111 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_about)
 
 
-# -- small terminal helpers ------------------------------------------------------------------
-
-
 def _err(text: str) -> None:
     print(f"skypane: {text}", file=sys.stderr)
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty()
-
-
-def _ask(question: str, default: str | None = None) -> str:
-    suffix = f" [{default}]" if default else ""
-    sys.stderr.write(f"{question}{suffix}: ")
-    sys.stderr.flush()
-    line = sys.stdin.readline()
-    if not line:
-        raise EOFError
-    return line.strip() or (default or "")
-
-
-def _choose(title: str, labels: list[str]) -> int:
-    print(title, file=sys.stderr)
-    for i, label in enumerate(labels, 1):
-        print(f"  {i}) {label}", file=sys.stderr)
-    while True:
-        answer = _ask("number", "1")
-        if answer.isdigit() and 1 <= int(answer) <= len(labels):
-            return int(answer) - 1
-
-
-def _drive_label(d: DriveInfo) -> str:
-    owner = f", {d.owner}" if d.owner else ""
-    return f"{d.name} ({d.drive_type}{owner})"
-
-
-def qr_text(url: str) -> str:
-    """The URL as a QR code drawn with block characters, two modules per line."""
-    import io
-
-    import segno
-
-    out = io.StringIO()
-    segno.make(url, error="L", micro=False).terminal(out=out, border=2, compact=True)
-    return out.getvalue()
-
-
-# -- login -------------------------------------------------------------------------------------
-
-
-def _options_from(args: argparse.Namespace, base: Mapping[str, Any]) -> dict[str, Any]:
-    options = dict(base)
-    for flag, key in (
-        ("client_id", "client_id"),
-        ("tenant", "tenant"),
-        ("region", "region"),
-        ("authority", "authority"),
-        ("graph_url", "graph_url"),
-        ("ca_bundle", "ca_bundle"),
-    ):
-        value = getattr(args, flag)
-        if value:
-            options[key] = value
-    if args.ca_bundle:
-        from pathlib import Path
-
-        options["ca_bundle"] = str(Path(args.ca_bundle).expanduser().resolve())
-    if args.read_only:
-        options["read_only"] = True
-    if args.no_site_permission:
-        options["disable_site_permission"] = True
-    return options
-
-
-def _complete(options: dict[str, Any], new_remote: bool) -> None:
-    """Ask for what is missing (terminal) or refuse (no terminal)."""
-    import os
-
-    if not options.get("client_id") and os.environ.get(CLIENT_ID_ENV):
-        options["client_id"] = os.environ[CLIENT_ID_ENV]
-    if not options.get("client_id"):
-        if not _interactive():
-            raise _Usage(
-                f"no client id: pass --client-id or set {CLIENT_ID_ENV} "
-                "(`skypane login --help-registration` explains how to get one)"
-            )
-        print(REGISTRATION_GUIDE, file=sys.stderr)
-        options["client_id"] = _ask("Application (client) id")
-    if new_remote and not options.get("tenant") and _interactive() and not options.get("authority"):
-        options["tenant"] = _ask("Tenant (common, organizations, consumers or an id)", "common")
 
 
 class _Usage(Exception):
     pass
 
 
-def _wait(flow: DeviceFlow) -> LoginOutcome:
-    """Poll in a thread while the main thread waits for it or for Ctrl-C.
-
-    Ctrl-C cancels the flow from a signal handler rather than by a ``KeyboardInterrupt``
-    alone: an interrupt that lands while a finaliser runs (a socket or response being
-    collected) is printed and dropped by Python, and the login would then wait for the
-    code to expire.
-    """
-    done = threading.Event()
-    interrupted = threading.Event()
-
-    def on_interrupt(_signum: int, _frame: object) -> None:
-        interrupted.set()
-        flow.cancel()
-
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        flow.start(lambda _outcome: done.set())
-        while not done.wait(0.2) and not interrupted.is_set():
-            pass
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    if interrupted.is_set():
-        raise KeyboardInterrupt
-    outcome = flow.outcome
-    assert outcome is not None
-    return outcome
+# -- login -------------------------------------------------------------------------------------
 
 
-def _show_code(flow: DeviceFlow, draw_qr: bool) -> None:
-    local = flow.expires_at.astimezone().strftime("%H:%M")
-    print(f"To sign in, open {flow.verification_uri} on any device and enter the code:")
-    print()
-    print(f"    {flow.user_code}")
-    print()
-    if draw_qr and flow.verification_uri:
-        print("Or scan this QR code to open the page:")
-        print(qr_text(flow.verification_uri), end="")
-    print(f"Waiting for approval (the code expires at {local}; Ctrl-C cancels)...", flush=True)
+def _checked(option: Option, value: Any) -> Any:
+    if option.check is not None and isinstance(value, str):
+        return option.check(value)
+    return value
 
 
-async def _pick_drive(
-    finder: DriveFinder, args: argparse.Namespace, current: str | None
-) -> DriveInfo:
-    if args.drive_id:
-        return await finder.drive(args.drive_id)
-    if args.site or args.search:
-        if args.site:
-            site = await finder.site_by_url(args.site)
-        else:
-            sites = await finder.search_sites(args.search)
-            if not sites:
-                raise ConfigError(f"no SharePoint site matches {args.search!r}")
-            if len(sites) > 1 and not _interactive():
-                names = "; ".join(f"{s.name} <{s.web_url}>" for s in sites[:10])
-                raise _Usage(f"several sites match {args.search!r}: {names}; use --site URL")
-            pick = 0 if len(sites) == 1 else _choose("Sites:", [s.name for s in sites])
-            site = sites[pick]
-        libraries = await finder.site_drives(site.id)
-        if not libraries:
-            raise ConfigError(f"site {site.name!r} has no document library you can see")
-        if len(libraries) > 1 and _interactive():
-            return libraries[
-                _choose(f"Libraries of {site.name}:", [_drive_label(d) for d in libraries])
-            ]
-        return libraries[0]
-    if current:
-        return await finder.drive(current)  # signing in again keeps the chosen drive
-    return await finder.default_drive()
+def _options_from(
+    args: argparse.Namespace, declared: tuple[Option, ...], base: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The remote's options: as saved, then the flags, then OPTION=VALUE words (each checked
+    by its option), and the secret values asked for (``password=-``)."""
+    by_name = {o.name: o for o in declared}
+    given: dict[str, Any] = {}
+    for key in OPTION_FLAGS:
+        value = getattr(args, key)
+        if value:
+            given[key] = value
+    if args.ca_bundle:
+        from pathlib import Path
+
+        given["ca_bundle"] = str(Path(args.ca_bundle).expanduser().resolve())
+    if args.read_only:
+        given["read_only"] = True
+    if args.no_site_permission:
+        given["disable_site_permission"] = True
+    plain, secret = parse_settings(declared, list(args.settings))
+    given.update(plain)
+    options = dict(base)
+    for key, value in given.items():
+        option = by_name.get(key)
+        if option is None:
+            raise ConfigError(f"--{key.replace('_', '-')}: not an option of this backend type")
+        options[key] = _checked(option, value)
+    return options, {k: v for k, v in secret.items() if v}
+
+
+def _complete(
+    options: dict[str, Any], declared: tuple[Option, ...], asker: TerminalAsker, new: bool
+) -> None:
+    """Ask for what is missing (terminal) or refuse (no terminal)."""
+    for option in declared:
+        if option.secret or option.filled_by_setup or options.get(option.name) not in (None, ""):
+            continue
+        if option.env and os.environ.get(option.env):
+            options[option.name] = _checked(option, os.environ[option.env])
+            continue
+        ask = option.required or (new and not option.advanced)
+        if not ask:
+            continue
+        if not asker.interactive:
+            if not option.required:
+                continue
+            words = option.name.replace("_", " ")
+            env = f" or set {option.env}" if option.env else ""
+            guide = " (`skypane login --help-registration` explains how to get one)"
+            raise _Usage(
+                f"no {words}: pass {option.name}=VALUE{env}{guide if option.guide else ''}"
+            )
+        if option.guide and option.required:
+            print(option.guide, file=sys.stderr)
+        default = "" if option.default in (None, "") else str(option.default)
+        suffix = f" [{default}]" if default else ""
+        sys.stderr.write(f"{option.help}{suffix}: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        text = line.strip() or default
+        if text:
+            options[option.name] = _checked(option, text)
 
 
 def cmd_login(args: argparse.Namespace) -> int:
     if args.help_registration:
-        print(REGISTRATION_GUIDE, end="")
+        kind = backend_class(args.kind or DEFAULT_TYPE)
+        print("\n".join(o.guide for o in kind.OPTIONS if o.guide), end="")
         return 0
     if not args.name:
         _err("login: NAME is required (e.g. `skypane login onedrive --client-id GUID`)")
         return EXIT_USAGE
     try:
         return _login(args)
-    except _Usage as exc:
+    except (_Usage, NotInteractive) as exc:
         _err(str(exc))
         return EXIT_USAGE
     except EOFError:
         _err("login: no answer on standard input")
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("sign-in cancelled; nothing was changed")
+        return EXIT_INTERRUPTED
+    except SetupCancelled as exc:
+        _err(f"{exc}; nothing was changed" if "nothing" not in str(exc) else str(exc))
+        return 1
 
 
 def _login(args: argparse.Namespace) -> int:
@@ -270,66 +204,56 @@ def _login(args: argparse.Namespace) -> int:
         raise _Usage(str(exc)) from None
     config = load_config()
     existing = config.remotes.get(name)
-    if existing is not None and existing.type != ONEDRIVE:
-        raise _Usage(f"remote {name!r} is of type {existing.type!r}, not {ONEDRIVE}")
-    options = _options_from(args, existing.options if existing else {})
-    _complete(options, existing is None)
+    kind_name = existing.type if existing else (args.kind or DEFAULT_TYPE)
+    if existing is not None and args.kind and args.kind != existing.type:
+        raise _Usage(f"remote {name!r} is of type {existing.type!r}, not {args.kind}")
     try:
-        auth_config = AuthConfig.from_options(options)
-        options["client_id"] = auth_config.client_id
-        verify = tls_context(options.get("ca_bundle"))
-        graph = graph_base(str(options.get("region") or "global"), options.get("graph_url"))
+        kind = backend_class(kind_name)
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
-
-    # The new tokens stay in memory until the remote is saved: a cancelled or failed
-    # login leaves the old sign-in and the config exactly as they were.
-    staged = MemorySecrets()
-    auth = RemoteAuth(name, auth_config, staged)
-    flow: DeviceFlow | None = None
+    steps = setup_of(kind)
+    if steps is None:
+        raise _Usage(
+            f"remotes of type {kind_name!r} have nothing to sign in to: add one with "
+            f"`skypane remotes add {name} {kind_name} OPTION=VALUE`"
+        )
+    asker = TerminalAsker(draw_qr=not args.no_qr)
     try:
-        flow = auth.start_device_flow()
-        _show_code(flow, not args.no_qr)
-        outcome = _wait(flow)
-        if not isinstance(outcome, SignedIn):
-            _err(f"sign-in failed: {outcome.message}")
-            return 1
-        print(f"Signed in as {outcome.account}.")
-
-        async def choose() -> DriveInfo:
-            async with DriveFinder(graph, MsalTokenProvider(auth), verify=verify) as finder:
-                return await _pick_drive(finder, args, options.get("drive_id"))
-
-        drive = run(choose)
-    except KeyboardInterrupt:
-        if flow is not None:
-            flow.cancel()  # the poller stops at once; nothing was stored
-        _err("sign-in cancelled; nothing was changed")
-        return EXIT_INTERRUPTED
-    finally:
-        auth.close()
-    return _commit(config, name, options, outcome, drive, staged)
-
-
-def _commit(
-    config: Config,
-    name: str,
-    options: dict[str, Any],
-    outcome: SignedIn,
-    drive: DriveInfo,
-    staged: MemorySecrets,
-) -> int:
-    options.update(account=outcome.account, drive_id=drive.id, drive_type=drive.drive_type)
-    blob = staged.load(name)
-    if blob is None:
-        raise ConfigError("sign-in produced no tokens to store")
+        options, secret = _options_from(
+            args, tuple(kind.OPTIONS), existing.options if existing else {}
+        )
+        _complete(options, tuple(kind.OPTIONS), asker, existing is None)
+    except ConfigError as exc:
+        raise _Usage(str(exc)) from None
+    hints = {k: str(getattr(args, k)) for k in HINT_FLAGS if getattr(args, k)}
+    if existing is not None and not hints:
+        hints["drive"] = "keep"  # signing in again keeps the chosen drive
     store = SecretStore(log_warning=False)
-    store.save(name, blob)
-    config.set_remote(RemoteConfig(name, ONEDRIVE, options))
+    context = SetupContext(name, options, asker, store, secret_values=secret, hints=hints)
+    run(lambda: run_setup(steps, context))
+    return _commit(config, name, kind_name, steps, context)
+
+
+def _commit(config: Config, name: str, kind_name: str, steps: Setup, context: SetupContext) -> int:
+    declared = {o.name: o for o in backend_class(kind_name).OPTIONS}
+    options = {
+        k: v
+        for k, v in context.options.items()
+        if v is not None and not (k in declared and declared[k].secret)
+    }
+    store = context.store
+    assert isinstance(store, SecretStore)
+    has_secrets = bool(context.staged.names())
+    context.commit()
+    config.set_remote(RemoteConfig(name, kind_name, options))
     config.save()
-    print(f"Remote {name}: drive {_drive_label(drive)}, id {drive.id}")
-    print(f"Tokens: {store.backend_description}. Try: skypane ls {name}:")
-    if store.warning:
+    for line in context.summary:
+        print(line.removeprefix("✓ "))
+    print(f"Remote {name} ({kind_name}) saved in {config.path}.")
+    if has_secrets:
+        print(f"Secrets: {store.backend_description}.")
+    print(f"Try: skypane ls {name}:")
+    if has_secrets and store.warning:
         _err(f"warning: {store.warning}")
     return 0
 
@@ -343,9 +267,13 @@ def cmd_logout(args: argparse.Namespace) -> int:
     store = SecretStore(log_warning=False)
     names: list[str] = []
     try:
-        names = remote_auth(remote.name, remote.options, store).logout()
-    except ConfigError:
-        store.delete(remote.name)  # options too broken for msal: still drop the tokens
+        signs_in = sign_in_of(backend_class(remote.type))
+    except (SkypaneError, ImportError):
+        signs_in = None
+    if signs_in is not None:
+        names = signs_in.sign_out(remote.name, remote.options, store)
+    else:
+        store.delete(remote.name)
     delete_secret_options(store, remote.name)
     options = {k: v for k, v in remote.options.items() if k != "account"}
     if args.forget:
@@ -361,19 +289,15 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 
 def describe_remote(remote: RemoteConfig, store: SecretStore | None = None) -> str:
-    """Account and drive of a remote for ``skypane remotes``."""
-    if remote.type != ONEDRIVE:
-        host = remote.get("host")
-        if not host:
-            return str(remote.get("drive_id") or "")
-        user, port = remote.get("user"), remote.get("port")
-        return f"{user + '@' if user else ''}{host}{f':{port}' if port else ''}"
-    store = store or SecretStore(log_warning=False)
-    signed_in = store.load(remote.name) is not None
-    account = remote.get("account") if signed_in else None
-    drive = remote.get("drive_id")
-    drive_text = f"{remote.get('drive_type') or 'drive'} {drive}" if drive else "no drive chosen"
-    return f"{account or '(not signed in)'}\t{drive_text}"
+    """Account and place of a remote for ``skypane remotes``, in its backend's words."""
+    try:
+        kind: object = backend_class(remote.type)
+    except (SkypaneError, ImportError):
+        kind = None
+    account, place = describe_of(
+        kind, remote.name, remote.options, store or SecretStore(log_warning=False)
+    )
+    return f"{account}\t{place}" if account else place
 
 
 # -- about -------------------------------------------------------------------------------------

@@ -26,19 +26,24 @@ class InputDialog(ModalScreen[str | None]):
         value: str = "",
         *,
         check: Callable[[str], str | None] | None = None,
+        password: bool = False,
     ) -> None:
         super().__init__(classes="dialog")
         self._title = title
         self._prompt = prompt
         self._value = value
         self._check = check
+        #: A secret: typed hidden, and taken exactly as typed (spaces are part of it).
+        self._password = password
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box") as box:
             box.border_title = self._title
             yield Label(self._prompt, id="dialog-message", markup=False)
             # The whole value starts selected, as in mc: typing replaces it, an arrow keeps it.
-            yield Input(self._value, id="dialog-input", select_on_focus=True)
+            yield Input(
+                self._value, id="dialog-input", select_on_focus=True, password=self._password
+            )
             yield Label("", id="dialog-error")
 
     def on_mount(self) -> None:
@@ -46,7 +51,7 @@ class InputDialog(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        value = event.value.strip()
+        value = event.value if self._password else event.value.strip()
         if not value:
             self.dismiss(None)
             return

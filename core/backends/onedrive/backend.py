@@ -47,6 +47,7 @@ from core.backends.onedrive.options import OPTIONS
 from core.backends.onedrive.pacer import Pacer
 from core.backends.onedrive.recycle import RecycleMixin
 from core.backends.onedrive.settings import Settings
+from core.backends.onedrive.setup import OneDriveSetup
 from core.backends.onedrive.shared import SHARED, SharedMixin, in_shared
 from core.backends.onedrive.tokens import TokenProvider
 from core.backends.onedrive.tree import TreeMixin
@@ -61,7 +62,7 @@ COPY_TIMEOUT = 3600.0
 LIST_SLICE = 100
 
 
-class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin):
+class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin, OneDriveSetup):
     """A drive reached through Microsoft Graph."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = OPTIONS

@@ -3,23 +3,44 @@
 from __future__ import annotations
 
 from core.backend import Option
+from core.backends.onedrive.auth_config import (
+    CLIENT_ID_ENV,
+    REGISTRATION_GUIDE,
+    validate_client_id,
+    validate_tenant,
+)
 
 CHUNK_UNIT = 320 * 1024
 
 OPTIONS: tuple[Option, ...] = (
-    Option("client_id", "Application (client) id of your own app registration", required=True),
-    Option("tenant", "Tenant: common, organizations, consumers, or a tenant id/domain", "common"),
+    Option(
+        "client_id",
+        "Application (client) id of your own app registration",
+        required=True,
+        check=validate_client_id,
+        guide=REGISTRATION_GUIDE,
+        env=CLIENT_ID_ENV,
+    ),
+    Option(
+        "tenant",
+        "Tenant: common, organizations, consumers, or a tenant id/domain",
+        "common",
+        check=validate_tenant,
+    ),
     Option(
         "region", "National cloud", "global", kind="choice", choices=("global", "us", "dod", "cn")
     ),
-    Option("drive_id", "Drive id (chosen after sign-in)"),
+    Option("drive_id", "Drive id (chosen after sign-in)", filled_by_setup=True),
     Option(
         "drive_type",
         "Drive type",
         kind="choice",
         choices=("personal", "business", "documentLibrary"),
+        filled_by_setup=True,
     ),
-    Option("account", "Signed-in account (filled in by sign-in)", advanced=True),
+    Option(
+        "account", "Signed-in account (filled in by sign-in)", advanced=True, filled_by_setup=True
+    ),
     Option("read_only", "Ask only for read permissions", False, kind="bool", advanced=True),
     Option(
         "disable_site_permission",

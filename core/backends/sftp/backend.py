@@ -40,6 +40,7 @@ from core.backend import (
 )
 from core.backends.local import check_posix_path, discardable_part, part_name
 from core.backends.sftp.connect import Target, open_connection
+from core.backends.sftp.setup import SftpSetup
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, SHA256, Entry
 from core.names import misleading
@@ -214,7 +215,7 @@ class _Hashes:
             await _cancel_all([last])
 
 
-class SftpBackend:
+class SftpBackend(SftpSetup):
     """Files on an SSH server, over one SSH connection opened on first use."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (

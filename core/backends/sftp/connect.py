@@ -4,9 +4,13 @@ host key checked against known_hosts.
 
 Host keys follow OpenSSH's strict checking: a key listed for the host is accepted; a host
 listed with other keys refuses (the key changed: possibly someone in the middle); a host not
-listed at all refuses with the key's fingerprint and how to accept it, unless the remote
-says ``accept_new_host_key`` (OpenSSH's ``StrictHostKeyChecking=accept-new``), in which
-case the key is added to the known_hosts file and used from then on.
+listed at all refuses with ``UnknownHostKey`` (the key's fingerprint and how to accept it),
+unless the remote says ``accept_new_host_key`` (OpenSSH's ``StrictHostKeyChecking=accept-new``),
+in which case the key is added to the known_hosts file and used from then on. A setup run
+asks the person about an unknown key instead (``remember_host_key`` on a yes).
+
+Passwords: a stored one is offered first (to the password and the keyboard-interactive
+methods); past it, an ``Asker`` given to ``open_connection`` is asked for each prompt.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 import asyncssh
 
 from core import errors
+from core.setup import Asker, SetupCancelled
 
 DEFAULT_PORT = 22
 CONNECT_TIMEOUT = 30.0
@@ -81,12 +86,90 @@ def host_pattern(host: str, port: int) -> str:
     return host if port == DEFAULT_PORT else f"[{host}]:{port}"
 
 
-class _HostKeyCheck(asyncssh.SSHClient):
-    """Asked by asyncssh about a host key that known_hosts does not list for this host."""
+class UnknownHostKey(errors.PermissionDenied):
+    """The server's host key is not in known_hosts, and no key is listed for the host."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, message: str, *, where: str, fingerprint: str, file: Path, key: Any) -> None:
+        super().__init__(message, detail="host key verification failed")
+        self.where = where
+        self.fingerprint = fingerprint
+        self.file = file
+        self.key = key
+
+    def question(self) -> str:
+        """What to ask the person, in OpenSSH's words."""
+        return (
+            f"The authenticity of host {self.where} can't be established.\n"
+            f"Its {self.fingerprint}.\n"
+            "This key is not known by any other names. If it is your server's fingerprint, "
+            f"trust it: it is written to {self.file} and checked on every later connection."
+        )
+
+
+def remember_host_key(refusal: UnknownHostKey) -> None:
+    """Write the key ``refusal`` names to its known_hosts file (OpenSSH's accept-new)."""
+    _remember(refusal.file, refusal.where, refusal.key)
+
+
+class _Client(asyncssh.SSHClient):
+    """Checks a host key that known_hosts does not list for this host, and answers password
+    and keyboard-interactive prompts (the stored password first, then the asker)."""
+
+    MAX_PROMPTS = 3
+
+    def __init__(
+        self, target: Target, password: str | None = None, asker: Asker | None = None
+    ) -> None:
         self.target = target
         self.refusal: errors.SkypaneError | None = None
+        self.asker = asker
+        self._stored = password
+        self._asked = 0
+        #: The password the person typed that the server took (the last one typed).
+        self.typed: str | None = None
+        #: Whether the person refused to answer a prompt.
+        self.gave_up = False
+
+    def _who(self) -> str:
+        return f"{self.target.user + '@' if self.target.user else ''}{self.target.host}"
+
+    async def _ask(self, title: str, prompt: str, echo: bool = False) -> str | None:
+        if self.asker is None or self.gave_up or self._asked >= self.MAX_PROMPTS:
+            return None
+        self._asked += 1
+        answer = await self.asker.secret(title, prompt, echo=echo)
+        if answer is None:
+            self.gave_up = True
+        return answer
+
+    async def password_auth_requested(self) -> str | None:  # type: ignore[override]
+        answer = await self._ask(f"Password for {self._who()}", f"Password for {self._who()}:")
+        if answer is not None:
+            self.typed = answer
+        return answer
+
+    def kbdint_auth_requested(self) -> Any:
+        # Answer the challenges ourselves when someone can be asked; else let asyncssh send
+        # the stored password to a single password prompt.
+        return "" if self.asker is not None else NotImplemented
+
+    async def kbdint_challenge_received(  # type: ignore[override]
+        self, name: str, instructions: str, lang: str, prompts: list[tuple[str, bool]]
+    ) -> list[str] | None:
+        answers: list[str] = []
+        for prompt, echo in prompts:
+            if self._stored is not None and not echo and "pass" in prompt.lower():
+                answers.append(self._stored)
+                self._stored = None  # offered once, as OpenSSH does
+                continue
+            text = "\n".join(p for p in (instructions.strip(), prompt.strip()) if p)
+            answer = await self._ask(name.strip() or f"Sign in to {self._who()}", text, echo)
+            if answer is None:
+                return None
+            if not echo:
+                self.typed = answer
+            answers.append(answer)
+        return answers
 
     def validate_host_public_key(
         self, host: str, addr: str, port: int, key: asyncssh.SSHKey
@@ -106,13 +189,16 @@ class _HostKeyCheck(asyncssh.SSHClient):
         if self.target.accept_new_host_key:
             _remember(file, where, key)
             return True
-        self.refusal = errors.PermissionDenied(
+        self.refusal = UnknownHostKey(
             f"the host key of {where} is not known: the server offers the {fingerprint}. "
-            "If that is your server's fingerprint, accept it by connecting once with "
-            f"`ssh {'-p ' + str(port) + ' ' if port != DEFAULT_PORT else ''}{host}` and "
-            f"answering yes (it goes to {file}), or set accept_new_host_key = true on "
-            "the remote to trust a new host on first use",
-            detail="host key verification failed",
+            "If that is your server's fingerprint, accept it with `skypane login NAME` or by "
+            f"connecting once with `ssh {'-p ' + str(port) + ' ' if port != DEFAULT_PORT else ''}"
+            f"{host}` and answering yes (it goes to {file}), or set accept_new_host_key = true "
+            "on the remote to trust a new host on first use",
+            where=where,
+            fingerprint=fingerprint,
+            file=file,
+            key=key,
         )
         return False
 
@@ -154,9 +240,20 @@ def _config_names_ciphers(host: str) -> bool:
     return any(line.strip().lower().startswith("ciphers") for line in text.splitlines())
 
 
-async def open_connection(target: Target, password: str | None) -> asyncssh.SSHClientConnection:
-    """Connect and authenticate; every failure becomes a ``core.errors`` type that says why."""
-    client = _HostKeyCheck(target)
+async def open_connection(
+    target: Target, password: str | None, asker: Asker | None = None
+) -> asyncssh.SSHClientConnection:
+    """Connect and authenticate; every failure becomes a ``core.errors`` type that says why.
+    With an ``asker``, password and keyboard-interactive prompts the stored password does
+    not answer are asked (``SetupCancelled`` when the person gives up)."""
+    return (await connect_client(target, password, asker))[0]
+
+
+async def connect_client(
+    target: Target, password: str | None, asker: Asker | None = None
+) -> tuple[asyncssh.SSHClientConnection, _Client]:
+    """``open_connection`` that also returns the client (what the person typed)."""
+    client = _Client(target, password, asker)
     kwargs: dict[str, Any] = {
         "client_factory": lambda: client,
         "connect_timeout": CONNECT_TIMEOUT,
@@ -177,12 +274,14 @@ async def open_connection(target: Target, password: str | None) -> asyncssh.SSHC
     if password is not None:
         kwargs["password"] = password
     try:
-        return await asyncssh.connect(target.host, **kwargs)
+        return await asyncssh.connect(target.host, **kwargs), client
     except asyncssh.HostKeyNotVerifiable as exc:
         raise client.refusal or errors.PermissionDenied(
             f"host key of {target.host} not accepted", detail=str(exc)
         ) from None
     except asyncssh.PermissionDenied as exc:
+        if client.gave_up:
+            raise SetupCancelled("sign-in to the SSH server cancelled") from None
         raise errors.AuthenticationRequired(
             f"the SSH server {target.host} refused every way of signing in "
             "(agent, keys in ~/.ssh or key_file, password)",
