@@ -11,6 +11,11 @@ from core.registry import backend_class
 LOCAL = "local"
 
 
+def local_backend() -> Backend:
+    """The local filesystem as a backend (what ``open_backend(None)`` opens)."""
+    return LocalBackend()
+
+
 def open_backend(
     remote: str | None, config: Config | None = None, context: BackendContext | None = None
 ) -> Backend:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.backend import Versions
-from core.backends.local import LocalBackend
+from core.remotes import local_backend
 from core.errors import ConfigError, SkypaneError
 from core.model import Version
 from core.paths import Location, basename
@@ -138,7 +138,7 @@ async def _get(
     if match is None:
         _err(f"{loc} has no version {args.get!r} (see `skypane versions {args.path}`)")
         return 1
-    local = LocalBackend()
+    local = local_backend()
     if args.output:
         target = os.path.abspath(os.path.expanduser(args.output))
     else:

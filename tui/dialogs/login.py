@@ -1,8 +1,7 @@
-"""DeviceLoginDialog: sign in with a code typed on any device — and the hook that opens it
-when a token dies in the middle of a session.
+"""DeviceLoginDialog: sign in with a code typed on any device.
 
-The dialog drives ``core.backends.onedrive.auth``'s device-code flow: msal blocks, so the
-start and the polling run in threads (``asyncio.to_thread`` inside a worker); the poller
+The dialog drives a backend's device-code flow (``core.setup.DeviceCodeStarter``, OneDrive's
+msal sign-in): it blocks, so the start and the polling run in threads (``asyncio.to_thread`` inside a worker); the poller
 waits on an event this dialog owns, so Cancel stops it at once and "check now" (or the
 countdown reaching zero) wakes it early.
 """
@@ -10,10 +9,9 @@ countdown reaching zero) wakes it early.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from threading import Event
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -22,28 +20,21 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
-from core.backends.onedrive.outcomes import (
+from core.errors import SkypaneError
+from core.setup import (
     Cancelled,
     Declined,
+    DeviceCodeFlow,
+    DeviceCodeStarter,
     Expired,
     Failed,
-    LoginOutcome,
     SignedIn,
 )
-from core.errors import SkypaneError
+from core.setup import SignInOutcome as LoginOutcome
 from tui.dialogs.common import OSC52_NOTE, dismiss_if_active, frame_css
 from tui.format import Clock, system_clock
 from tui.widgets.big_text import BigText
 from tui.widgets.qr_code import QrCode
-
-if TYPE_CHECKING:
-    from core.backends.onedrive.auth import DeviceFlow
-
-
-class DeviceFlowStarter(Protocol):
-    """What the dialog needs from a remote's sign-in (``RemoteAuth`` is one)."""
-
-    def start_device_flow(self, waiter: Callable[[float], bool] | None = None) -> DeviceFlow: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +92,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
 
     def __init__(
         self,
-        auth: DeviceFlowStarter,
+        auth: DeviceCodeStarter,
         *,
         remote: str = "",
         reason: str | None = None,
@@ -118,7 +109,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         self._clock = clock
         self._close_after = close_after
         self._min_poll = min_poll
-        self._flow: DeviceFlow | None = None
+        self._flow: DeviceCodeFlow | None = None
         self._outcome: LoginOutcome | None = None
         #: Set when the dialog goes away: the poller's waiter returns "cancelled".
         self._halt = Event()
@@ -223,7 +214,7 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
             return
         self._finished(outcome)
 
-    def _show_flow(self, flow: DeviceFlow) -> None:
+    def _show_flow(self, flow: DeviceCodeFlow) -> None:
         if self._halt.is_set():
             return  # cancelled while the code was on its way
         self._set_state("waiting")
@@ -333,6 +324,4 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         self.toggle_class("-no-qr")
 
 
-from tui.dialogs.sign_in_again import SignInAgain  # noqa: E402  (re-exported)
-
-__all__ = ["DeviceLoginDialog", "LoginResult", "SignInAgain", "fmt_countdown"]
+__all__ = ["DeviceLoginDialog", "LoginResult", "fmt_countdown"]

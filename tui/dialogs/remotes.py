@@ -19,11 +19,13 @@ from textual.widgets import Button, DataTable, Label
 
 from core.config import Config, RemoteConfig, validate_remote_name
 from core.errors import SkypaneError
+from core.registry import backend_class
 from core.secrets import Secrets, SecretStore
+from core.setup import describe_remote
 from tui.dialogs.common import fill_table, frame_css
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.text_input import InputDialog
-from tui.dialogs.wizard import ConfigWizard, signs_in
+from tui.dialogs.wizard import ConfigWizard
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +41,15 @@ class RemoteChanges:
 
 
 def describe(remote: RemoteConfig, store: Secrets) -> tuple[str, str, str, str]:
-    """Name, type, account and drive of a remote as the table shows them."""
-    account = str(remote.get("account") or "")
-    if signs_in(remote.type) and store.load(remote.name) is None:
-        account = "(not signed in)"
-    drive = str(remote.get("drive_type") or "")
-    if remote.get("drive_id"):
-        drive = f"{drive} {str(remote.get('drive_id'))[:18]}…".strip()
-    elif remote.get("root"):
-        drive = str(remote.get("root"))
-    return remote.name, remote.type, account, drive
+    """Name, type, account and place (drive, host) of a remote, in its backend's words."""
+    try:
+        kind: object = backend_class(remote.type)
+    except (SkypaneError, ImportError):
+        kind = None
+    account, place = describe_remote(kind, remote.name, remote.options, store)
+    if len(place) > 40:
+        place = place[:39] + "…"
+    return remote.name, remote.type, account, place
 
 
 class RemotesDialog(ModalScreen[RemoteChanges]):

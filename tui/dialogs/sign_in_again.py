@@ -1,7 +1,7 @@
 """SignInAgain: what a backend awaits when its sign-in died mid-session.
 
-Kept apart from the login dialog so the app can install it at start-up without loading the
-dialog (big text, QR codes) until a sign-in is actually needed.
+It runs the sign-in the remote's backend type declares (``core.setup.SignsIn``) with the
+TUI's ``DialogAsker``; the dialogs load only when a sign-in is actually needed.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from textual.app import App
 
 from core.config import Config, RemoteConfig
 from core.errors import SkypaneError
+from core.registry import backend_class
+from core.secrets import default_store
+from core.setup import sign_in_of
 from tui.format import Clock, system_clock
 
 
@@ -21,7 +24,7 @@ class SignInAgain:
     """``BackendContext.on_auth_required`` for the TUI.
 
     A backend whose refresh token stopped working (revoked, idle 90 days, MFA change) awaits
-    this instead of failing: it opens the login dialog for that remote, writes the new
+    this instead of failing: it runs the remote's sign-in (the login dialog), writes the new
     tokens where the backend reads them, and answers True so the waiting request (and the
     transfers queued behind it) goes on. Requests that fail together share one dialog.
     """
@@ -56,20 +59,15 @@ class SignInAgain:
             return answer
 
     async def _ask(self, remote: str) -> bool:
-        from core.backends.onedrive.auth import remote_auth
-        from tui.dialogs.login import DeviceLoginDialog, LoginResult
+        from tui.dialogs.asker import DialogAsker
 
         try:
             rc = self.config.remote(remote)
-            auth = remote_auth(remote, rc.options, self.secrets)
-        except SkypaneError:
+            signs_in = sign_in_of(backend_class(rc.type))
+        except (SkypaneError, ImportError):
             return False
-        future: asyncio.Future[LoginResult | None] = asyncio.get_running_loop().create_future()
-
-        def done(result: LoginResult | None) -> None:
-            if not future.done():
-                future.set_result(result)
-
+        if signs_in is None:
+            return False
         reason: str | None = None
         note: str | None = self.notes.get(remote)
         if note is None and rc.get("account"):
@@ -79,19 +77,21 @@ class SignInAgain:
             )
         elif note is None:
             note = f"{remote} has no sign-in on this machine yet: sign in to open it."
-        self.app.push_screen(
-            DeviceLoginDialog(auth, remote=remote, reason=reason, note=note, clock=self.clock),
-            done,
-        )
         try:
-            result = await future
-        finally:
-            with contextlib.suppress(Exception):
-                auth.close()
-        if result is None or not result.signed_in:
+            account = await signs_in.sign_in(
+                remote,
+                rc.options,
+                DialogAsker(self.app, clock=self.clock),
+                default_store(self.secrets),
+                reason=reason,
+                note=note,
+            )
+        except SkypaneError:
             return False
-        if result.account and result.account != rc.get("account"):
-            self._remember_account(rc, result.account)
+        if account is None:
+            return False
+        if account != rc.get("account"):
+            self._remember_account(rc, account)
         return True
 
     def _remember_account(self, rc: RemoteConfig, account: str) -> None:

@@ -1,10 +1,11 @@
 """ConfigWizard: add or edit a remote, in steps generated from its backend's declared options.
 
 Steps: the remote (name, backend type) → its settings (``OptionForm`` over the backend's
-``OPTIONS``; advanced ones behind a switch) → for a backend that signs in, the account
-(``OneDriveAccount``: device-code sign-in, then the drive) → a review, then Save writes the
-config (and the tokens of a sign-in made here). ``first_start`` opens it when nothing is
-configured yet.
+``OPTIONS``, each checked by the option's own check; advanced ones behind a switch) → for a
+backend that declares setup steps (``core.setup.Setup``), those steps (``SetupPanel``:
+OneDrive signs in and chooses a drive, SFTP connects and asks about a new host key) → a
+review, then Save writes the config (and the secrets the steps made). ``first_start`` opens
+it when nothing is configured yet.
 """
 
 from __future__ import annotations
@@ -34,18 +35,14 @@ from core.config import Config, RemoteConfig, validate_remote_name
 from core.errors import ConfigError, SkypaneError
 from core.registry import backend_class, backend_names
 from core.secrets import Secrets, SecretStore, save_secret_options
+from core.setup import Setup, setup_of
 from tui.dialogs.common import frame_css
 from tui.format import Clock, system_clock
 from tui.widgets.option_form import Check, OptionForm
+from tui.widgets.setup_panel import SetupPanel
 
-ONEDRIVE = "onedrive"
+DEFAULT_TYPE = "onedrive"
 STEP_TITLES = {"remote": "Remote", "settings": "Settings", "account": "Account", "review": "Save"}
-
-
-def _onedrive_checks() -> dict[str, Check]:
-    from core.backends.onedrive.auth_config import validate_client_id, validate_tenant
-
-    return {"client_id": validate_client_id, "tenant": validate_tenant}
 
 
 def declared_options(kind: str) -> tuple[Option, ...]:
@@ -56,9 +53,17 @@ def declared_options(kind: str) -> tuple[Option, ...]:
         return ()
 
 
+def setup_steps(kind: str) -> Setup | None:
+    """The setup steps a backend type declares (None: it has none, or cannot be loaded)."""
+    try:
+        return setup_of(backend_class(kind))
+    except (SkypaneError, ImportError):
+        return None
+
+
 def signs_in(kind: str) -> bool:
-    """Whether the wizard has an account step for this type (device-code sign-in)."""
-    return kind == ONEDRIVE
+    """Whether the wizard has an account step for this type (declared setup steps)."""
+    return setup_steps(kind) is not None
 
 
 class ConfigWizard(ModalScreen[RemoteConfig | None]):
@@ -104,7 +109,9 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         self.welcome = welcome
         self.clock = clock
         self.login_close_after = login_close_after
-        default = ONEDRIVE if ONEDRIVE in self.types else (self.types[0] if self.types else "")
+        default = (
+            DEFAULT_TYPE if DEFAULT_TYPE in self.types else (self.types[0] if self.types else "")
+        )
         self.kind = existing.type if existing else default
         self.step = "remote"
         self.values: dict[str, Any] = {}
@@ -144,7 +151,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
                     )
                 with VerticalScroll(id="step-settings"):
                     yield Vertical(id="settings-form")
-                    with Collapsible(title="How do I get an application (client) id?", id="guide"):
+                    with Collapsible(title="How do I get it?", id="guide"):
                         yield Static("", id="guide-text")
                     yield Checkbox("Show advanced options", id="advanced")
                 yield Vertical(id="step-account")
@@ -192,7 +199,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
                 forms.first().focus_first()
             return
         if step == "account" and signs_in(self.kind):
-            if not self._account().focus_action():
+            if not self._panel().focus_action():
                 self.query_one("#next", Button).focus()
             return
         panel = self.query_one(f"#step-{step}")
@@ -214,21 +221,17 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         self._form_kind = self.kind
         holder = self.query_one("#settings-form", Vertical)
         holder.remove_children()
-        options = declared_options(self.kind)
-        checks: dict[str, Check] = {}
-        if signs_in(self.kind):
-            from tui.widgets.onedrive_account import FILLED_HERE
-
-            options = tuple(o for o in options if o.name not in FILLED_HERE)
-            checks = _onedrive_checks()
+        options = tuple(o for o in declared_options(self.kind) if not o.filled_by_setup)
+        checks: dict[str, Check] = {o.name: o.check for o in options if o.check is not None}
         values = dict(self.existing.options) if self.existing else {}
         holder.mount(OptionForm(options, values, checks=checks, autofocus=True, id="options"))
+        guided = [o for o in options if o.guide]
         guide = self.query_one("#guide", Collapsible)
-        guide.display = signs_in(self.kind)
-        if signs_in(self.kind):
-            from core.backends.onedrive.auth_config import REGISTRATION_GUIDE
-
-            self.query_one("#guide-text", Static).update(REGISTRATION_GUIDE)
+        guide.display = bool(guided)
+        if guided:
+            words = guided[0].help[0].lower() + guided[0].help[1:]
+            guide.title = f"How do I get the {words.removeprefix('the ')}?"
+            self.query_one("#guide-text", Static).update("\n".join(o.guide for o in guided))
             guide.collapsed = True
         advanced = self.query_one("#advanced", Checkbox)
         advanced.display = any(o.advanced for o in options)
@@ -239,18 +242,22 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
             event.stop()
             self.query_one(OptionForm).show_advanced(event.value)
 
-    # -- step: account ---------------------------------------------------------------------------------
+    # -- step: account (the backend's setup steps) ---------------------------------------------
 
-    def _account(self) -> Any:
-        from tui.widgets.onedrive_account import OneDriveAccount
-
+    def _panel(self) -> SetupPanel:
         holder = self.query_one("#step-account", Vertical)
-        found = holder.query(OneDriveAccount)
-        if found:
+        found = holder.query(SetupPanel)
+        if found and found.first().kind is setup_steps(self.kind):
             return found.first()
-        widget = OneDriveAccount(
+        holder.remove_children()
+        kind = setup_steps(self.kind)
+        assert kind is not None
+        existing = self.existing if self.existing and self.existing.type == self.kind else None
+        widget = SetupPanel(
+            kind,
+            declared_options(self.kind),
             self.store,
-            existing=self.existing,
+            existing=existing,
             login_close_after=self.login_close_after,
             clock=self.clock,
             id="account",
@@ -258,8 +265,8 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         holder.mount(widget)
         return widget
 
-    def on_one_drive_account_changed(self, event: Any) -> None:
-        if self._account().complete and self.step == "account":
+    def on_setup_panel_changed(self, event: SetupPanel.Changed) -> None:
+        if self._panel().complete and self.step == "account":
             self.action_next()
 
     # -- moving between steps ----------------------------------------------------------------------------
@@ -282,11 +289,14 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
                 self._build_form()
             elif step == "settings":
                 self.values = self.query_one(OptionForm).values()
-            elif step == "account" and not self._account().complete:
-                raise ConfigError("sign in and choose a drive first")
+            elif step == "account" and not self._panel().complete:
+                steps = setup_steps(self.kind)
+                labels = [s.label.rstrip("…").lower() for s in steps.SETUP_STEPS] if steps else []
+                raise ConfigError(f"{' and '.join(labels)} first")
         except SkypaneError as exc:
             self._error(str(exc))
-            if step == "settings" and "client id" in str(exc):
+            guided = [o for o in declared_options(self.kind) if o.guide]
+            if step == "settings" and any(o.name.replace("_", " ") in str(exc) for o in guided):
                 guide = self.query_one("#guide", Collapsible)
                 guide.collapsed = False
                 self.call_after_refresh(guide.scroll_visible)
@@ -295,7 +305,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
 
     def _enter(self, step: str) -> None:
         if step == "account":
-            self._account().configure(self.remote_name(), self.values)
+            self._panel().configure(self.remote_name(), self.options(), self.secret_values())
         elif step == "review":
             self.query_one("#review", Static).update(self._review())
 
@@ -342,21 +352,18 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
                 out.pop(name, None)
             else:
                 out[name] = value
-        if signs_in(self.kind):
-            self._account().fill(out)
+        if signs_in(self.kind) and self.query("#account"):
+            self._panel().fill(out)
         return {k: v for k, v in out.items() if v is not None}
 
     def _review(self) -> str:
         name, options = self.remote_name(), self.options()
         lines = [f"Remote   {name}:  ({self.kind})"]
         if signs_in(self.kind):
-            account = self._account()
-            drive = account.drive
-            lines.append(f"Account  {account.account}")
-            if drive is not None:
-                lines.append(f"Drive    {drive.name or drive.id}  {drive.web_url or ''}".rstrip())
+            lines.extend(self._panel().summary)
+        filled = {o.name for o in declared_options(self.kind) if o.filled_by_setup}
         for key, value in options.items():
-            if key not in ("account", "drive_id", "drive_type"):
+            if key not in filled:
                 lines.append(f"  {key} = {value}")
         lines.append(f"\nSave writes {self.config.path}")
         warning = getattr(self.store, "warning", None)
@@ -373,7 +380,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
             self._error(f"Cannot save: {exc}")
             return
         if signs_in(self.kind):
-            self._account().commit_tokens()
+            self._panel().commit()
         secret = self.secret_values()
         if secret:
             save_secret_options(self.store, remote.name, secret)

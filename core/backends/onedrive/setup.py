@@ -221,7 +221,8 @@ class OneDriveSetup:
 
     @staticmethod
     def resume_setup(context: SetupContext, saved: Mapping[str, Any]) -> None:
-        if context.store.load(context.remote) is None or not saved.get("account"):
+        signed = context.staged.load(context.remote) or context.store.load(context.remote)
+        if signed is None or not saved.get("account"):
             return
         if _auth_key(saved) != _auth_key(context.options):
             return  # another client id, tenant or cloud: the old sign-in does not apply
