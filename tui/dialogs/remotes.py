@@ -28,6 +28,10 @@ from tui.dialogs.text_input import InputDialog
 from tui.dialogs.wizard import ConfigWizard
 
 
+#: Longest place (drive, host) the table shows in full; a drive id is cut to fit.
+PLACE_WIDTH = 28
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteChanges:
     added: tuple[str, ...] = ()
@@ -47,8 +51,8 @@ def describe(remote: RemoteConfig, store: Secrets) -> tuple[str, str, str, str]:
     except (SkypaneError, ImportError):
         kind = None
     account, place = describe_remote(kind, remote.name, remote.options, store)
-    if len(place) > 40:
-        place = place[:39] + "…"
+    if len(place) > PLACE_WIDTH:
+        place = place[: PLACE_WIDTH - 1] + "…"
     return remote.name, remote.type, account, place
 
 

@@ -16,7 +16,8 @@ from core.secrets import MemorySecrets
 from tests.tui.dialogs.fakes import FixedCodeAuth, SampleDrive, SampleDrives
 from tests.tui.dialogs.harness import CLIENT_ID, fixed_clock, until
 from tui.dialogs.cleanup import VersionCleanupDialog
-from tui.dialogs.drive_picker import DrivePickerDialog
+from core.backends.onedrive.setup import DriveChoices
+from tui.dialogs.picker import PickerDialog
 from tui.dialogs.links import LinkDialog
 from tui.dialogs.login import DeviceLoginDialog
 from tui.dialogs.remotes import RemotesDialog
@@ -123,8 +124,8 @@ def _wizard() -> Scene:
 
 
 def _drive_picker() -> Scene:
-    def make() -> DrivePickerDialog:
-        return DrivePickerDialog(SampleDrives(), account="alice@contoso.com")
+    def make() -> PickerDialog:
+        return PickerDialog(DriveChoices(SampleDrives(), account="alice@contoso.com"))  # type: ignore[arg-type]
 
     async def ready(pilot: Any) -> None:
         picker = pilot.app.screen
@@ -134,7 +135,7 @@ def _drive_picker() -> Scene:
         await pilot.press("enter")
         await until(pilot, lambda: len(picker.items) == 2 and picker.mode == "search")
         await pilot.press("enter")
-        await until(pilot, lambda: picker.items and picker.items[0].name == "Documents")
+        await until(pilot, lambda: picker.items and picker.items[0].label == "Documents")
 
     return make, ready
 

@@ -20,7 +20,8 @@ from core.emulator import RunningServer
 from core.remotes import open_backend
 from core.secrets import MemorySecrets, SecretStore
 from tests.tui.dialogs.harness import SIZE, Harness, emulator_options, until
-from tui.dialogs.login import DeviceLoginDialog, LoginResult, SignInAgain, fmt_countdown
+from tui.dialogs.login import DeviceLoginDialog, LoginResult, fmt_countdown
+from tui.dialogs.sign_in_again import SignInAgain
 from tui.widgets.big_text import BigText
 
 

@@ -39,7 +39,7 @@ async def on_remote(pilot: Any, app: SkypaneApp, folder: str, name: str) -> Any:
 
 def test_dialog_bindings_have_unique_ids_and_keys_of_their_own() -> None:
     from tui.dialogs.cleanup import VersionCleanupDialog as Cleanup
-    from tui.dialogs.drive_picker import DrivePickerDialog
+    from tui.dialogs.picker import PickerDialog
 
     merged = [b for b in MainScreen._merged_bindings.key_to_bindings.values() for b in b]  # type: ignore[union-attr]
     keys = [b.key for b in merged]
@@ -47,7 +47,7 @@ def test_dialog_bindings_have_unique_ids_and_keys_of_their_own() -> None:
     assert keys.count("alt+c") == 1
     for cls in (
         LinkDialog, VersionsDialog, Cleanup, DeviceLoginDialog, ConfigWizard, RemotesDialog,
-        DrivePickerDialog,
+        PickerDialog,
     ):  # fmt: skip
         ids = [b.id for b in cls.BINDINGS if isinstance(b, Binding)]
         assert all(ids) and len(ids) == len(set(ids)), cls

@@ -19,7 +19,8 @@ from core.remotes import open_backend
 from core.secrets import SecretStore
 from core.tls import tls_context
 from tests.tui.dialogs.harness import CLIENT_ID, SIZE, Harness, business, emulator_options, until
-from tui.dialogs.drive_picker import DrivePickerDialog
+from core.backends.onedrive.setup import DriveChoices
+from tui.dialogs.picker import PickerDialog
 from tui.dialogs.login import DeviceLoginDialog
 from tui.dialogs.wizard import ConfigWizard
 from tui.widgets.option_form import OptionForm
@@ -59,7 +60,7 @@ async def sign_in_through_the_dialog(pilot: Any, app: Harness, server: RunningSe
     assert login._flow is not None
     server.emulator.approve(login._flow.user_code)
     await pilot.press("n")
-    await until(pilot, lambda: isinstance(app.screen, DrivePickerDialog))
+    await until(pilot, lambda: isinstance(app.screen, PickerDialog))
 
 
 async def test_add_a_onedrive_remote_from_scratch(server: RunningServer) -> None:
@@ -89,7 +90,7 @@ async def test_add_a_onedrive_remote_from_scratch(server: RunningServer) -> None
         await pilot.click("#sign-in")
         await sign_in_through_the_dialog(pilot, app, server)
         picker = app.screen
-        assert isinstance(picker, DrivePickerDialog)
+        assert isinstance(picker, PickerDialog)
         await until(pilot, lambda: bool(picker.items))
         assert "OneDrive (personal)" in str(
             picker.query_one(OptionList).get_option_at_index(0).prompt
@@ -131,7 +132,7 @@ async def test_cancel_writes_nothing_even_after_signing_in(server: RunningServer
         await pilot.press("escape")  # no drive
         await until(pilot, lambda: app.screen is w)
         await pilot.press("ctrl+n")
-        assert "choose a drive" in error(app)
+        assert "choose drive first" in error(app)
         await pilot.press("escape")
     assert app.results == [None]
     assert load_config().remotes == {}
@@ -179,7 +180,7 @@ async def test_edit_keeps_the_sign_in_until_sign_in_settings_change(drive: Runni
         await pilot.press("ctrl+n")
         await until(
             pilot,
-            lambda: "Signed in as alice" in str(w.query_one("#account-state").render()),
+            lambda: "Signed in as alice" in str(w.query_one("#setup-state").render()),
         )
         account = w.query_one("#account")
         assert not account.query_one("#choose-drive", Button).disabled
@@ -198,7 +199,7 @@ async def test_edit_keeps_the_sign_in_until_sign_in_settings_change(drive: Runni
         set_option(app, "tenant", "organizations")
         await pilot.press("ctrl+n")
         await pilot.press("ctrl+n")
-        assert "sign in and choose a drive" in error(app)
+        assert "sign in and choose drive first" in error(app)
         await pilot.press("escape")
 
 
@@ -218,10 +219,10 @@ async def finder(drive: RunningServer) -> AsyncIterator[DriveFinder]:
 
 @business
 async def test_picker_finds_a_site_by_search_then_its_library(finder: DriveFinder) -> None:
-    app = Harness(lambda: DrivePickerDialog(finder))
+    app = Harness(lambda: PickerDialog(DriveChoices(finder)))
     async with app.run_test(size=SIZE) as pilot:
         picker = app.dialog
-        assert isinstance(picker, DrivePickerDialog)
+        assert isinstance(picker, PickerDialog)
         await until(pilot, lambda: bool(picker.items))
         await choose_mode(pilot, "search")
         picker.query_one("#picker-query", Input).value = "marketing"
@@ -234,7 +235,7 @@ async def test_picker_finds_a_site_by_search_then_its_library(finder: DriveFinde
         )
         await pilot.press("enter")
         await until(pilot, lambda: bool(app.results))
-    chosen = app.results[0]
+    chosen = app.results[0].value
     assert chosen.drive_type == "documentLibrary" and "marketing" in (chosen.web_url or "")
 
 
@@ -242,10 +243,10 @@ async def test_picker_finds_a_site_by_search_then_its_library(finder: DriveFinde
 async def test_picker_takes_a_site_url_or_a_drive_id(
     finder: DriveFinder, drive: RunningServer
 ) -> None:
-    app = Harness(lambda: DrivePickerDialog(finder))
+    app = Harness(lambda: PickerDialog(DriveChoices(finder)))
     async with app.run_test(size=SIZE) as pilot:
         picker = app.dialog
-        assert isinstance(picker, DrivePickerDialog)
+        assert isinstance(picker, PickerDialog)
         await until(pilot, lambda: bool(picker.items))
         await choose_mode(pilot, "url")
         picker.query_one("#picker-query", Input).value = "https://nowhere.example/sites/none"
@@ -257,4 +258,4 @@ async def test_picker_takes_a_site_url_or_a_drive_id(
         await until(pilot, lambda: len(picker.items) == 1)
         await pilot.click("#use")
         await until(pilot, lambda: bool(app.results))
-    assert app.results[0].id == drive.emulator.drive_id
+    assert app.results[0].value.id == drive.emulator.drive_id
