@@ -32,7 +32,7 @@ from core.setup import (
 from core.setup import describe_remote as describe_of
 from tui.cli.asker import TerminalAsker, qr_text
 from tui.cli.common import fmt_size, print_json, run
-from tui.cli.remote_setup import parse_settings
+from tui.cli.remote_setup import convert, parse_settings
 
 DEFAULT_TYPE = "onedrive"
 EXIT_USAGE = 2
@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
         help="set up or sign in to a remote (OneDrive by device code, SFTP by SSH) and save it",
         description="Run the setup of remote NAME: sign in with a code typed on any device "
         "(OneDrive; works over SSH), or connect to an SSH server from a ~/.ssh/config host "
-        "alias (sftp: skypane login box --type sftp host=ALIAS), then save the remote. "
+        "alias (sftp: skypane login box host=ALIAS --type sftp), then save the remote. "
         "Options left out are asked for when stdin is a terminal.",
     )
     p.add_argument("name", nargs="?", metavar="NAME", help="remote name (e.g. onedrive, work)")
@@ -136,40 +136,30 @@ def _options_from(
     return options, {k: v for k, v in secret.items() if v}
 
 
-def _complete(
-    options: dict[str, Any], declared: tuple[Option, ...], asker: TerminalAsker, new: bool
-) -> None:
-    """Ask for what is missing (terminal) or refuse (no terminal)."""
+def _complete(options: dict[str, Any], declared: tuple[Option, ...], asker: TerminalAsker) -> None:
+    """Ask for required options still missing (terminal) or refuse (no terminal)."""
     for option in declared:
-        if option.secret or option.filled_by_setup or options.get(option.name) not in (None, ""):
+        if not option.required or options.get(option.name) not in (None, ""):
             continue
         if option.env and os.environ.get(option.env):
             options[option.name] = _checked(option, os.environ[option.env])
             continue
-        ask = option.required or (new and not option.advanced)
-        if not ask:
-            continue
         if not asker.interactive:
-            if not option.required:
-                continue
             words = option.name.replace("_", " ")
             env = f" or set {option.env}" if option.env else ""
             guide = " (`skypane login --help-registration` explains how to get one)"
             raise _Usage(
                 f"no {words}: pass {option.name}=VALUE{env}{guide if option.guide else ''}"
             )
-        if option.guide and option.required:
+        if option.guide:
             print(option.guide, file=sys.stderr)
-        default = "" if option.default in (None, "") else str(option.default)
-        suffix = f" [{default}]" if default else ""
-        sys.stderr.write(f"{option.help}{suffix}: ")
+        sys.stderr.write(f"{option.help}: ")
         sys.stderr.flush()
         line = sys.stdin.readline()
         if not line:
             raise EOFError
-        text = line.strip() or default
-        if text:
-            options[option.name] = _checked(option, text)
+        if line.strip():
+            options[option.name] = _checked(option, convert(option, line.strip()))
 
 
 def cmd_login(args: argparse.Namespace) -> int:
@@ -222,7 +212,7 @@ def _login(args: argparse.Namespace) -> int:
         options, secret = _options_from(
             args, tuple(kind.OPTIONS), existing.options if existing else {}
         )
-        _complete(options, tuple(kind.OPTIONS), asker, existing is None)
+        _complete(options, tuple(kind.OPTIONS), asker)
     except ConfigError as exc:
         raise _Usage(str(exc)) from None
     hints = {k: str(getattr(args, k)) for k in HINT_FLAGS if getattr(args, k)}

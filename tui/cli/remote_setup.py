@@ -39,7 +39,8 @@ def register_under(remotes: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_remotes_add)
 
 
-def _convert(option: Option, text: str) -> Any:
+def convert(option: Option, text: str) -> Any:
+    """``text`` as the value ``option`` takes (a number, a switch, one of its choices)."""
     if option.kind == "int":
         try:
             return int(text)
@@ -88,7 +89,7 @@ def parse_settings(
                 )
             secret[key] = _ask_secret(option) if value == "-" else None
         else:
-            plain[key] = _convert(option, value) if value != "" else None
+            plain[key] = convert(option, value) if value != "" else None
     return plain, secret
 
 
