@@ -143,7 +143,7 @@ class ListSource:
         self.hint = ""
         self.items = list(items)
         self._default = default
-        self.modes = (LookupMode("all", title),)
+        self.modes: tuple[LookupMode, ...] = (LookupMode("all", title),)
 
     async def lookup(self, mode: str, query: str) -> list[Choice]:
         return list(self.items)

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 from textual.app import SuspendNotSupported
 
 from core.backend import Backend, WriteRequest
-from core.remotes import local_backend as LocalBackend  # noqa: N813 (call site: 17split's)
 from core.errors import NotFound, SkypaneError
 from core.hashing import hash_file
 from core.model import Entry
 from core.names import refusal
 from core.paths import basename
+from core.remotes import local_backend as LocalBackend
 from core.transfer.conflicts import renamed
 from tui.dialogs.edit_conflict import EditChoice, EditConflictDialog
 from tui.format import safe_name

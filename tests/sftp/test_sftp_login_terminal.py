@@ -72,7 +72,7 @@ async def test_login_without_a_terminal_refuses_the_host_key_question(tmp_path: 
             sys.executable, "-m", "tui", "login", "backup", "host=backup", "--type", "sftp",
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        _out, err = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 2, err.decode()
         assert "Unknown host key: cannot ask, standard input is not a terminal" in err.decode()
         assert not known_hosts.exists() and not load_config().remotes

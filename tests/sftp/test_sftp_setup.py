@@ -43,7 +43,9 @@ class Scripted:
         raise AssertionError("SFTP setup shows no device code")
 
 
-def context(options: dict[str, Any], asker: Scripted, store: MemorySecrets | None = None) -> SetupContext:
+def context(
+    options: dict[str, Any], asker: Scripted, store: MemorySecrets | None = None
+) -> SetupContext:
     return SetupContext("box", dict(options), asker, store or MemorySecrets())
 
 

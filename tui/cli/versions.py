@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.backend import Versions
-from core.remotes import local_backend
 from core.errors import ConfigError, SkypaneError
 from core.model import Version
 from core.paths import Location, basename
+from core.remotes import local_backend
 from core.versions_cleanup import (
     CleanupPlan,
     CleanupPolicy,

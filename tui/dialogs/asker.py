@@ -8,15 +8,13 @@ underneath while the person answers.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, TypeVar
+from typing import Any
 
 from textual.app import App
 from textual.screen import Screen
 
 from core.setup import Cancelled, Choice, ChoiceSource, DeviceCodeStarter, SignInOutcome
 from tui.format import Clock, system_clock
-
-T = TypeVar("T")
 
 
 class DialogAsker:
@@ -29,10 +27,10 @@ class DialogAsker:
         self.clock = clock
         self.login_close_after = login_close_after
 
-    async def _answer(self, screen: Screen[T]) -> T | None:
-        future: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+    async def _answer(self, screen: Screen[Any]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
-        def done(result: T | None) -> None:
+        def done(result: Any) -> None:
             if not future.done():
                 future.set_result(result)
 
@@ -47,12 +45,14 @@ class DialogAsker:
     async def secret(self, title: str, prompt: str, *, echo: bool = False) -> str | None:
         from tui.dialogs.text_input import InputDialog
 
-        return await self._answer(InputDialog(title, prompt, password=not echo))
+        answer = await self._answer(InputDialog(title, prompt, password=not echo))
+        return answer if isinstance(answer, str) else None
 
     async def choose(self, source: ChoiceSource) -> Choice | None:
         from tui.dialogs.picker import PickerDialog
 
-        return await self._answer(PickerDialog(source))
+        answer = await self._answer(PickerDialog(source))
+        return answer if isinstance(answer, Choice) else None
 
     async def device_code(
         self,
@@ -62,7 +62,7 @@ class DialogAsker:
         reason: str | None = None,
         note: str | None = None,
     ) -> SignInOutcome:
-        from tui.dialogs.login import DeviceLoginDialog
+        from tui.dialogs.login import DeviceLoginDialog, LoginResult
 
         dialog = DeviceLoginDialog(
             starter,
@@ -73,4 +73,4 @@ class DialogAsker:
             close_after=self.login_close_after,
         )
         result = await self._answer(dialog)
-        return result.outcome if result is not None else Cancelled()
+        return result.outcome if isinstance(result, LoginResult) else Cancelled()

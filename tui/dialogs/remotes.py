@@ -27,7 +27,6 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.text_input import InputDialog
 from tui.dialogs.wizard import ConfigWizard
 
-
 #: Longest place (drive, host) the table shows in full; a drive id is cut to fit.
 PLACE_WIDTH = 28
 

@@ -386,7 +386,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
             save_secret_options(self.store, remote.name, secret)
         self.dismiss(remote)
 
-    def secret_values(self) -> dict[str, str | None]:
+    def secret_values(self) -> dict[str, str]:
         """Secret options typed in the form (an SFTP password); empty ones keep what is stored."""
         declared = {o.name: o for o in declared_options(self.kind)}
         return {

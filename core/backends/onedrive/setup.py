@@ -90,7 +90,7 @@ class DriveChoices:
 
     title = "Choose the drive"
     hint = "Enter on a site lists its libraries."
-    modes = (
+    modes: tuple[LookupMode, ...] = (
         LookupMode("mine", "My drives"),
         LookupMode("search", "Search SharePoint sites", "site name, e.g. marketing"),
         LookupMode("url", "SharePoint site URL", "https://contoso.sharepoint.com/sites/marketing"),

@@ -142,7 +142,7 @@ class _Client(asyncssh.SSHClient):
             self.gave_up = True
         return answer
 
-    async def password_auth_requested(self) -> str | None:  # type: ignore[override]
+    async def password_auth_requested(self) -> str | None:
         answer = await self._ask(f"Password for {self._who()}", f"Password for {self._who()}:")
         if answer is not None:
             self.typed = answer

@@ -11,15 +11,15 @@ from typing import Any
 
 import tomlkit
 
+from core.backends.onedrive.setup import DriveChoices
 from core.config import Config, RemoteConfig
 from core.secrets import MemorySecrets
 from tests.tui.dialogs.fakes import FixedCodeAuth, SampleDrive, SampleDrives
 from tests.tui.dialogs.harness import CLIENT_ID, fixed_clock, until
 from tui.dialogs.cleanup import VersionCleanupDialog
-from core.backends.onedrive.setup import DriveChoices
-from tui.dialogs.picker import PickerDialog
 from tui.dialogs.links import LinkDialog
 from tui.dialogs.login import DeviceLoginDialog
+from tui.dialogs.picker import PickerDialog
 from tui.dialogs.remotes import RemotesDialog
 from tui.dialogs.versions import Destination, VersionsDialog
 from tui.dialogs.wizard import ConfigWizard

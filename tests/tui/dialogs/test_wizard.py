@@ -13,15 +13,15 @@ from textual.widgets import Button, Checkbox, Collapsible, Input, OptionList, Se
 
 from core.backends.onedrive.auth import MsalTokenProvider, remote_auth
 from core.backends.onedrive.drives import DriveFinder
+from core.backends.onedrive.setup import DriveChoices
 from core.config import RemoteConfig, load_config
 from core.emulator import RunningServer
 from core.remotes import open_backend
 from core.secrets import SecretStore
 from core.tls import tls_context
 from tests.tui.dialogs.harness import CLIENT_ID, SIZE, Harness, business, emulator_options, until
-from core.backends.onedrive.setup import DriveChoices
-from tui.dialogs.picker import PickerDialog
 from tui.dialogs.login import DeviceLoginDialog
+from tui.dialogs.picker import PickerDialog
 from tui.dialogs.wizard import ConfigWizard
 from tui.widgets.option_form import OptionForm
 
