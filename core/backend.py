@@ -362,12 +362,16 @@ class BackendContext:
 
     ``secrets`` is the token store (``core.secrets``); ``on_auth_required`` is an async
     callback the UI installs so that a backend whose sign-in died mid-session can ask
-    the user to sign in again instead of failing queued work.
+    the user to sign in again instead of failing queued work (the TUI's runs the
+    backend's declared sign-in, ``core.setup.SignsIn``).
     """
 
     secrets: Any = None
     on_auth_required: Callable[[str], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The UI's ``core.setup.Asker``, for a backend that may ask while it connects (an SSH
+    #: server's unknown host key, a password no stored one answers); None: nobody to ask.
+    asker: Any = None
 
 
 @runtime_checkable

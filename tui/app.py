@@ -83,6 +83,10 @@ class SkypaneApp(App[None]):
             sign_in = SignInAgain(self, self.config, context.secrets)
             sign_in.notes = self.sign_in_notes
             context.on_auth_required = sign_in
+        if context.asker is None:  # a backend's questions while it connects: dialogs
+            from tui.dialogs.asker import DialogAsker
+
+            context.asker = DialogAsker(self, clock=clock)
         self._main_args = {
             "left": left,
             "right": right,

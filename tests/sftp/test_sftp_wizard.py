@@ -151,3 +151,54 @@ async def test_a_changed_host_key_is_refused_in_the_wizard(server: Server) -> No
         assert w.step == "account"
         await pilot.press("escape")
     assert app.results == [None] and not load_config().remotes
+
+
+async def test_opening_a_remote_with_an_unknown_host_key_asks_in_a_dialog(server: Server) -> None:
+    """A remote added without setup (``skypane remotes add``): the TUI asks when it connects."""
+    from tui.dialogs.asker import DialogAsker
+
+    server.keys.known_hosts.write_text("")
+    config = load_config()
+    config.set_remote(RemoteConfig("box", "sftp", server.options()))
+    config.save()
+    app = Harness()
+    async with app.run_test(size=SIZE) as pilot:
+        context = BackendContext(secrets=MemorySecrets(), asker=DialogAsker(app))
+        backend = open_backend("box", load_config(), context)
+        try:
+            worker = app.run_worker(backend.stat("/"), exit_on_error=False)
+            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            question = str(app.screen.query_one("#dialog-message", Label).render())
+            assert server.keys.host_key.get_fingerprint("sha256") in question
+            await pilot.press("y")
+            await until(pilot, lambda: worker.is_finished)
+            assert worker.error is None and worker.result is not None and worker.result.is_dir
+        finally:
+            await backend.close()
+    assert f"[127.0.0.1]:{server.port} ssh-ed25519 " in server.keys.known_hosts.read_text()
+
+
+async def test_a_password_declined_mid_session_is_not_asked_again(server: Server) -> None:
+    from tui.dialogs.asker import DialogAsker
+
+    options = server.options()
+    options.pop("key_file")
+    config = load_config()
+    config.set_remote(RemoteConfig("box", "sftp", options))
+    config.save()
+    app = Harness()
+    async with app.run_test(size=SIZE) as pilot:
+        context = BackendContext(secrets=MemorySecrets(), asker=DialogAsker(app))
+        backend = open_backend("box", load_config(), context)
+        try:
+            first = app.run_worker(backend.stat("/"), exit_on_error=False)
+            await until(pilot, lambda: isinstance(app.screen, InputDialog))
+            await pilot.press("escape")
+            await until(pilot, lambda: first.is_finished)
+            assert "cancelled" in str(first.error)
+            second = app.run_worker(backend.stat("/"), exit_on_error=False)
+            await until(pilot, lambda: second.is_finished)
+            assert not isinstance(app.screen, InputDialog)
+            assert "refused every way of signing in" in str(second.error)
+        finally:
+            await backend.close()

@@ -32,3 +32,22 @@ def test_headless_cli_does_not_import_textual() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+UI_CODE = """
+import importlib, pkgutil, sys
+import tui
+for mod in pkgutil.walk_packages(tui.__path__, "tui."):
+    if mod.name != "tui.__main__":
+        importlib.import_module(mod.name)
+print(",".join(sorted(m for m in sys.modules if m.startswith(("core.backends.onedrive", "core.backends.sftp")))))
+"""
+
+
+def test_the_ui_loads_no_cloud_backend_by_importing() -> None:
+    """tui knows backends only through core.registry: importing every UI module loads none
+    of them (import-linter's contract checks the imports written; this checks what runs)."""
+    out = subprocess.run(
+        [sys.executable, "-c", UI_CODE], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "", f"the UI loaded backend modules: {out.stdout}"

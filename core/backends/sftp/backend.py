@@ -39,7 +39,13 @@ from core.backend import (
     WriteRequest,
 )
 from core.backends.local import check_posix_path, discardable_part, part_name
-from core.backends.sftp.connect import Target, open_connection
+from core.backends.sftp.connect import (
+    Target,
+    UnknownHostKey,
+    connect_client,
+    open_connection,
+    remember_host_key,
+)
 from core.backends.sftp.setup import SftpSetup
 from core.hashing import QuickXorHasher
 from core.model import QUICKXOR, SHA256, Entry
@@ -47,6 +53,7 @@ from core.names import misleading
 from core.paths import basename, join, normalize
 from core.paths import parent as parent_of
 from core.secrets import default_store, load_secret_options
+from core.setup import Asker, SetupCancelled
 from core.special import not_a_file, special_kind
 
 #: Bytes per read request batch (asyncssh splits it into parallel SFTP reads).
@@ -277,6 +284,10 @@ class SftpBackend(SftpSetup):
         self._lock = asyncio.Lock()
         #: Whether the server runs ``sha256sum`` for us (None: not tried yet).
         self._can_hash: bool | None = None
+        #: The UI's asker (``BackendContext.asker``): an unknown host key and password
+        #: prompts are asked while connecting; dropped once the person declines one, so
+        #: queued work does not ask again and again.
+        self._asker: Asker | None = None
 
     @classmethod
     def from_config(
@@ -284,12 +295,14 @@ class SftpBackend(SftpSetup):
     ) -> SftpBackend:
         target = Target.from_options(remote, options)
         store = default_store(context.secrets if context else None)
-        return cls(
+        backend = cls(
             remote,
             target,
             str(options.get("root") or ""),
             load_secret_options(store, remote).get("password"),
         )
+        backend._asker = context.asker if context is not None else None
+        return backend
 
     # -- the connection ------------------------------------------------------------------
 
@@ -300,7 +313,7 @@ class SftpBackend(SftpSetup):
             if self._sftp is not None and self._conn is not None and not self._conn.is_closed():
                 return self._sftp
             await self._drop()
-            conn = await open_connection(self.target, self._password)
+            conn = await self._connect()
             try:
                 sftp = await conn.start_sftp_client(path_encoding=None)
                 self._root = await self._find_root(sftp)
@@ -314,6 +327,26 @@ class SftpBackend(SftpSetup):
                 ) from None
             self._conn, self._sftp, self._can_hash = conn, sftp, None
             return sftp
+
+    async def _connect(self) -> asyncssh.SSHClientConnection:
+        asker = self._asker
+        if asker is None:
+            return await open_connection(self.target, self._password)
+        try:
+            try:
+                conn, client = await connect_client(self.target, self._password, asker)
+            except UnknownHostKey as unknown:
+                question = f"{unknown.question()}\n(remote {self.remote})"
+                if not await asker.confirm("Unknown host key", question, yes="Trust and connect"):
+                    raise
+                remember_host_key(unknown)
+                conn, client = await connect_client(self.target, self._password, asker)
+        except (SetupCancelled, UnknownHostKey):
+            self._asker = None
+            raise
+        if client.typed is not None:
+            self._password = client.typed  # for reconnects in this session, kept nowhere else
+        return conn
 
     async def _find_root(self, sftp: asyncssh.SFTPClient) -> bytes:
         root = await sftp.realpath(_bytes(self._root_option or "."))

@@ -28,6 +28,9 @@ from core.setup import Asker, SetupCancelled
 
 DEFAULT_PORT = 22
 CONNECT_TIMEOUT = 30.0
+#: asyncssh's connect timeout also covers signing in: with a person typing a password or
+#: reading a fingerprint, it must leave them time.
+CONNECT_TIMEOUT_ASKING = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +259,7 @@ async def connect_client(
     client = _Client(target, password, asker)
     kwargs: dict[str, Any] = {
         "client_factory": lambda: client,
-        "connect_timeout": CONNECT_TIMEOUT,
+        "connect_timeout": CONNECT_TIMEOUT if asker is None else CONNECT_TIMEOUT_ASKING,
         "keepalive_interval": 30,
     }
     if not _config_names_ciphers(target.host):
