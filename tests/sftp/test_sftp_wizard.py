@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import Checkbox, Input, Label, Select
 
-from core.backend import BackendContext
+from core.backend import Backend, BackendContext
 from core.config import RemoteConfig, load_config
 from core.remotes import open_backend
 from core.secrets import MemorySecrets, load_secret_options
@@ -153,18 +153,23 @@ async def test_a_changed_host_key_is_refused_in_the_wizard(server: Server) -> No
     assert app.results == [None] and not load_config().remotes
 
 
-async def test_opening_a_remote_with_an_unknown_host_key_asks_in_a_dialog(server: Server) -> None:
-    """A remote added without setup (``skypane remotes add``): the TUI asks when it connects."""
+def opened_with_dialogs(app: Harness, options: dict[str, Any]) -> Backend:
+    """The remote ``box`` saved with ``options`` and opened as the TUI opens it."""
     from tui.dialogs.asker import DialogAsker
 
-    server.keys.known_hosts.write_text("")
     config = load_config()
-    config.set_remote(RemoteConfig("box", "sftp", server.options()))
+    config.set_remote(RemoteConfig("box", "sftp", options))
     config.save()
+    context = BackendContext(secrets=MemorySecrets(), asker=DialogAsker(app))
+    return open_backend("box", load_config(), context)
+
+
+async def test_opening_a_remote_with_an_unknown_host_key_asks_in_a_dialog(server: Server) -> None:
+    """A remote added without setup (``skypane remotes add``): the TUI asks when it connects."""
+    server.keys.known_hosts.write_text("")
     app = Harness()
     async with app.run_test(size=SIZE) as pilot:
-        context = BackendContext(secrets=MemorySecrets(), asker=DialogAsker(app))
-        backend = open_backend("box", load_config(), context)
+        backend = opened_with_dialogs(app, server.options())
         try:
             worker = app.run_worker(backend.stat("/"), exit_on_error=False)
             await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
@@ -179,17 +184,11 @@ async def test_opening_a_remote_with_an_unknown_host_key_asks_in_a_dialog(server
 
 
 async def test_a_password_declined_mid_session_is_not_asked_again(server: Server) -> None:
-    from tui.dialogs.asker import DialogAsker
-
     options = server.options()
     options.pop("key_file")
-    config = load_config()
-    config.set_remote(RemoteConfig("box", "sftp", options))
-    config.save()
     app = Harness()
     async with app.run_test(size=SIZE) as pilot:
-        context = BackendContext(secrets=MemorySecrets(), asker=DialogAsker(app))
-        backend = open_backend("box", load_config(), context)
+        backend = opened_with_dialogs(app, options)
         try:
             first = app.run_worker(backend.stat("/"), exit_on_error=False)
             await until(pilot, lambda: isinstance(app.screen, InputDialog))
