@@ -42,8 +42,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ls": ("tui.cli.files", "list a folder (local path or remote:path)"),
     "hashsum": ("tui.cli.files", "QuickXorHash of files, like `rclone hashsum quickxor`"),
     "emulator": ("tui.cli.emulator", "serve a local Microsoft Graph + sign-in emulator over TLS"),
-    "login": ("tui.cli.auth", "sign in to OneDrive/SharePoint by device code and save the remote"),
-    "logout": ("tui.cli.auth", "sign out of a remote and delete its stored tokens"),
+    "login": (
+        "tui.cli.auth",
+        "set up or sign in to a remote (OneDrive by device code, SFTP by SSH) and save it",
+    ),
+    "logout": ("tui.cli.auth", "sign out of a remote and delete its stored secrets"),
     "about": ("tui.cli.auth", "quota of a remote: used, total, deleted, free"),
     "cp": ("tui.cli.transfer", "copy files and folders (local paths or remote:path)"),
     "mv": (
