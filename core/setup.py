@@ -17,10 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from core.errors import SkypaneError
-from core.secrets import MemorySecrets, Secrets
+
+if TYPE_CHECKING:  # keyring loads when a secret is first needed, not with the UI
+    from core.secrets import MemorySecrets, Secrets
+
+
+def _memory_secrets() -> MemorySecrets:
+    from core.secrets import MemorySecrets
+
+    return MemorySecrets()
 
 # -- how a device-code sign-in ends --------------------------------------------------------------
 
@@ -218,7 +226,7 @@ class SetupContext:
     options: dict[str, Any]
     asker: Asker
     store: Secrets
-    staged: MemorySecrets = field(default_factory=MemorySecrets)
+    staged: MemorySecrets = field(default_factory=_memory_secrets)
     #: Secret option values typed for this remote (a password), never put in ``options``.
     secret_values: dict[str, str] = field(default_factory=dict)
     #: Answers given ahead (command-line flags such as a drive id or a site to search).

@@ -14,9 +14,6 @@ from textual.app import App
 
 from core.config import Config, RemoteConfig
 from core.errors import SkypaneError
-from core.registry import backend_class
-from core.secrets import default_store
-from core.setup import sign_in_of
 from tui.format import Clock, system_clock
 
 
@@ -59,6 +56,9 @@ class SignInAgain:
             return answer
 
     async def _ask(self, remote: str) -> bool:
+        from core.registry import backend_class
+        from core.secrets import default_store
+        from core.setup import sign_in_of
         from tui.dialogs.asker import DialogAsker
 
         try:
