@@ -209,3 +209,14 @@ def test_with_a_secure_keyring_no_token_file_and_no_warning(serve: Serve, capsys
     assert main(["ls", "demo:"]) == 0
     assert main(["logout", "demo"]) == 0
     assert memory.values == {}
+
+
+def test_several_sites_without_a_terminal_are_named_not_guessed(
+    serve: Serve, capsys: Capture
+) -> None:
+    server = serve("business", auto_approve_after=0)
+    assert main(login_args(server, "work", "--no-qr", "--search", "*")) == 2
+    err = capsys.readouterr().err
+    assert "Marketing" in err and "Engineering" in err
+    assert "cannot ask, standard input is not a terminal" in err
+    assert not default_path().exists() and not token_file("work").exists()
