@@ -71,6 +71,8 @@ class Option:
     filled_by_setup: bool = False
     #: An environment variable whose value stands in when the option is not set.
     env: str = ""
+    #: Values worth offering while one is typed (the host aliases of ~/.ssh/config).
+    suggestions: Callable[[], Sequence[str]] | None = field(default=None, compare=False)
 
 
 @runtime_checkable

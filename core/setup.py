@@ -30,6 +30,7 @@ def _memory_secrets() -> MemorySecrets:
 
     return MemorySecrets()
 
+
 # -- how a device-code sign-in ends --------------------------------------------------------------
 
 

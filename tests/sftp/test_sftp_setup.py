@@ -14,6 +14,7 @@ import pytest
 
 from core import errors
 from core.backends.sftp.backend import SftpBackend
+from core.backends.sftp.connect import ssh_config_hosts
 from core.secrets import MemorySecrets, load_secret_options, save_secret_options
 from core.setup import SetupCancelled, SetupContext, run_setup
 from tests.sftp.servers import KeyboardInteractiveOnly, Server, asyncssh_server
@@ -150,3 +151,13 @@ async def test_openssh_host_key_is_asked_about_once(openssh: Server, tmp_path: P
     again = Scripted()
     await run_setup(SftpBackend, context(options, again))
     assert again.asked == []
+
+
+def test_host_aliases_are_read_from_ssh_config(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        "Host backup nas\n  HostName 10.0.0.2\nHost *.lan !evil\n  User ada\n"
+        "host=box\nMatch host foo\n  Port 2\n"
+    )
+    assert ssh_config_hosts(config) == ["backup", "nas", "box"]
+    assert ssh_config_hosts(tmp_path / "none") == []

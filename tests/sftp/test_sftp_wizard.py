@@ -63,8 +63,12 @@ async def test_the_wizard_adds_an_sftp_remote_from_a_host_alias_asking_in_dialog
         w = wizard(app)
         form = await to_settings(pilot, app, "backup")
         host = form.field("host")
-        assert isinstance(host, Input)
-        host.value = "backup"
+        assert isinstance(host, Input) and app.focused is host
+        await pilot.press("b", "a")
+        # offered from ~/.ssh/config, drawn after what was typed
+        await until(pilot, lambda: "backup" in host.render_line(0).text)
+        await pilot.press("right")  # accept it, as in a shell
+        assert host.value == "backup"
         await pilot.press("ctrl+n")
         assert w.step == "account"
         await until(pilot, lambda: bool(w.query("#connect")))

@@ -153,6 +153,9 @@ def _complete(options: dict[str, Any], declared: tuple[Option, ...], asker: Term
             )
         if option.guide:
             print(option.guide, file=sys.stderr)
+        offered = list(option.suggestions()) if option.suggestions is not None else []
+        if offered:
+            print(f"({', '.join(offered)})", file=sys.stderr)
         sys.stderr.write(f"{option.help}: ")
         sys.stderr.flush()
         line = sys.stdin.readline()

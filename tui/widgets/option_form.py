@@ -12,6 +12,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select
 
@@ -70,9 +71,13 @@ class OptionForm(Vertical):
             return Select(
                 choices, value=current, allow_blank=not option.required, id=fid, compact=True
             )
+        offered = list(option.suggestions()) if option.suggestions is not None else []
         return Input(
             _text(value),
-            placeholder=_text(option.default) or ("required" if option.required else ""),
+            placeholder=_text(option.default)
+            or (f"e.g. {', '.join(offered[:3])}" if offered else "")
+            or ("required" if option.required else ""),
+            suggester=SuggestFromList(offered, case_sensitive=False) if offered else None,
             password=option.secret,
             type="integer" if option.kind == "int" else "text",
             id=fid,

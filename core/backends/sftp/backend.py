@@ -45,6 +45,7 @@ from core.backends.sftp.connect import (
     connect_client,
     open_connection,
     remember_host_key,
+    ssh_config_hosts,
 )
 from core.backends.sftp.setup import SftpSetup
 from core.hashing import QuickXorHasher
@@ -226,7 +227,12 @@ class SftpBackend(SftpSetup):
     """Files on an SSH server, over one SSH connection opened on first use."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (
-        Option("host", "Host name or ~/.ssh/config alias", required=True),
+        Option(
+            "host",
+            "Host name or ~/.ssh/config alias",
+            required=True,
+            suggestions=ssh_config_hosts,
+        ),
         Option("user", "User name (default: ~/.ssh/config's, else yours)"),
         Option("port", "Port (default: ~/.ssh/config's, else 22)", kind="int"),
         Option(

@@ -74,6 +74,25 @@ class Target:
         return Path(self.known_hosts or "~/.ssh/known_hosts").expanduser()
 
 
+def ssh_config_hosts(config: Path | None = None) -> list[str]:
+    """The host aliases ``~/.ssh/config`` names (patterns such as ``*.lan`` left out), in
+    the order written: what the wizard and ``skypane login`` offer for ``host``."""
+    path = config or Path("~/.ssh/config").expanduser()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    hosts: list[str] = []
+    for line in text.splitlines():
+        words = line.strip().replace("=", " ").split()
+        if len(words) < 2 or words[0].lower() != "host":
+            continue
+        for name in words[1:]:
+            if not any(ch in name for ch in "*?!") and name not in hosts:
+                hosts.append(name)
+    return hosts
+
+
 def _text(value: Any) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text or None
