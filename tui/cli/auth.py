@@ -167,8 +167,11 @@ def _complete(options: dict[str, Any], declared: tuple[Option, ...], asker: Term
 
 def cmd_login(args: argparse.Namespace) -> int:
     if args.help_registration:
-        kind = backend_class(args.kind or DEFAULT_TYPE)
-        print("\n".join(o.guide for o in kind.OPTIONS if o.guide), end="")
+        kind_name = args.kind or DEFAULT_TYPE
+        guides = [o.guide for o in backend_class(kind_name).OPTIONS if o.guide]
+        if not guides:
+            print(f"remotes of type {kind_name} need no registration.")
+        print("\n".join(guides), end="")
         return 0
     if not args.name:
         _err("login: NAME is required (e.g. `skypane login onedrive --client-id GUID`)")
