@@ -61,7 +61,7 @@ def setup_steps(kind: str) -> Setup | None:
         return None
 
 
-def signs_in(kind: str) -> bool:
+def has_setup(kind: str) -> bool:
     """Whether the wizard has an account step for this type (declared setup steps)."""
     return setup_steps(kind) is not None
 
@@ -171,7 +171,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
 
     @property
     def steps(self) -> list[str]:
-        middle = ["account"] if signs_in(self.kind) else []
+        middle = ["account"] if has_setup(self.kind) else []
         return ["remote", "settings", *middle, "review"]
 
     def _go(self, step: str) -> None:
@@ -198,7 +198,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
             if forms:  # a form mounted just now focuses itself once composed
                 forms.first().focus_first()
             return
-        if step == "account" and signs_in(self.kind):
+        if step == "account" and has_setup(self.kind):
             if not self._panel().focus_action():
                 self.query_one("#next", Button).focus()
             return
@@ -352,14 +352,14 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
                 out.pop(name, None)
             else:
                 out[name] = value
-        if signs_in(self.kind) and self.query("#account"):
+        if has_setup(self.kind) and self.query("#account"):
             self._panel().fill(out)
         return {k: v for k, v in out.items() if v is not None}
 
     def _review(self) -> str:
         name, options = self.remote_name(), self.options()
         lines = [f"Remote   {name}:  ({self.kind})"]
-        if signs_in(self.kind):
+        if has_setup(self.kind):
             lines.extend(self._panel().summary)
         filled = {o.name for o in declared_options(self.kind) if o.filled_by_setup}
         for key, value in options.items():
@@ -367,7 +367,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
                 lines.append(f"  {key} = {value}")
         lines.append(f"\nSave writes {self.config.path}")
         warning = getattr(self.store, "warning", None)
-        if signs_in(self.kind) and warning:
+        if has_setup(self.kind) and warning:
             lines.append(f"Note: {warning}")
         return "\n".join(lines)
 
@@ -379,7 +379,7 @@ class ConfigWizard(ModalScreen[RemoteConfig | None]):
         except (SkypaneError, OSError) as exc:
             self._error(f"Cannot save: {exc}")
             return
-        if signs_in(self.kind):
+        if has_setup(self.kind):
             self._panel().commit()
         secret = self.secret_values()
         if secret:
