@@ -8,10 +8,12 @@ and a choice takes the source's default when it has one.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from typing import TextIO
 
 from core.names import display
@@ -37,13 +39,15 @@ def qr_text(url: str) -> str:
     return out.getvalue()
 
 
-def wait_for(flow: DeviceCodeFlow) -> SignInOutcome:
+def wait_for(flow: DeviceCodeFlow, ready: Callable[[], None] = lambda: None) -> SignInOutcome:
     """Poll in a thread while the main thread waits for it or for Ctrl-C.
 
     Ctrl-C cancels the flow from a signal handler rather than by a ``KeyboardInterrupt``
     alone: an interrupt that lands while a finaliser runs (a socket or response being
     collected) is printed and dropped by Python, and the login would then wait for the
-    code to expire. Raises ``KeyboardInterrupt`` once the poller has been told to stop.
+    code to expire. ``ready`` runs once the handler is in place (it tells the person that
+    Ctrl-C cancels: one pressed earlier would go to asyncio's own handler, which can only
+    cancel at the next ``await``). Raises ``KeyboardInterrupt`` once the poller is stopped.
     """
     done = threading.Event()
     interrupted = threading.Event()
@@ -60,6 +64,7 @@ def wait_for(flow: DeviceCodeFlow) -> SignInOutcome:
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
+        ready()
         threading.Thread(target=poll, name="device-code-poll", daemon=True).start()
         while not done.wait(0.2) and not interrupted.is_set():
             pass
@@ -190,13 +195,19 @@ class TerminalAsker:
         if self.draw_qr and flow.verification_uri:
             print("Or scan this QR code to open the page:", file=self.out)
             print(qr_text(flow.verification_uri), end="", file=self.out)
-        print(
-            f"Waiting for approval (the code expires at {local}; Ctrl-C cancels)...",
-            file=self.out,
-            flush=True,
-        )
+        task = asyncio.current_task()
+
+        def waiting() -> None:
+            if task is not None and task.cancelling():
+                raise KeyboardInterrupt  # Ctrl-C came while the code was being asked for
+            print(
+                f"Waiting for approval (the code expires at {local}; Ctrl-C cancels)...",
+                file=self.out,
+                flush=True,
+            )
+
         try:
-            return wait_for(flow)
+            return wait_for(flow, waiting)
         except KeyboardInterrupt:
             flow.cancel()  # the poller stops at once; nothing was stored
             raise
