@@ -76,3 +76,22 @@ async def test_login_without_a_terminal_refuses_the_host_key_question(tmp_path: 
         assert proc.returncode == 2, err.decode()
         assert "Unknown host key: cannot ask, standard input is not a terminal" in err.decode()
         assert not known_hosts.exists() and not load_config().remotes
+
+
+async def test_ctrl_c_at_the_password_prompt_cancels_at_once(tmp_path: Path) -> None:
+    async with asyncssh_server(tmp_path / "server") as server:
+        known_hosts = ssh_alias(server.port, server.user)
+        server.keys.known_hosts.replace(known_hosts)  # the key is known: straight to the password
+        env = {**os.environ, "TERM": "xterm-256color", "PYTHONUNBUFFERED": "1"}
+        term = Terminal(
+            tmp_path, env, argv=[*SKYPANE, "login", "backup", "host=backup", "--type", "sftp"]
+        )
+        try:
+            await asyncio.to_thread(term.wait_for, r"Password: ", 30)
+            os.write(term.fd, b"\x03")  # Ctrl-C, as the terminal sends it
+            status = await asyncio.to_thread(term.wait_exit, 30)
+        finally:
+            term.close()
+        assert status == 130, term.text()
+        assert "cancelled; nothing was changed" in term.text()
+        assert not load_config().remotes

@@ -9,11 +9,12 @@ and a choice takes the source's default when it has one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from core.names import display
@@ -77,6 +78,21 @@ def wait_for(flow: DeviceCodeFlow, ready: Callable[[], None] = lambda: None) -> 
     return outcome if outcome is not None else Cancelled()
 
 
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C raises ``KeyboardInterrupt`` at once while a prompt blocks: asyncio's own
+    handler (the setup runs under ``asyncio.run``) would only cancel at the next ``await``,
+    after the person pressed Enter."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class TerminalAsker:
     """``core.setup.Asker`` on a terminal. ``interactive`` defaults to whether standard
     input is a terminal; ``draw_qr`` draws the device code's address as a QR code."""
@@ -104,7 +120,8 @@ class TerminalAsker:
     def _line(self, prompt: str) -> str | None:
         self.err.write(prompt)
         self.err.flush()
-        line = sys.stdin.readline()
+        with interruptible():
+            line = sys.stdin.readline()
         return line.rstrip("\n") if line else None
 
     async def confirm(self, title: str, text: str, *, yes: str = "Yes", no: str = "No") -> bool:
@@ -127,7 +144,11 @@ class TerminalAsker:
             self._say(title)
         text = prompt if prompt.endswith(" ") else prompt + " "
         try:
-            answer = self._line(text) if echo else getpass.getpass(text, stream=self.err)
+            if echo:
+                answer = self._line(text)
+            else:
+                with interruptible():
+                    answer = getpass.getpass(text, stream=self.err)
         except EOFError:
             return None
         return answer
