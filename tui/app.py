@@ -23,11 +23,11 @@ from tui.actions import ActionInfo, ActionProvider, gather
 from tui.dialogs.confirm import ConfirmDialog
 from tui.dialogs.sign_in_again import SignInAgain
 from tui.format import Clock, system_clock
-from tui.screens.dialog_actions import DialogActions
-from tui.screens.find_actions import FindActions
+from tui.screens.find_actions import FIND_KEYS
 from tui.screens.help import HelpScreen
+from tui.screens.launcher import DIALOG_KEYS
 from tui.screens.log import ErrorRecord
-from tui.screens.main import MainScreen
+from tui.screens.main import FILE_KEYS, MainScreen
 from tui.stop import AFTER, CEILING, GRACE, SignalStop, exit_code, exit_within
 from tui.widgets.file_list import FileList
 from tui.widgets.pane import Pane
@@ -190,9 +190,9 @@ class SkypaneApp(App[None]):
     def actions(self) -> list[ActionInfo]:
         return gather(
             [
-                ("Files", "screen", MainScreen.BINDINGS),
-                ("Links, versions, remotes", "screen", DialogActions.BINDINGS),
-                ("Find, compare, recover", "screen", FindActions.BINDINGS),
+                ("Files", "screen", FILE_KEYS),
+                ("Links, versions, remotes", "screen", DIALOG_KEYS),
+                ("Find, compare, recover", "screen", FIND_KEYS),
                 ("Pane", "pane", Pane.BINDINGS),
                 ("Cursor and selection", "list", FileList.BINDINGS),
                 ("Transfer panel", "transfers", TransferPanel.BINDINGS),

@@ -37,7 +37,7 @@ from tui.screens.log import report_error
 if TYPE_CHECKING:
     from textual.app import App
 
-    from tui.screens.operations import FileOperations
+    from core.paths import Location
     from tui.widgets.pane import Pane
 
 
@@ -57,11 +57,14 @@ def run_editor(app: App[object], path: str) -> int:
         return subprocess.call(command, stdin=subprocess.DEVNULL)
 
 
-async def edit_entry(screen: FileOperations, pane: Pane, entry: Entry) -> None:
+async def edit_entry(
+    app: App[object], pane: Pane, entry: Entry, reload_location: Callable[[Location], None]
+) -> None:
+    """Edit ``entry`` of ``pane``; after an upload ``reload_location`` re-lists every pane
+    that shows the folder."""
     backend = pane.backend
     if backend is None:
         return
-    app = screen.app
     if entry.special is not None:  # an editor would block on a pipe or act on a device
         app.notify(f"{entry.name} is a {entry.special}, not a file", title="Edit", severity="error")
         return
@@ -88,7 +91,7 @@ async def edit_entry(screen: FileOperations, pane: Pane, entry: Entry) -> None:
         return
     where = shown if outcome == "uploaded" else safe_name(basename(outcome))
     app.notify(f"{where} uploaded", title="Edit", markup=False)
-    screen.reload_location(pane.location)
+    reload_location(pane.location)
 
 
 #: Asked when the file changed (or went) on the drive during the edit: (name, the name a

@@ -1,8 +1,9 @@
-"""Transfers: the MainScreen's link to the transfer engine.
+"""Transfers: the main screen's link to the transfer engine.
 
 The engine runs on Textual's event loop, so its callbacks arrive on the UI's thread; they
-are turned into messages (progress, job done) for the screen to draw. A conflict question
-pushes the ConflictDialog and waits for its answer through a future, one dialog at a time.
+are turned into messages (progress, job done; tui/messages.py) posted to the widget that owns
+this link (the screen), which draws them. A conflict question pushes the ConflictDialog and
+waits for its answer through a future, one dialog at a time.
 
 Jobs another skypane process runs (a second TUI, a ``skypane resume``) are shown read-only:
 the engine follows them in the journal and takes them over when their owner goes away.
@@ -11,11 +12,11 @@ the engine follows them in the journal and takes them over when their owner goes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
-from textual.message import Message
+from textual.widget import Widget
 
+from core.backend import Backend
 from core.errors import SkypaneError
 from core.paths import Location, basename, parent
 from core.transfer import (
@@ -31,24 +32,9 @@ from core.transfer import (
 )
 from core.transfer.lease import JobHeldElsewhere
 from tui.dialogs.conflict import ConflictDialog
+from tui.messages import TransferDone, TransferProgress
 from tui.screens.log import report_error
 from tui.widgets.path_bar import location_text
-
-if TYPE_CHECKING:
-    from tui.screens.main import MainScreen
-
-
-class TransferProgress(Message):
-    def __init__(self, job: Job, snapshot: ProgressSnapshot) -> None:
-        super().__init__()
-        self.job = job
-        self.snapshot = snapshot
-
-
-class TransferDone(Message):
-    def __init__(self, job: Job) -> None:
-        super().__init__()
-        self.job = job
 
 
 def affected_folders(job: Job) -> set[Location]:
@@ -75,13 +61,20 @@ def job_title(job: Job) -> str:
 
 
 class Transfers:
-    """Owns the engine for one MainScreen."""
+    """Owns the engine for one main screen: ``host`` runs its workers, receives its messages
+    and shows its dialogs; ``backend_for`` gives the backend of a remote (shared with the panes)."""
 
-    def __init__(self, screen: MainScreen, journal: Journal | None, workers: int = 4) -> None:
-        self.screen = screen
+    def __init__(
+        self,
+        host: Widget,
+        backend_for: Callable[[str | None], Backend],
+        journal: Journal | None,
+        workers: int = 4,
+    ) -> None:
+        self.host = host
         self.journal = journal
         self.engine = TransferEngine(
-            screen.backend_for,
+            backend_for,
             journal,
             workers,
             on_progress=self._progress,
@@ -94,14 +87,14 @@ class Transfers:
     # -- starting work -----------------------------------------------------------------
 
     def submit(self, verb: str, sources: Sequence[Location], dest: Location) -> None:
-        self.screen.run_worker(
+        self.host.run_worker(
             self._submit(JobKind(verb), list(sources), dest),
             group="transfers",
             exit_on_error=False,
         )
 
     def delete(self, sources: Sequence[Location], *, trash: bool) -> None:
-        self.screen.run_worker(
+        self.host.run_worker(
             self._submit(JobKind.DELETE, list(sources), None, use_trash=trash),
             group="transfers",
             exit_on_error=False,
@@ -118,9 +111,9 @@ class Transfers:
         try:
             job = await self.engine.submit(kind, sources, dest, use_trash=use_trash)
         except SkypaneError as exc:
-            report_error(self.screen.app, f"cannot start {kind}", exc)
+            report_error(self.host.app, f"cannot start {kind}", exc)
             return None
-        self.screen.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
+        self.host.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
         return job
 
     def unfinished(self) -> list[Job]:
@@ -131,13 +124,13 @@ class Transfers:
         """Show the jobs other skypane processes run, read-only, until they end or are ours."""
         jobs = self.engine.watch()
         for job in jobs:
-            self.screen.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
+            self.host.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
         return jobs
 
     async def resume_unfinished(self) -> list[Job]:
         jobs = await self.engine.resume_unfinished()
         for job in jobs:
-            self.screen.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
+            self.host.post_message(TransferProgress(job, self.engine.snapshot(job.id)))
         return jobs
 
     # -- commands from the panel ---------------------------------------------------------
@@ -158,13 +151,13 @@ class Transfers:
             elif command == "retry":
                 self.engine.retry_failed(job_id)
         except JobHeldElsewhere as exc:
-            self.screen.app.notify(
+            self.host.app.notify(
                 f"{job_title(job)} is {exc.message}: control it there.",
                 title="Not this window's transfer",
                 severity="warning",
             )
             return
-        self.screen.post_message(TransferProgress(job, self.engine.snapshot(job_id)))
+        self.host.post_message(TransferProgress(job, self.engine.snapshot(job_id)))
 
     @property
     def active(self) -> list[Job]:
@@ -187,10 +180,10 @@ class Transfers:
             job = self.engine.job(snapshot.job_id)
         except SkypaneError:
             return
-        self.screen.post_message(TransferProgress(job, snapshot))
+        self.host.post_message(TransferProgress(job, snapshot))
 
     def _done(self, job: Job) -> None:
-        self.screen.post_message(TransferDone(job))
+        self.host.post_message(TransferDone(job))
 
     async def _ask(self, question: ConflictQuestion) -> ConflictDecision:
         # One dialog at a time even when several jobs hit conflicts together.
@@ -201,5 +194,5 @@ class Transfers:
                 if not future.done():
                     future.set_result(decision or ConflictDecision(ConflictAction.SKIP))
 
-            self.screen.app.push_screen(ConflictDialog(question), answered)
+            self.host.app.push_screen(ConflictDialog(question), answered)
             return await future

@@ -163,7 +163,7 @@ async def transfers(pilot: Any, server: Any | None) -> None:
         await pilot.pause(0.05)
         if any(s.state == "throttled" for s in screen.query_one("TransferPanel").jobs.values()):
             break
-    screen._poll_throttling()
+    screen.status.poll_throttling()
     await pilot.pause()
 
 

@@ -27,7 +27,6 @@ def test_every_binding_has_a_unique_id() -> None:
     from tui.dialogs.recycle import RecycleDialog
     from tui.dialogs.search import SearchDialog
     from tui.dialogs.text_input import InputDialog
-    from tui.screens.find_actions import FindActions
     from tui.screens.help import HelpScreen
     from tui.screens.log import LogScreen
     from tui.screens.viewer import ViewerScreen
@@ -48,7 +47,6 @@ def test_every_binding_has_a_unique_id() -> None:
         ConflictDialog,
         LocationPicker,
         InputDialog,
-        FindActions,
         SearchDialog,
         RecycleDialog,
     ):

@@ -99,7 +99,7 @@ async def transfers(pilot: Any) -> None:
         panel.update_job(title, snap)
     panel.display = True
     panel.focus()
-    screen._poll_throttling()  # the status bar's countdown, without waiting for its timer
+    screen.status.poll_throttling()  # the status bar's countdown, without waiting for its timer
     await settled(pilot)
 
 

@@ -1,7 +1,8 @@
 """VersionsDialog: a file's older versions — save one to the other pane, restore, delete.
 
 A drive that cannot delete versions (OneDrive Personal) says so up front and keeps the rest.
-Folders go to ``VersionCleanupDialog`` (tui/dialogs/cleanup.py); ``versions_dialog`` picks.
+Folders go to ``VersionCleanupDialog`` (tui/dialogs/cleanup.py); ``versions_dialog``
+(tui/screens/launcher.py) picks.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from textual.widgets import Button, DataTable, Label, ProgressBar
 
 from core.backend import Backend, Versions
 from core.errors import SkypaneError
-from core.model import Entry, Version
+from core.model import Version
 from core.paths import basename
 from core.versions_cleanup import free_path, save_version, version_file_name
 from tui.dialogs.common import fill_table, frame_css
@@ -265,18 +266,3 @@ class VersionsDialog(ModalScreen[VersionsOutcome]):
         self._changed = True
         self._load()
         self.notify(f"Version {version.id} deleted", timeout=3)
-
-
-def versions_dialog(
-    backend: Versions,
-    entry: Entry,
-    *,
-    destination: Destination | None = None,
-    clock: Clock = system_clock,
-) -> ModalScreen[VersionsOutcome]:
-    """The versions dialog of a file, or the clean-up dialog of a folder."""
-    if entry.is_dir:
-        from tui.dialogs.cleanup import VersionCleanupDialog
-
-        return VersionCleanupDialog(backend, entry.path, clock=clock)  # type: ignore[arg-type]
-    return VersionsDialog(backend, entry.path, destination=destination, clock=clock)

@@ -1,23 +1,22 @@
-"""Find, compare, recover: what MainScreen does with core.search, core.compare, mirror jobs,
-core.usage and recycle bins.
+"""Finder: find, compare, recover — what the main screen does with core.search,
+core.compare, mirror jobs, core.usage and recycle bins.
 
-A base class of MainScreen like ``FileOperations``. Search results and disk usage appear in
-the active pane as a virtual folder (mc's "panelize"): the entries keep their real paths, so
-F3, F5, F6 and F8 work on them as on any folder; ".." goes back to the folder it came from.
+Search results and disk usage appear in the active pane as a virtual folder (mc's
+"panelize"): the entries keep their real paths, so F3, F5, F6 and F8 work on them as on any
+folder; ".." goes back to the folder it came from.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from core.backend import Backend, RecycleBin, Search
 from core.compare import Side, compare
+from core.config import Config
 from core.errors import SkypaneError
 from core.model import Entry
 from core.paths import Location, basename, parent
@@ -27,16 +26,28 @@ from core.usage import UsageNode, disk_usage
 from tui.dialogs.confirm import ConfirmDialog
 from tui.format import fmt_count, fmt_size_long, safe_name
 from tui.screens.log import report_error
+from tui.screens.panes import PaneNavigator
+from tui.screens.status import StatusReporter
+from tui.transfers import Transfers
 from tui.widgets.pane import Pane, VirtualView
 from tui.widgets.path_bar import location_text
-from tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from core.config import Config
-    from tui.transfers import Transfers
 
 #: A mirror deleting at least this many items asks a second time.
 BIG_DELETION = 100
+
+#: The keys of finding and comparing (help: "Find, compare, recover").
+FIND_KEYS: list[BindingType] = [
+    # mc finds with Alt+?, but from a terminal Textual reads ESC + "?" as two keys (alt is
+    # kept only for letters), and ESC f / ESC b are its Ctrl+Right / Ctrl+Left: Alt+L
+    # ("locate") arrives whole; Alt+? still works where the terminal reports it as one key.
+    Binding("alt+l,alt+question_mark", "find_file", "Find file (search)", show=False, id="find"),
+    Binding("alt+g", "goto_item_folder", "Go to the item's folder", show=False, id="goto-item"),
+    Binding("alt+d", "compare_panes", "Compare panes", show=False, id="compare"),
+    Binding("alt+m", "mirror", "Mirror this pane to the other", show=False, id="mirror"),
+    Binding("alt+u", "disk_usage", "Disk usage (folder sizes)", show=False, id="disk-usage"),
+    Binding("alt+t", "recycle_bin", "Recycle bin (trash)", show=False, id="recycle-bin"),
+    Binding("alt+s", "shared_with_me", "Shared with me", show=False, id="shared"),
+]
 
 
 def _relative(top: str, path: str) -> str:
@@ -44,44 +55,28 @@ def _relative(top: str, path: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
 
 
-class FindActions(Screen[None]):
-    """The find / compare / recover half of MainScreen's keys."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # mc finds with Alt+?, but from a terminal Textual reads ESC + "?" as two keys (alt is
-        # kept only for letters), and ESC f / ESC b are its Ctrl+Right / Ctrl+Left: Alt+L
-        # ("locate") arrives whole; Alt+? still works where the terminal reports it as one key.
-        Binding(
-            "alt+l,alt+question_mark", "find_file", "Find file (search)", show=False, id="find"
-        ),
-        Binding("alt+g", "goto_item_folder", "Go to the item's folder", show=False, id="goto-item"),
-        Binding("alt+d", "compare_panes", "Compare panes", show=False, id="compare"),
-        Binding("alt+m", "mirror", "Mirror this pane to the other", show=False, id="mirror"),
-        Binding("alt+u", "disk_usage", "Disk usage (folder sizes)", show=False, id="disk-usage"),
-        Binding("alt+t", "recycle_bin", "Recycle bin (trash)", show=False, id="recycle-bin"),
-        Binding("alt+s", "shared_with_me", "Shared with me", show=False, id="shared"),
-    ]
-
-    if TYPE_CHECKING:
-        transfers: Transfers
-        config: Config
-
-        def show_location(self, pane: Pane, location: Location) -> None: ...
-
-        @property
-        def active(self) -> Pane: ...
-
-        @property
-        def other(self) -> Pane: ...
-
-    _last_search = ""
+class Finder:
+    def __init__(
+        self,
+        host: Screen[None],
+        panes: PaneNavigator,
+        status: StatusReporter,
+        transfers: Transfers,
+        config: Config,
+    ) -> None:
+        self.host = host
+        self.panes = panes
+        self.status = status
+        self.transfers = transfers
+        self.config = config
+        self._last_search = ""
 
     # -- search ------------------------------------------------------------------------
 
-    def action_find_file(self) -> None:
+    def find_file(self) -> None:
         from tui.dialogs.search import SearchDialog, SearchRequest
 
-        pane = self.active
+        pane = self.panes.active
         backend = pane.backend
         if backend is None:
             return
@@ -96,7 +91,7 @@ class FindActions(Screen[None]):
             self._show_results(pane, backend, request.text, top, walk=request.walk)
 
         dialog = SearchDialog(location_text(here), indexed=indexed, last=self._last_search)
-        self.app.push_screen(dialog, answered)
+        self.host.app.push_screen(dialog, answered)
 
     def _show_results(
         self, pane: Pane, backend: Backend, text: str, top: str, *, walk: bool
@@ -112,9 +107,9 @@ class FindActions(Screen[None]):
         view = VirtualView(f"search {text!r} in {where}", pages, home)
         pane.show_virtual(backend, view)
 
-    def action_goto_item_folder(self) -> None:
+    def goto_item_folder(self) -> None:
         """In search results or disk usage: open the folder that holds the entry."""
-        pane = self.active
+        pane = self.panes.active
         entry = pane.file_list.cursor_entry
         if pane.virtual is None or pane.backend is None or entry is None or entry.name == "..":
             return
@@ -122,13 +117,14 @@ class FindActions(Screen[None]):
 
     # -- compare and mirror --------------------------------------------------------------
 
-    def action_compare_panes(self) -> None:
-        left, right = self.active, self.other
+    def compare_panes(self) -> None:
+        left, right = self.panes.active, self.panes.other
         if left.backend is None or right.backend is None or left.virtual or right.virtual:
             return
-        self._compare(left, right)
+        self.host.run_worker(
+            self._compare(left, right), group="compare", exclusive=True, exit_on_error=False
+        )
 
-    @work(group="compare", exclusive=True, exit_on_error=False)
     async def _compare(self, left: Pane, right: Pane) -> None:
         assert left.backend is not None and right.backend is not None
         try:
@@ -136,7 +132,7 @@ class FindActions(Screen[None]):
                 left.backend, left.location.path, right.backend, right.location.path, max_depth=0
             )
         except SkypaneError as exc:
-            report_error(self.app, "cannot compare", exc)
+            report_error(self.host.app, "cannot compare", exc)
             return
         here = {c.rel for c in result.items if c.side in (Side.ONLY_LEFT, Side.DIFFERENT)}
         there = {c.rel for c in result.items if c.side in (Side.ONLY_RIGHT, Side.DIFFERENT)}
@@ -145,7 +141,7 @@ class FindActions(Screen[None]):
             pane.listing.mark_names(names)
             pane.file_list.marks_changed()
         counts = result.counts()
-        self.notify(
+        self.host.app.notify(
             f"{counts['only_left']} only here, {counts['only_right']} only there, "
             f"{counts['different']} different, {counts['same']} same. Marked in both panes; "
             "Alt+M makes the other pane like this one.",
@@ -153,16 +149,20 @@ class FindActions(Screen[None]):
             timeout=8,
         )
 
-    def action_mirror(self) -> None:
-        src, dst = self.active, self.other
+    def mirror(self) -> None:
+        src, dst = self.panes.active, self.panes.other
         if src.backend is None or dst.backend is None or src.virtual or dst.virtual:
             return
-        self._mirror(src.location, dst.location)
+        self.host.run_worker(
+            self._mirror(src.location, dst.location),
+            group="confirm",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
-    @work(group="confirm", exclusive=True, exit_on_error=False)
     async def _mirror(self, source: Location, dest: Location) -> None:
         engine = self.transfers.engine
-        status = self.query_one(StatusBar)
+        status = self.status
         status.hint = f"planning the mirror of {location_text(source)}…"
         try:
             job = await engine.submit(JobKind.MIRROR, [source], dest, dry_run=True)
@@ -173,7 +173,7 @@ class FindActions(Screen[None]):
             reason = job.error or next(
                 (p.reason for p in (plan.problems if plan else ()) if p.severity == "fatal"), "?"
             )
-            report_error(self.app, "cannot mirror", SkypaneError(reason))
+            report_error(self.host.app, "cannot mirror", SkypaneError(reason))
             return
         copies = plan.files - len(plan.conflicts)
         lines = [
@@ -189,13 +189,15 @@ class FindActions(Screen[None]):
         for problem in plan.problems[:3]:
             lines.append(f"  {problem.severity}: {safe_name(problem.path)}: {problem.reason}")
         if not (plan.files or plan.folders or plan.deletes):
-            self.notify("Nothing to do: the other pane is already like this one.", title="Mirror")
+            self.host.app.notify(
+                "Nothing to do: the other pane is already like this one.", title="Mirror"
+            )
             return
-        ok = await self.app.push_screen_wait(
+        ok = await self.host.app.push_screen_wait(
             ConfirmDialog("Mirror", "\n".join(lines), yes="Mirror", danger=bool(plan.deletes))
         )
         if ok and len(plan.deletes) >= BIG_DELETION:
-            ok = await self.app.push_screen_wait(
+            ok = await self.host.app.push_screen_wait(
                 ConfirmDialog(
                     "Mirror: many deletions",
                     f"Really move {fmt_count(len(plan.deletes))} items of {location_text(dest)} "
@@ -209,15 +211,19 @@ class FindActions(Screen[None]):
 
     # -- disk usage ------------------------------------------------------------------------
 
-    def action_disk_usage(self) -> None:
-        pane = self.active
+    def disk_usage(self) -> None:
+        pane = self.panes.active
         if pane.backend is None or pane.virtual is not None:
             return
-        self._disk_usage(pane, pane.backend, pane.location)
+        self.host.run_worker(
+            self._disk_usage(pane, pane.backend, pane.location),
+            group="usage",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
-    @work(group="usage", exclusive=True, exit_on_error=False)
     async def _disk_usage(self, pane: Pane, backend: Backend, home: Location) -> None:
-        status = self.query_one(StatusBar)
+        status = self.status
 
         def progress(count: int) -> None:
             status.hint = f"disk usage of {location_text(home)}: {fmt_count(count)} items read…"
@@ -226,7 +232,7 @@ class FindActions(Screen[None]):
         try:
             report = await disk_usage(backend, home.path, progress=progress)
         except SkypaneError as exc:
-            report_error(self.app, "cannot read folder sizes", exc)
+            report_error(self.host.app, "cannot read folder sizes", exc)
             return
         finally:
             status.hint = ""
@@ -258,28 +264,28 @@ class FindActions(Screen[None]):
 
     # -- shared with me --------------------------------------------------------------------
 
-    def action_shared_with_me(self) -> None:
+    def shared_with_me(self) -> None:
         """Open ``REMOTE:/@shared`` (items others shared) for this pane's remote, or the
         other pane's, or the first configured one."""
-        candidates = [self.active.location.remote, self.other.location.remote]
+        candidates = [self.panes.active.location.remote, self.panes.other.location.remote]
         candidates += list(self.config.remotes)
         remote = next((r for r in candidates if r not in (None, "local")), None)
         if remote is None:
-            self.notify("Shared items need a OneDrive remote (add one with Alt+R).")
+            self.host.app.notify("Shared items need a OneDrive remote (add one with Alt+R).")
             return
-        self.show_location(self.active, Location(remote, "/@shared"))
+        self.panes.show_location(self.panes.active, Location(remote, "/@shared"))
 
     # -- recycle bin -----------------------------------------------------------------------
 
-    def action_recycle_bin(self) -> None:
+    def recycle_bin(self) -> None:
         from tui.dialogs.recycle import RecycleDialog
 
-        pane = self.active
+        pane = self.panes.active
         backend = pane.backend
         if backend is None:
             return
         if not isinstance(backend, RecycleBin):
-            self.notify(
+            self.host.app.notify(
                 "This location has no recycle bin skypane can reach: your desktop's Trash "
                 "holds what skypane deleted here.",
                 title="Recycle bin",
@@ -288,10 +294,10 @@ class FindActions(Screen[None]):
 
         def closed(restored: bool | None) -> None:
             if restored:
-                for side in (self.active, self.other):
+                for side in (self.panes.active, self.panes.other):
                     if side.location.remote == pane.location.remote:
                         side.reload()
 
-        self.app.push_screen(
+        self.host.app.push_screen(
             RecycleDialog(backend, location_text(Location(pane.location.remote, "/"))), closed
         )

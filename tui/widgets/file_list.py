@@ -12,7 +12,7 @@ reports where the pointer is in screen coordinates; the screen finds the target.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -26,6 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from core.model import Entry
+from tui import messages
 from tui.format import Clock, fmt_datetime, fmt_mtime, fmt_size, safe_name, system_clock
 from tui.widgets.listing import PARENT, Listing, SortOrder
 
@@ -122,15 +123,7 @@ class FileList(ScrollView, can_focus=True):
         def control(self) -> FileList:
             return self.file_list
 
-    class CursorMoved(Message):
-        def __init__(self, file_list: FileList, entry: Entry | None) -> None:
-            super().__init__()
-            self.file_list = file_list
-            self.entry = entry
-
-        @property
-        def control(self) -> FileList:
-            return self.file_list
+    CursorMoved: TypeAlias = messages.CursorMoved  # a dataclass that merges in the queue
 
     class MarksChanged(Message):
         def __init__(self, file_list: FileList, count: int, size: int) -> None:

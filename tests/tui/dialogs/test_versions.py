@@ -17,7 +17,8 @@ from core.model import Entry
 from core.remotes import open_backend
 from tests.tui.dialogs.harness import SIZE, VERSIONED, Harness, both, fixed_clock, until
 from tui.dialogs.cleanup import VersionCleanupDialog
-from tui.dialogs.versions import Destination, VersionsDialog, VersionsOutcome, versions_dialog
+from tui.dialogs.versions import Destination, VersionsDialog, VersionsOutcome
+from tui.screens.launcher import versions_dialog
 
 REPORT = "/Docs/report.docx"
 
