@@ -107,7 +107,7 @@ class MainScreen(Screen[None]):
         #: Seconds to wait for running transfers to stop when the app quits.
         self.close_timeout = 5.0
 
-    # -- what others ask of the screen -------------------------------------------------
+    # -- what the app and the tests ask of the screen -----------------------------------
 
     @property
     def backends(self) -> dict[str | None, Backend]:
@@ -125,10 +125,6 @@ class MainScreen(Screen[None]):
         return self.panes.active
 
     @property
-    def other(self) -> Pane:
-        return self.panes.other
-
-    @property
     def active_id(self) -> str:
         return self.panes.active_id
 
@@ -139,9 +135,6 @@ class MainScreen(Screen[None]):
 
     def show_location(self, pane: Pane, location: Location) -> None:
         self.panes.show_location(pane, location)
-
-    def reload_location(self, location: Location) -> None:
-        self.panes.reload_location(location)
 
     def open_first_start(self) -> None:
         self.dialogs.first_start()
