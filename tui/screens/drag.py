@@ -13,6 +13,7 @@ from textual.widget import Widget
 
 from core.paths import Location, join
 from tui.screens.operations import FileOperations, describe
+from tui.screens.panes import PaneNavigator
 from tui.screens.status import StatusReporter
 from tui.widgets.file_list import FileList
 from tui.widgets.listing import PARENT
@@ -30,9 +31,14 @@ def pane_of(widget: Widget) -> Pane | None:
 
 class DragAndDrop:
     def __init__(
-        self, screen: Screen[None], status: StatusReporter, operations: FileOperations
+        self,
+        screen: Screen[None],
+        panes: PaneNavigator,
+        status: StatusReporter,
+        operations: FileOperations,
     ) -> None:
         self.screen = screen
+        self.panes = panes
         self.status = status
         self.operations = operations
         self._target: Pane | None = None
@@ -63,7 +69,7 @@ class DragAndDrop:
     def _destination(self, target: Pane, offset: Offset) -> Location:
         """The target pane's folder, or the folder row under the pointer."""
         row = self._drop_row(target, offset)
-        dest = target.location
+        dest = self.panes.location(target)  # its drive may still be opening
         if row is not None:
             dest = Location(dest.remote, join(dest.path, target.listing.rows[row].name))
         return dest

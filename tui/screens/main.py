@@ -101,7 +101,7 @@ class MainScreen(Screen[None]):
         self.transfers = Transfers(self, self.pool.backend_for, journal, workers)
         self.operations = FileOperations(self, self.panes, self.transfers, config)
         self.transfer_control = TransferControl(self, self.panes, self.status, self.transfers)
-        self.drag = DragAndDrop(self, self.status, self.operations)
+        self.drag = DragAndDrop(self, self.panes, self.status, self.operations)
         self.dialogs = DialogLauncher(self, self.panes, self.pool, clock)
         self.finder = Finder(self, self.panes, self.status, self.transfers, config)
         #: Seconds to wait for running transfers to stop when the app quits.
@@ -129,7 +129,7 @@ class MainScreen(Screen[None]):
         return self.panes.active_id
 
     @property
-    def opening(self) -> set[str]:
+    def opening(self) -> dict[str, Location]:
         """Panes whose drive is being opened (in a thread, after the first frame)."""
         return self.panes.opening
 

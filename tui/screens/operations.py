@@ -168,7 +168,7 @@ class FileOperations:
         if not entries:
             return
         # As the user would type it (~ for home); _destination expands it back.
-        target = location_text(self.panes.other.location)
+        target = location_text(self.panes.location(self.panes.other))
 
         def answered(text: str | None) -> None:
             if text:

@@ -42,8 +42,9 @@ class PaneNavigator:
         self.on_activated = on_activated
         self.active_id = "left"
         self.info_shown = False
-        #: Panes whose drive is being opened (in a thread, after the first frame).
-        self.opening: set[str] = set()
+        #: Panes whose drive is being opened (in a thread, after the first frame), and where
+        #: they are going: until it is open the pane itself still says "/" on the local disk.
+        self.opening: dict[str, Location] = {}
 
     # -- which pane ----------------------------------------------------------------------
 
@@ -57,6 +58,11 @@ class PaneNavigator:
     @property
     def other(self) -> Pane:
         return self.pane("right" if self.active_id == "left" else "left")
+
+    def location(self, pane: Pane) -> Location:
+        """Where ``pane`` is, or is going while its drive opens: what a copy to it, a swap or
+        "same folder" must use (a key may come before the drive is open)."""
+        return self.opening.get(pane.id or "", pane.location)
 
     def showing(self, location: Location) -> list[Pane]:
         """The panes that show ``location``."""
@@ -94,6 +100,8 @@ class PaneNavigator:
                 self.open_drive(pane, location)
 
     def show_location(self, pane: Pane, location: Location) -> None:
+        # Sent elsewhere while its drive opened: the drive, once open, is not shown over this.
+        self.opening.pop(pane.id or "", None)
         try:
             backend = self.pool.backend_for(location.remote)
         except SkypaneError as exc:
@@ -106,7 +114,7 @@ class PaneNavigator:
         and the HTTP, sign-in and keyring libraries take longer to load (and the keyring to
         answer) than the first frame takes to draw, and keys work meanwhile."""
         pane.query_one(PathBar).location = location
-        self.opening.add(pane.id or "")
+        self.opening[pane.id or ""] = location
         self.screen.run_worker(
             partial(self._open_in_thread, pane, location),
             group=OPEN_DRIVE,
@@ -127,12 +135,13 @@ class PaneNavigator:
             return
         opened = cast("tuple[Pane, Location, Backend | None]", worker.result)
         pane, location, backend = opened
-        self.opening.discard(pane.id or "")
+        wanted = self.opening.pop(pane.id or "", None) == location
         # One backend per remote: one the user opened meanwhile is kept.
         loser = self.pool.adopt(location.remote, backend) if backend is not None else None
         if loser is not None:
             self.screen.run_worker(loser.close(), exit_on_error=False)
-        self.show_location(pane, location)
+        if wanted:
+            self.show_location(pane, location)
 
     def reload_location(self, location: Location) -> None:
         """Re-list every pane showing ``location`` (after something changed it)."""
@@ -159,12 +168,12 @@ class PaneNavigator:
 
     def swap(self) -> None:
         left, right = self.pane("left"), self.pane("right")
-        a, b = left.location, right.location
+        a, b = self.location(left), self.location(right)
         self.show_location(left, b)
         self.show_location(right, a)
 
     def same_location(self) -> None:
-        self.show_location(self.other, self.active.location)
+        self.show_location(self.other, self.location(self.active))
 
     def refresh(self) -> None:
         self.active.reload()
