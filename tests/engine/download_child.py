@@ -3,7 +3,7 @@ test kills it.
 
 ``python -m tests.engine.download_child OPTIONS_JSON TOKEN SRC DEST HALF``: prints the job id,
 then ``half`` once HALF bytes are written (the journal is in ``$SKYPANE_STATE_DIR``; the
-ranges are checkpointed every MiB so that what was written is known after the kill).
+ranges are checkpointed as a real download checkpoints them, ``RANGE_CHECKPOINT``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import json
 import sys
 
-from core.backends import local as local_module
 from core.backends.local import LocalBackend
 from core.paths import Location
 from core.transfer import JobKind, Journal, ProgressSnapshot, TransferEngine
@@ -20,7 +19,6 @@ from tests.engine.od import od_backend
 
 
 async def main(options: str, token: str, src: str, dest: str, half: str) -> None:
-    local_module.RANGE_CHECKPOINT = 1024 * 1024
     od = od_backend(json.loads(options), token)
     local = LocalBackend()
     said = False

@@ -172,9 +172,10 @@ async def test_kill_9_mid_ranged_download_then_resume_fetches_only_the_rest(
     assert dest.read_bytes() == data
     assert leftovers(tmp_path) == []
     again = sum(content_gets(server))
-    # At least half had been written and journaled (checkpoints every MiB, four ranges):
-    # the resume fetches the rest, not the whole.
-    assert 0 < again <= size // 2 + 4 * MIB + MIB, again
+    # Half had been written when it was killed, and all of it but the bytes since the last
+    # checkpoint was journaled (the default spacing, not a test's): the resume fetches the
+    # rest and at most one checkpoint's worth again, not the whole.
+    assert 0 < again <= size // 2 + 8 * MIB, again
     assert len(content_gets(server)) <= 4
 
 

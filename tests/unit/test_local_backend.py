@@ -191,3 +191,46 @@ async def test_check_path_limits(tmp_path: Path) -> None:
     with pytest.raises(errors.InvalidName):
         backend.check_path(str(tmp_path / "a\x00b"))
     backend.check_path(str(tmp_path / "fine.txt"))
+
+
+async def test_a_slow_write_by_ranges_checkpoints_by_time(tmp_path: Path, monkeypatch) -> None:
+    """A link too slow to fill a checkpoint's bytes still journals what each range holds,
+    every ``RANGE_CHECKPOINT_SECONDS``: a crash then costs seconds of work, not megabytes."""
+    import asyncio
+
+    from core.backends import local as local_module
+    from core.hashing import quickxor_of
+
+    monkeypatch.setattr(local_module, "RANGE_CHECKPOINT_SECONDS", 0.05)
+    data = os.urandom(64 * 1024)
+    saved: list[list[list[int]]] = []
+
+    class Progress:
+        def advance(self, n: int) -> None:
+            pass
+
+        def checkpoint(self, state) -> None:
+            saved.append([list(r) for r in state["ranges"]])
+
+    class Slow:
+        def __call__(self, offset: int) -> AsyncIterator[bytes]:
+            return self.read_range(offset, len(data))
+
+        async def read_range(self, offset: int, end: int) -> AsyncIterator[bytes]:
+            for pos in range(offset, end, 1024):
+                await asyncio.sleep(0.02)  # 1 KiB every 20 ms: far below RANGE_CHECKPOINT
+                yield data[pos : min(pos + 1024, end)]
+
+    target = tmp_path / "slow.bin"
+    request = WriteRequest(
+        size=len(data), streams=4, expected_hashes={"quickxor": quickxor_of(data)}
+    )
+    await LocalBackend().write(str(target), Slow(), request, Progress())
+    assert target.read_bytes() == data
+    stored = [sum(r[2] for r in ranges) for ranges in saved]
+    assert stored[0] == 0 and stored[-1] == len(data)  # the start and the end
+    # In between: checkpoints of part of the file, each holding more than the one before.
+    between = stored[1:-1]
+    assert between and all(0 < n < len(data) for n in between), stored
+    assert between == sorted(between), stored
+    assert len(data) < local_module.RANGE_CHECKPOINT  # so these came by time, not by bytes
