@@ -48,6 +48,8 @@ Ranges = list[list[int]]
 PAGE = 1000
 #: Read size for ``open_read``.
 CHUNK = 1024 * 1024
+#: Files up to this size are received whole before their part file is made (``_write_small``).
+SMALL = CHUNK
 #: Bytes a write by ranges stores (all ranges together) between two checkpoints in the
 #: journal: at most this much is fetched again after a crash. A checkpoint is one small
 #: SQLite update (tens of microseconds), so 128 of them per GiB cost nothing measurable.
@@ -250,6 +252,8 @@ class LocalBackend:
             raise errors.InvalidName("a file needs a name", path=path)
         if request.streams > 1 and request.size > 0 and isinstance(source, RangeSource):
             return await self._write_ranges(path, source, request, progress)
+        if request.size <= SMALL and not (request.resume and request.resume.get("part")):
+            return await self._write_small(path, source, request, progress)
         part, offset, fd = await asyncio.to_thread(self._open_part, path, request)
         if progress is not None:
             progress.checkpoint({"part": part})
@@ -455,14 +459,109 @@ class LocalBackend:
         ]
         return part, ranges, fd
 
+    async def _write_small(
+        self,
+        path: str,
+        source: ByteSource,
+        request: WriteRequest,
+        progress: WriteProgress | None,
+    ) -> Entry:
+        """A file of at most ``SMALL`` bytes: its bytes are received first, then one trip to
+        a thread creates the part file, writes, syncs and renames it (a trip costs more CPU
+        than a small file's write, and a part file that exists only within that trip needs
+        no checkpoint). A source that fails part-way leaves what came in a journaled part
+        file, as a longer write does, for the retry to continue."""
+        pieces: list[bytes] = []
+        hasher = QuickXorHasher()
+        received = 0
+        try:
+            async for chunk in source(0):
+                hasher.update(chunk)
+                pieces.append(chunk)
+                received += len(chunk)
+        except errors.QuotaExceeded:
+            raise
+        except Exception:
+            if received and received <= request.size:
+                await self._keep_partial(path, request, pieces, progress)
+            raise
+        if received != request.size:
+            raise errors.IntegrityError(
+                f"expected {request.size} bytes, source gave {received}", path=path
+            )
+        value = hasher.value()
+        expected = request.expected_hashes.get(QUICKXOR)
+        if expected is not None and expected != value:
+            raise errors.IntegrityError(
+                "QuickXorHash of the received bytes differs from the source's",
+                path=path,
+                detail=f"source {expected}, received {value}",
+            )
+
+        def _create_and_place() -> Entry:
+            part, fd = self._create_part(path, request)
+            try:
+                for piece in pieces:
+                    _write_all(fd, piece, part)
+                return _finish_part(fd, part, path, request)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(part)
+                raise
+            finally:
+                os.close(fd)
+
+        entry = await asyncio.to_thread(_run, _create_and_place, path)
+        if progress is not None:
+            progress.advance(received)
+        return _with_hash(entry, value)
+
+    async def _keep_partial(
+        self,
+        path: str,
+        request: WriteRequest,
+        pieces: list[bytes],
+        progress: WriteProgress | None,
+    ) -> None:
+        """Store what a failed small write received in a part file named in the journal."""
+
+        def _store() -> str:
+            part, fd = self._create_part(path, request)
+            try:
+                for piece in pieces:
+                    _write_all(fd, piece, part)
+            finally:
+                os.close(fd)
+            return part
+
+        with contextlib.suppress(errors.SkypaneError):
+            part = await asyncio.to_thread(_run, _store, path)
+            if progress is not None:
+                progress.checkpoint({"part": part})
+                progress.advance(sum(map(len, pieces)))
+
     def _open_part(self, path: str, request: WriteRequest) -> tuple[str, int, int]:
         """The part file to fill (a resumed one, or a new one), its length, and an fd at it."""
-        part, offset = self._prepare_part(path, request)
+        resumed = self._resumed_part(path, request)
+        if resumed is None:
+            part, fd = self._create_part(path, request)
+            return part, 0, fd
+        part, offset = resumed
         fd = _run(lambda: os.open(part, os.O_WRONLY), part)
         os.lseek(fd, offset, os.SEEK_SET)
         return part, offset, fd
 
     def _prepare_part(self, path: str, request: WriteRequest) -> tuple[str, int]:
+        resumed = self._resumed_part(path, request)
+        if resumed is not None:
+            return resumed
+        part, fd = self._create_part(path, request)
+        os.close(fd)
+        return part, 0
+
+    @staticmethod
+    def _resumed_part(path: str, request: WriteRequest) -> tuple[str, int] | None:
+        """The journaled part file of an earlier attempt and its length, if it still fits."""
         resume = request.resume or {}
         part = resume.get("part")
         if isinstance(part, str) and os.path.dirname(part) == os.path.dirname(path):
@@ -472,14 +571,18 @@ class LocalBackend:
                 size = -1
             if 0 <= size <= request.size:
                 return part, size
+        return None
+
+    @staticmethod
+    def _create_part(path: str, request: WriteRequest) -> tuple[str, int]:
+        """A new, empty part file beside ``path`` and an fd to write it."""
         directory = os.path.dirname(path)
         _run(lambda: os.stat(directory), directory)
         part = os.path.join(directory, part_name(os.path.basename(path), _name_max(directory)))
         # The source's mode (else 0666) less the umask, as cp gives a new file.
         mode = 0o666 if request.mode is None else request.mode & 0o777
         fd = _run(lambda: os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), path)
-        os.close(fd)
-        return part, 0
+        return part, fd
 
     async def discard_write(self, path: str, state: Mapping[str, Any]) -> None:
         """Remove the part file of a write the engine gave up on (``DiscardableWrite``)."""
@@ -692,15 +795,7 @@ async def _place(fd: int, part: str, path: str, request: WriteRequest, held: byt
     def _finish() -> Entry:
         if held:
             _write_all(fd, held, part)
-        _keep_mode(fd, path)
-        os.fsync(fd)
-        if request.modified_ns is not None:
-            os.utime(part, ns=(request.modified_ns, request.modified_ns))
-        elif request.modified is not None:
-            ns = int(request.modified.timestamp() * 1_000_000) * 1000
-            os.utime(part, ns=(ns, ns))
-        os.replace(part, path)
-        return _lstat_entry(path)
+        return _finish_part(fd, part, path, request)
 
     try:
         return await asyncio.to_thread(_run, _finish, path)
@@ -710,6 +805,20 @@ async def _place(fd: int, part: str, path: str, request: WriteRequest, held: byt
         with contextlib.suppress(OSError):
             os.unlink(part)
         raise
+
+
+def _finish_part(fd: int, part: str, path: str, request: WriteRequest) -> Entry:
+    """Keep the replaced file's mode, sync, set the times and rename the written part file
+    into place: nothing is renamed before its bytes are on disk."""
+    _keep_mode(fd, path)
+    os.fsync(fd)
+    if request.modified_ns is not None:
+        os.utime(part, ns=(request.modified_ns, request.modified_ns))
+    elif request.modified is not None:
+        ns = int(request.modified.timestamp() * 1_000_000) * 1000
+        os.utime(part, ns=(ns, ns))
+    os.replace(part, path)
+    return _lstat_entry(path)
 
 
 def _hash_prefix(path: str, length: int, hasher: QuickXorHasher) -> None:

@@ -234,3 +234,49 @@ async def test_a_slow_write_by_ranges_checkpoints_by_time(tmp_path: Path, monkey
     assert between and all(0 < n < len(data) for n in between), stored
     assert between == sorted(between), stored
     assert len(data) < local_module.RANGE_CHECKPOINT  # so these came by time, not by bytes
+
+
+async def test_a_small_file_is_received_whole_before_its_part_file_is_made(
+    tmp_path: Path,
+) -> None:
+    """Up to ``SMALL`` bytes, nothing touches the disk until the last byte came: no part file
+    to journal (no checkpoint), one trip to a thread that creates, syncs and renames."""
+    from core.backends.local import SMALL
+    from core.hashing import quickxor_of
+
+    data = os.urandom(16 * 1024)
+    seen_on_disk: list[list[str]] = []
+    checkpoints: list[dict] = []
+
+    class Progress:
+        done = 0
+
+        def advance(self, n: int) -> None:
+            self.done += n
+
+        def checkpoint(self, state) -> None:
+            checkpoints.append(dict(state))
+
+    async def pieces(offset: int) -> AsyncIterator[bytes]:
+        for pos in range(offset, len(data), 4096):
+            seen_on_disk.append(os.listdir(tmp_path))
+            yield data[pos : pos + 4096]
+        seen_on_disk.append(os.listdir(tmp_path))
+
+    progress = Progress()
+    request = WriteRequest(
+        size=len(data), expected_hashes={"quickxor": quickxor_of(data)}, mode=0o640
+    )
+    target = tmp_path / "small.bin"
+    entry = await LocalBackend().write(str(target), pieces, request, progress)
+    assert len(data) <= SMALL
+    assert seen_on_disk == [[]] * 5 and checkpoints == []
+    assert target.read_bytes() == data and progress.done == len(data)
+    assert entry.hashes["quickxor"] == quickxor_of(data) and entry.size == len(data)
+    assert os.listdir(tmp_path) == ["small.bin"]
+
+    # Bytes that do not match the source's hash are never written at all.
+    bad = WriteRequest(size=len(data), expected_hashes={"quickxor": quickxor_of(b"x")})
+    with pytest.raises(errors.IntegrityError):
+        await LocalBackend().write(str(tmp_path / "bad.bin"), pieces, bad, Progress())
+    assert os.listdir(tmp_path) == ["small.bin"]
