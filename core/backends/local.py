@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn, TypeGuard, TypeVar
 
@@ -520,7 +520,7 @@ class LocalBackend:
         self,
         path: str,
         request: WriteRequest,
-        pieces: list[bytes],
+        pieces: Sequence[bytes],
         progress: WriteProgress | None,
     ) -> None:
         """Store what a failed small write received in a part file named in the journal."""
