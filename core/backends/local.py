@@ -100,8 +100,14 @@ def _run(fn: Callable[[], T], path: str) -> T:
         raise_mapped(exc, path)
 
 
-def entry_from_stat(path: str, st: os.stat_result, target: os.stat_result | None = None) -> Entry:
-    """Build an ``Entry`` from ``lstat`` (and, for a link, the ``stat`` of its target)."""
+def entry_from_stat(
+    path: str,
+    st: os.stat_result,
+    target: os.stat_result | None = None,
+    hashes: Mapping[str, str] | None = None,
+) -> Entry:
+    """Build an ``Entry`` from ``lstat`` (and, for a link, the ``stat`` of its target), with
+    ``hashes`` where the caller knows them (a file it just wrote)."""
     name = os.path.basename(path) or path
     is_link = stat_mod.S_ISLNK(st.st_mode)
     shown = target if (is_link and target is not None) else st
@@ -122,10 +128,11 @@ def entry_from_stat(path: str, st: os.stat_result, target: os.stat_result | None
         special=special_kind(shown.st_mode),
         is_hidden=name.startswith("."),
         mode=stat_mod.S_IMODE(shown.st_mode) & 0o777,
+        hashes=hashes or {},
     )
 
 
-def _lstat_entry(path: str) -> Entry:
+def _lstat_entry(path: str, hashes: Mapping[str, str] | None = None) -> Entry:
     st = os.lstat(path)
     target = None
     if stat_mod.S_ISLNK(st.st_mode):
@@ -133,7 +140,7 @@ def _lstat_entry(path: str) -> Entry:
             target = os.stat(path)
         except OSError:
             target = None  # dangling link or a loop: shown as a link to nothing
-    return entry_from_stat(path, st, target)
+    return entry_from_stat(path, st, target, hashes)
 
 
 def _scan_pages(path: str) -> Iterator[list[Entry]]:
@@ -294,8 +301,9 @@ class LocalBackend:
                 raise errors.IntegrityError(
                     f"expected {request.size} bytes, source gave {written}", path=path
                 )
-            _check_hash(request, hasher.value(), part, path)
-            entry = await _place(fd, part, path, request, held)
+            value = hasher.value()
+            _check_hash(request, value, part, path)
+            entry = await _place(fd, part, path, request, held, value)
             if progress is not None and held:
                 progress.advance(len(held))
         except errors.QuotaExceeded:
@@ -307,7 +315,7 @@ class LocalBackend:
         finally:
             if fd >= 0:
                 os.close(fd)
-        return _with_hash(entry, hasher.value())
+        return entry
 
     async def _write_ranges(
         self,
@@ -413,7 +421,7 @@ class LocalBackend:
                 ]
             )
             _check_hash(request, value, part, path)
-            entry = await _place(fd, part, path, request, b"")
+            entry = await _place(fd, part, path, request, b"", value)
         except errors.QuotaExceeded:
             os.close(fd)
             fd = -1
@@ -423,7 +431,7 @@ class LocalBackend:
         finally:
             if fd >= 0:
                 os.close(fd)
-        return _with_hash(entry, value)
+        return entry
 
     def _open_ranged_part(self, path: str, request: WriteRequest) -> tuple[str, Ranges, int]:
         """The part file of a write by ranges, its ranges ``[start, end, done]`` (resumed
@@ -503,7 +511,7 @@ class LocalBackend:
             try:
                 for piece in pieces:
                     _write_all(fd, piece, part)
-                return _finish_part(fd, part, path, request)
+                return _finish_part(fd, part, path, request, value)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(part)
@@ -514,7 +522,7 @@ class LocalBackend:
         entry = await asyncio.to_thread(_run, _create_and_place, path)
         if progress is not None:
             progress.advance(received)
-        return _with_hash(entry, value)
+        return entry
 
     async def _keep_partial(
         self,
@@ -788,14 +796,16 @@ def _check_hash(request: WriteRequest, value: str, part: str, path: str) -> None
         )
 
 
-async def _place(fd: int, part: str, path: str, request: WriteRequest, held: bytes) -> Entry:
+async def _place(
+    fd: int, part: str, path: str, request: WriteRequest, held: bytes, quickxor: str
+) -> Entry:
     """Write ``held`` (the last chunk, if kept back), keep the replaced file's mode, sync,
     set the times and rename the part file into place; in one trip to a thread."""
 
     def _finish() -> Entry:
         if held:
             _write_all(fd, held, part)
-        return _finish_part(fd, part, path, request)
+        return _finish_part(fd, part, path, request, quickxor)
 
     try:
         return await asyncio.to_thread(_run, _finish, path)
@@ -807,9 +817,10 @@ async def _place(fd: int, part: str, path: str, request: WriteRequest, held: byt
         raise
 
 
-def _finish_part(fd: int, part: str, path: str, request: WriteRequest) -> Entry:
+def _finish_part(fd: int, part: str, path: str, request: WriteRequest, quickxor: str) -> Entry:
     """Keep the replaced file's mode, sync, set the times and rename the written part file
-    into place: nothing is renamed before its bytes are on disk."""
+    into place (nothing is renamed before its bytes are on disk); its entry, with the
+    QuickXorHash of what was written."""
     _keep_mode(fd, path)
     os.fsync(fd)
     if request.modified_ns is not None:
@@ -818,7 +829,7 @@ def _finish_part(fd: int, part: str, path: str, request: WriteRequest) -> Entry:
         ns = int(request.modified.timestamp() * 1_000_000) * 1000
         os.utime(part, ns=(ns, ns))
     os.replace(part, path)
-    return _lstat_entry(path)
+    return _lstat_entry(path, {QUICKXOR: quickxor})
 
 
 def _hash_prefix(path: str, length: int, hasher: QuickXorHasher) -> None:
@@ -837,9 +848,3 @@ def _rmtree_error(func: Any, path: str, exc_info: Any) -> None:
     if isinstance(exc, OSError):
         raise_mapped(exc, path)
     raise exc
-
-
-def _with_hash(entry: Entry, quickxor: str) -> Entry:
-    from dataclasses import replace
-
-    return replace(entry, hashes={QUICKXOR: quickxor})

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from core import errors
 from core.backend import (
@@ -39,7 +39,7 @@ from core.transfer.model import (
     Job,
     JobKind,
 )
-from core.transfer.planner import existing_facts, mtime_ns, same_storage
+from core.transfer.planner import StorageCache, existing_facts, mtime_ns
 from core.transfer.progress import ItemProgress, JobCounters
 from core.transfer.sources import HashingSource
 
@@ -161,6 +161,7 @@ class ItemRunner:
         self.env = env
         self.streams = streams
         self.stream_cutoff = stream_cutoff
+        self._storage = StorageCache(env.backend)
 
     async def run(self, run: JobRun, item: Item) -> tuple[ItemState, str | None]:
         """Do ``item``; return its final state and note. Raises ``core.errors`` on failure."""
@@ -313,10 +314,10 @@ class ItemRunner:
         note: str | None = None
         if item.seq in run.recheck and await self._already_there(src_b, dst_b, item):
             run.counters.advance_held(item, item.size - item.bytes_done)
-        elif same_storage(self.env.backend, item.src_remote, item.dst_remote) and isinstance(
-            src_b, ServerSideCopy
+        elif self._storage.same(item.src_remote, item.dst_remote) and self._storage.server_copies(
+            item.src_remote
         ):
-            entry = await src_b.copy(item.src_path, item.dst_path)
+            entry = await cast(ServerSideCopy, src_b).copy(item.src_path, item.dst_path)
             run.counters.advance_held(item, item.size)
             note = await self._verify(item, entry, None, dst_b)
             await self._fix_mtime(dst_b, item, entry, src_b)
