@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -508,7 +509,12 @@ def _lost(engine: TransferEngine, job: Job) -> bool:
 
 
 def _open(remote: str | None, config: Config) -> Backend:
-    return open_backend(remote, config)
+    backend = open_backend(remote, config)
+    # What is alive now (the modules a backend loads, their classes and tables) lives as
+    # long as the process: the collector need not walk it again on every full collection
+    # of a transfer that allocates per file.
+    gc.freeze()
+    return backend
 
 
 def cmd_transfer(args: argparse.Namespace) -> int:
