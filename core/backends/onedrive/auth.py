@@ -5,22 +5,27 @@ Settings (client id, tenant, scopes) live in ``auth_config``; they are re-export
 One remote = one msal ``PublicClientApplication`` + one ``SerializableTokenCache`` kept in
 ``core.secrets``. Everything here blocks (msal is synchronous); async callers go through
 ``asyncio.to_thread`` (``MsalTokenProvider``, ``DeviceFlow.wait``).
+
+msal (with requests and urllib3: ~40 ms of CPU and 6 MiB to import, then its application
+fetches the authority's OpenID configuration over a TLS connection of its own) is loaded
+only when it is needed: a command started while the stored access token is good for
+another five minutes takes that token from the stored cache (``_stored_token``), as msal
+would, and never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import msal
-import requests.exceptions
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from core import __version__
 from core.backends.onedrive.auth_config import (
@@ -32,7 +37,6 @@ from core.backends.onedrive.auth_config import (
     validate_client_id,
     validate_tenant,
 )
-from core.backends.onedrive.msal_http import MsalHttpClient
 from core.backends.onedrive.outcomes import (
     Cancelled,
     Declined,
@@ -43,7 +47,9 @@ from core.backends.onedrive.outcomes import (
 )
 from core.errors import AuthenticationRequired, ConfigError, TransientError
 from core.secrets import Secrets, default_store
-from core.tls import tls_context
+
+if TYPE_CHECKING:
+    import msal
 
 # msal's DEBUG records dump token requests and responses (device codes unmasked); never let
 # them through, whatever level the application configures.
@@ -51,6 +57,67 @@ logging.getLogger("msal").setLevel(logging.INFO)
 
 #: Refresh errors worth retrying later; any other error means only a new sign-in helps.
 _TRANSIENT_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
+#: An access token is used while it is good for this many more seconds (as msal does).
+_SPARE_SECONDS = 300
+
+
+def _network_errors() -> type[Exception]:
+    """What msal's HTTP client raises when the sign-in service cannot be reached."""
+    import requests.exceptions
+
+    return requests.exceptions.RequestException
+
+
+def _stored_token(blob: str | None, config: AuthConfig) -> tuple[str, float] | None:
+    """The access token msal would hand out from the serialized cache ``blob`` without a
+    refresh, and when it expires (epoch seconds); None when there is none good for another
+    ``_SPARE_SECONDS``, or when which one to take is not clear-cut (msal then decides).
+
+    msal's rules, kept strictly: the account chosen as ``RemoteAuth._account`` chooses it
+    (the configured username, else the only account), a token of this client id, of the
+    authority's host, whose scopes include all of ``config.scopes``.
+    """
+    if not blob:
+        return None
+    try:
+        data = json.loads(blob)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    accounts = [a for a in _section(data, "Account") if a.get("home_account_id")]
+    named = [a for a in accounts if config.account and a.get("username") == config.account]
+    if named:
+        accounts = named[:1]
+    if len(accounts) != 1:
+        return None
+    home = accounts[0]["home_account_id"]
+    host = (urlsplit(config.authority).hostname or "").lower()
+    wanted = set(config.scopes)
+    found = [
+        at
+        for at in _section(data, "AccessToken")
+        if at.get("client_id") == config.client_id
+        and at.get("home_account_id") == home
+        and str(at.get("environment") or "").lower() == host
+        and wanted <= set(str(at.get("target") or "").split())
+    ]
+    if len(found) != 1:
+        return None
+    secret, expires_on = found[0].get("secret"), str(found[0].get("expires_on") or "")
+    if not isinstance(secret, str) or not secret or not expires_on.isdigit():
+        return None
+    expires = float(expires_on)
+    if expires - _SPARE_SECONDS <= time.time():
+        return None
+    return secret, expires
+
+
+def _section(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    entries = data.get(kind)
+    if not isinstance(entries, dict):
+        return []
+    return [e for e in entries.values() if isinstance(e, dict)]
 
 
 def _first_line(description: Any) -> str:
@@ -153,7 +220,7 @@ class DeviceFlow:
             self._flow["interval"] = 1
             try:
                 result = self._auth.redeem_device_flow(self._flow)
-            except requests.exceptions.RequestException as exc:
+            except _network_errors() as exc:
                 failures += 1
                 if failures >= self.MAX_NETWORK_FAILURES:
                     return Failed(f"cannot reach the sign-in service ({exc})", "network")
@@ -203,9 +270,12 @@ class RemoteAuth:
         self._http = http_client
         self._app: msal.PublicClientApplication | None = None
         self._lock = threading.RLock()
-        self._cache = msal.SerializableTokenCache()
+        #: msal's cache of ``_seen_blob``, made when msal is first needed.
+        self._cache_obj: msal.SerializableTokenCache | None = None
         self._seen_blob: str | None = None
         self._memo: tuple[str, float] | None = None  # access token, monotonic expiry
+        #: The stored blob's access tokens were refused: only msal may decide now.
+        self._stored_refused = False
         self._load()
 
     def __repr__(self) -> str:
@@ -219,20 +289,31 @@ class RemoteAuth:
         if blob == self._seen_blob:
             return False
         self._seen_blob = blob
-        cache = msal.SerializableTokenCache()
-        with contextlib.suppress(ValueError):  # a damaged entry is as good as none
-            cache.deserialize(blob)
-        self._cache = cache
+        self._cache_obj = None
         self._memo = None
+        self._stored_refused = False
         if self._app is not None:
-            self._app.token_cache = cache
+            self._app.token_cache = self._cache
         return True
+
+    @property
+    def _cache(self) -> msal.SerializableTokenCache:
+        """msal's token cache of the stored blob (loads msal)."""
+        if self._cache_obj is None:
+            import msal
+
+            cache = msal.SerializableTokenCache()
+            if self._seen_blob:
+                with contextlib.suppress(ValueError):  # a damaged entry is as good as none
+                    cache.deserialize(self._seen_blob)
+            self._cache_obj = cache
+        return self._cache_obj
 
     def persist(self) -> None:
         """Save the cache when msal changed it (a new refresh token, a new account)."""
         with self._lock:
-            if self._cache.has_state_changed:
-                blob = self._cache.serialize()
+            if self._cache_obj is not None and self._cache_obj.has_state_changed:
+                blob = self._cache_obj.serialize()
                 self.store.save(self.remote, blob)
                 self._seen_blob = blob
 
@@ -242,7 +323,12 @@ class RemoteAuth:
         OpenID configuration while constructing it)."""
         with self._lock:
             if self._app is None:
+                import msal
+
                 if self._http is None:
+                    from core.backends.onedrive.msal_http import MsalHttpClient
+                    from core.tls import tls_context
+
                     self._http = MsalHttpClient(verify=tls_context(self.config.ca_bundle))
                 try:
                     self._app = msal.PublicClientApplication(
@@ -254,7 +340,7 @@ class RemoteAuth:
                         app_name="skypane",
                         app_version=__version__,
                     )
-                except requests.exceptions.RequestException as exc:
+                except _network_errors() as exc:
                     raise TransientError(
                         f"cannot reach the sign-in service at {self.config.authority}",
                         detail=str(exc),
@@ -267,6 +353,8 @@ class RemoteAuth:
 
     def accounts(self) -> list[Account]:
         """Accounts in the cache (read locally, no network)."""
+        import msal
+
         found = list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT))
         return [
             Account(
@@ -279,6 +367,8 @@ class RemoteAuth:
 
     @property
     def signed_in(self) -> bool:
+        import msal
+
         return bool(
             list(self._cache.search(msal.TokenCache.CredentialType.REFRESH_TOKEN))
         ) and bool(self.accounts())
@@ -289,7 +379,7 @@ class RemoteAuth:
         """Ask for a device code; ``Failed`` details become a ``ConfigError`` here."""
         try:
             flow = self.app.initiate_device_flow(scopes=list(self.config.scopes))
-        except requests.exceptions.RequestException as exc:
+        except _network_errors() as exc:
             raise TransientError("cannot reach the sign-in service", detail=str(exc)) from exc
         if "user_code" not in flow:
             # Typical: AADSTS7000218 (public client flows not allowed), unknown client id.
@@ -336,11 +426,26 @@ class RemoteAuth:
         return AuthenticationRequired(f"sign in again: skypane login {self.remote}", detail=detail)
 
     def cached_token(self) -> str | None:
-        """An access token still good for 5 minutes, without msal or a thread."""
+        """An access token still good for 5 minutes, without msal or a thread: the one last
+        handed out, else the stored cache's (``_stored_token``)."""
         memo = self._memo
-        if memo is not None and memo[1] - 300 > time.monotonic():
+        if memo is not None and memo[1] - _SPARE_SECONDS > time.monotonic():
             return memo[0]
-        return None
+        if self._stored_refused or self._cache_obj is not None:
+            return None  # msal holds the cache now (and knows what changed in it)
+        # Never wait here (this runs on the event loop): a refresh holding the lock is
+        # waited for in a thread, by ``acquire_token``.
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            stored = _stored_token(self._seen_blob, self.config)
+            if stored is None:
+                return None
+            token, expires = stored
+            self._memo = (token, time.monotonic() + (expires - time.time()))
+            return token
+        finally:
+            self._lock.release()
 
     def acquire_token(self, *, force_refresh: bool = False) -> str:
         """An access token, refreshed when needed (blocks). Raises ``AuthenticationRequired``
@@ -363,12 +468,17 @@ class RemoteAuth:
                 raise
 
     def _forget_access_tokens(self) -> None:
+        import msal
+
         self._memo = None
+        self._stored_refused = True
         kind = msal.TokenCache.CredentialType.ACCESS_TOKEN
         for entry in list(self._cache.search(kind)):
             self._cache.remove_at(entry)
 
     def _acquire(self, force_refresh: bool) -> str:
+        import msal
+
         if not list(self._cache.search(msal.TokenCache.CredentialType.ACCOUNT)):
             raise self._sign_in_again("not signed in")
         account = self._account()
@@ -378,7 +488,7 @@ class RemoteAuth:
             result = self.app.acquire_token_silent_with_error(
                 list(self.config.scopes), account, force_refresh=force_refresh
             )
-        except requests.exceptions.RequestException as exc:
+        except _network_errors() as exc:
             raise TransientError("cannot reach the sign-in service", detail=str(exc)) from exc
         finally:
             self.persist()
@@ -405,8 +515,8 @@ class RemoteAuth:
                 for account in self._app.get_accounts():
                     self._app.remove_account(account)
             self.store.delete(self.remote)
-            self._cache = msal.SerializableTokenCache()
             self._seen_blob = None
+            self._cache_obj = None
             self._memo = None
             if self._app is not None:
                 self._app.token_cache = self._cache
