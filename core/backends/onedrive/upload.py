@@ -356,11 +356,18 @@ class Uploader:
         size = request.size
         if progress is not None and reader.pos:
             progress.advance(reader.pos)  # bytes the server already holds (resume)
-        pending: asyncio.Task[Fragment] | None = asyncio.ensure_future(reader.next())
+        # The first fragment is awaited here, not in a task of its own: nothing could overlap
+        # with reading it, and a small file is that one fragment (a task per file is CPU).
+        first: Fragment | None = await reader.next()
+        pending: asyncio.Task[Fragment] | None = None
         try:
-            while pending is not None:
-                frag = await pending
-                pending = None
+            while first is not None or pending is not None:
+                if first is not None:
+                    frag, first = first, None
+                else:
+                    assert pending is not None
+                    frag = await pending
+                    pending = None
                 if frag.end < size:
                     pending = asyncio.ensure_future(reader.next())  # read while this one flies
                 else:
