@@ -71,6 +71,10 @@ def refusal(name: str, max_bytes: int | None = None) -> str | None:
     reason = misleading(name)
     if reason is not None:
         return reason
+    if name.isascii() and name.isprintable():  # the common case, checked in C
+        if max_bytes is not None and len(name) > max_bytes:
+            return f"a name longer than {max_bytes} bytes"
+        return None
     if any(_is_control(ord(ch)) for ch in name):
         return "a name holding control characters"
     if any(ord(ch) in _REORDERING for ch in name):
