@@ -13,9 +13,9 @@ Prints one JSON object. Per round (the tools interleaved, ``--runs`` rounds):
 * the TUI on a 120×36 pty with that folder open: resident memory once "100,000 items" shows.
 
 For the command lines: wall seconds, client CPU seconds (user+sys) and peak RSS (MiB) from
-``os.wait4``; output goes to /dev/null for both. Min and median over the rounds. A child's
-peak RSS counts the moment between fork and exec, so no figure reads below this script's own
-RSS (~50 MiB): the 100,000-entry rows are well above it, the one-entry rows are not. The emulator
+``os.wait4``; output goes to /dev/null for both. Min and median over the rounds. Peak RSS is
+the command's own, through GNU time (``bench_transfer.gnu_time``: measured from here a child's
+peak would count this script's RSS from between fork and exec). The emulator
 runs in its own process, so no client is charged for it; the machine may be shared (the JSON
 says how many CPUs and the load average before the runs).
 """
@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.bench.bench_transfer import (  # noqa: E402
+    RSS_SOURCE,
     ConnectProxy,
     announce_and_serve,
     make_certs,
     rclone_config,
+    run_measured,
 )
 from tests.terminal import SKYPANE, Terminal, isolated_env  # noqa: E402
 
@@ -68,18 +69,15 @@ def serve(tls_dir: str, flavour: str, entries: int) -> None:
 
 def measure(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, float]:
     """Wall, CPU (user+sys) and peak RSS of one command whose output goes to /dev/null."""
-    with open(os.devnull, "wb") as sink:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=sink, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    err = proc.stderr.read() if proc.stderr else b""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{argv[:5]} failed: {err.decode(errors='replace')[-2000:]}")
+    with open(os.devnull, "wb") as sink, tempfile.TemporaryFile() as err:
+        code, figures = run_measured(argv, env, cwd, sink, err)
+        if code != 0:
+            err.seek(0)
+            raise RuntimeError(f"{argv[:5]} failed: {err.read().decode(errors='replace')[-2000:]}")
     return {
-        "wall_s": round(wall, 3),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "wall_s": figures["wall_s"],
+        "cpu_s": figures["cpu_s"],
+        "peak_rss_mib": figures["rss_mib"],
     }
 
 
@@ -180,6 +178,7 @@ def main() -> int:
             "flavour": args.flavour,
             "cpu_count": os.cpu_count(),
             "loadavg_before": os.getloadavg(),
+            "peak_rss": RSS_SOURCE,
         }
         figures: dict[str, list[dict[str, float]]] = {}
         with ConnectProxy(info["port"], info["files_port"]) as proxy:

@@ -12,8 +12,9 @@ signed in with ``skypane login`` (device code, its real token store in a private
 keeping its on-disk journal; rclone's side is ``rclone`` with a token in its config. The
 emulator is the business flavour, so both verify QuickXorHash, and runs in a process of its
 own so neither client is charged for it. Each figure is the client process's wall time and
-CPU time (user+sys, from ``os.wait4``) and peak RSS; the runs are interleaved (the order of
-the two tools alternates) and repeated, and min and median are printed.
+CPU time (user+sys, from ``os.wait4``) and peak RSS (the command's own, through GNU time
+when it is installed: see ``gnu_time``); the runs are interleaved (the order of the two tools
+alternates) and repeated, and min and median are printed.
 
 How rclone reaches the emulator is printed with the figures:
 
@@ -176,23 +177,70 @@ class ConnectProxy:
 # -- measuring ------------------------------------------------------------------------
 
 
-def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run a command; wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of it."""
-    with tempfile.TemporaryFile() as out:
+def gnu_time() -> str | None:
+    """GNU time, if installed: it runs a command as its own child and reports that child's
+    peak RSS. Measured from here, a child's ``ru_maxrss`` is at least this script's own RSS
+    (Linux keeps the peak of the address space the child had between fork and exec, which is
+    ours), so a small command would read as large as this script."""
+    found = shutil.which("time")
+    if found is None:
+        return None
+    probe = subprocess.run(
+        [found, "-f", "%M", "true"], capture_output=True, text=True, check=False, timeout=30
+    )
+    return found if probe.returncode == 0 and probe.stderr.strip().isdigit() else None
+
+
+GNU_TIME = gnu_time()
+#: How the peak RSS figures were taken (printed with them).
+RSS_SOURCE = (
+    "GNU time: the command's own peak"
+    if GNU_TIME
+    else "wait4 ru_maxrss: no figure below the bench's own RSS (GNU time not installed)"
+)
+
+
+def run_measured(
+    argv: list[str], env: dict[str, str], cwd: Path, stdout: Any, stderr: Any
+) -> tuple[int, dict[str, float]]:
+    """Run a command; its exit code and wall seconds, CPU seconds (user+sys, from ``wait4``;
+    GNU time's own share is a millisecond) and peak RSS in MiB (see ``GNU_TIME``)."""
+    with tempfile.TemporaryDirectory(prefix="skypane-bench-rss-") as d:
+        rss_file = Path(d) / "rss"
+        prefix = [GNU_TIME, "-f", "%M", "-o", str(rss_file)] if GNU_TIME else []
         start = time.perf_counter()
         proc = subprocess.Popen(
-            argv, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+            [*prefix, *argv],
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            out.seek(0)
-            raise RuntimeError(f"{argv[:6]} failed: {out.read().decode(errors='replace')[-2000:]}")
-    return {
+        rss_kib = float(usage.ru_maxrss)
+        if prefix and rss_file.exists():
+            # The last line (a failing command's exit status comes on a line before it).
+            lines = rss_file.read_text().split()
+            if lines and lines[-1].isdigit():
+                rss_kib = float(lines[-1])
+    figures = {
         "wall_s": round(wall, 3),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "rss_mib": round(rss_kib / 1024, 1),
     }
+    return os.waitstatus_to_exitcode(status), figures
+
+
+def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run a command; wall seconds, CPU seconds (user+sys) and peak RSS (MiB) of it."""
+    with tempfile.TemporaryFile() as out:
+        code, figures = run_measured(argv, env, ROOT, out, out)
+        if code != 0:
+            out.seek(0)
+            raise RuntimeError(f"{argv[:6]} failed: {out.read().decode(errors='replace')[-2000:]}")
+    return figures
 
 
 def summary(runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -328,6 +376,7 @@ def main() -> None:
             )
 
         results: dict[str, Any] = {}
+        load_before = os.getloadavg()
         with contextlib.ExitStack() as stack:
             if rclone and not direct:
                 proxy = stack.enter_context(ConnectProxy(info["port"], info["files_port"]))
@@ -381,6 +430,8 @@ def main() -> None:
                     "files": args.files,
                     "file_kib": args.file_kib,
                     "cpus": os.cpu_count(),
+                    "peak_rss": RSS_SOURCE,
+                    "load_average_before": [round(x, 1) for x in load_before],
                     "load_average_after": [round(x, 1) for x in load],
                     "rows": results,
                 },
