@@ -297,10 +297,7 @@ class LocalBackend:
                 if held:  # the source failed after its last chunk: keep it, for a resume
                     await asyncio.to_thread(_write_all, fd, held, part)
                 raise
-            if written != request.size:
-                raise errors.IntegrityError(
-                    f"expected {request.size} bytes, source gave {written}", path=path
-                )
+            _check_size(request, written, path)
             value = hasher.value()
             _check_hash(request, value, part, path)
             entry = await _place(fd, part, path, request, held, value)
@@ -493,10 +490,7 @@ class LocalBackend:
             if received and received <= request.size:
                 await self._keep_partial(path, request, pieces, progress)
             raise
-        if received != request.size:
-            raise errors.IntegrityError(
-                f"expected {request.size} bytes, source gave {received}", path=path
-            )
+        _check_size(request, received, path)
         value = hasher.value()
         expected = request.expected_hashes.get(QUICKXOR)
         if expected is not None and expected != value:
@@ -781,6 +775,13 @@ def _valid_ranges(ranges: Any, size: int) -> TypeGuard[list[list[int]]]:
             return False
         pos = end
     return pos == size
+
+
+def _check_size(request: WriteRequest, received: int, path: str) -> None:
+    if received != request.size:
+        raise errors.IntegrityError(
+            f"expected {request.size} bytes, source gave {received}", path=path
+        )
 
 
 def _check_hash(request: WriteRequest, value: str, part: str, path: str) -> None:

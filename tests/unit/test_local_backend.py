@@ -22,6 +22,20 @@ async def names(backend: LocalBackend, path: str) -> dict[str, object]:
     return out
 
 
+class Recorder:
+    """A ``WriteProgress`` that counts the bytes and keeps the checkpoints it is given."""
+
+    def __init__(self, checkpoints: list[dict]) -> None:
+        self.done = 0
+        self.checkpoints = checkpoints
+
+    def advance(self, n: int) -> None:
+        self.done += n
+
+    def checkpoint(self, state) -> None:
+        self.checkpoints.append(dict(state))
+
+
 def source(data: bytes):
     async def open_at(offset: int) -> AsyncIterator[bytes]:
         yield data[offset:]
@@ -127,15 +141,6 @@ async def test_write_resumes_from_part_file(tmp_path: Path) -> None:
     data = bytes(range(256)) * 40
     checkpoints: list[dict] = []
 
-    class Progress:
-        done = 0
-
-        def advance(self, n: int) -> None:
-            self.done += n
-
-        def checkpoint(self, state) -> None:
-            checkpoints.append(dict(state))
-
     async def dying(offset: int) -> AsyncIterator[bytes]:
         yield data[:4000]
         raise ConnectionError("source went away")
@@ -143,7 +148,7 @@ async def test_write_resumes_from_part_file(tmp_path: Path) -> None:
     backend = LocalBackend()
     target = str(tmp_path / "out.bin")
     with pytest.raises(ConnectionError):
-        await backend.write(target, dying, WriteRequest(size=len(data)), Progress())
+        await backend.write(target, dying, WriteRequest(size=len(data)), Recorder(checkpoints))
     part = checkpoints[-1]["part"]
     assert part.endswith(PART_SUFFIX) and os.path.getsize(part) == 4000
 
@@ -153,7 +158,7 @@ async def test_write_resumes_from_part_file(tmp_path: Path) -> None:
         offsets.append(offset)
         yield data[offset:]
 
-    progress = Progress()
+    progress = Recorder(checkpoints)
     entry = await backend.write(
         target, rest, WriteRequest(size=len(data), resume={"part": part}), progress
     )
@@ -248,22 +253,13 @@ async def test_a_small_file_is_received_whole_before_its_part_file_is_made(
     seen_on_disk: list[list[str]] = []
     checkpoints: list[dict] = []
 
-    class Progress:
-        done = 0
-
-        def advance(self, n: int) -> None:
-            self.done += n
-
-        def checkpoint(self, state) -> None:
-            checkpoints.append(dict(state))
-
     async def pieces(offset: int) -> AsyncIterator[bytes]:
         for pos in range(offset, len(data), 4096):
             seen_on_disk.append(os.listdir(tmp_path))
             yield data[pos : pos + 4096]
         seen_on_disk.append(os.listdir(tmp_path))
 
-    progress = Progress()
+    progress = Recorder(checkpoints)
     request = WriteRequest(
         size=len(data), expected_hashes={"quickxor": quickxor_of(data)}, mode=0o640
     )
@@ -278,5 +274,5 @@ async def test_a_small_file_is_received_whole_before_its_part_file_is_made(
     # Bytes that do not match the source's hash are never written at all.
     bad = WriteRequest(size=len(data), expected_hashes={"quickxor": quickxor_of(b"x")})
     with pytest.raises(errors.IntegrityError):
-        await LocalBackend().write(str(tmp_path / "bad.bin"), pieces, bad, Progress())
+        await LocalBackend().write(str(tmp_path / "bad.bin"), pieces, bad, Recorder(checkpoints))
     assert os.listdir(tmp_path) == ["small.bin"]
