@@ -36,10 +36,10 @@ class HashingSource:
         self._hasher = QuickXorHasher() if compute_hash else None
         #: Bytes hashed so far, always a prefix of the file.
         self.hashed = 0
-        #: Total bytes handed out (re-reads count again): what went over the wire.
-        self.bytes_read = 0
 
     def __call__(self, offset: int) -> AsyncIterator[bytes]:
+        if self._hasher is None:
+            return self._open(offset)  # nothing to do on the way: no layer of our own
         return self._read(offset)
 
     async def _read(self, offset: int) -> AsyncIterator[bytes]:
@@ -54,7 +54,6 @@ class HashingSource:
                     self._hasher.update(chunk[self.hashed - pos :] if pos < self.hashed else chunk)
                     self.hashed = end
                 pos = end
-                self.bytes_read += len(chunk)
                 yield chunk
 
     @property
@@ -69,7 +68,6 @@ class HashingSource:
         stream = self._open_range(offset, end)
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
             async for chunk in stream:
-                self.bytes_read += len(chunk)
                 yield chunk
 
     async def _hash_gap(self, upto: int) -> None:
