@@ -3,9 +3,11 @@
 Sign-in (msal), Graph, the upload and download hosts and the drive finder all verify
 servers against the same certificates:
 
-* the operating system's store, through ``truststore`` (the keychain on macOS, the
-  certificate store on Windows; on Linux and the BSDs the distribution's bundle, which is
-  where ``update-ca-certificates`` puts a corporate proxy's CA);
+* the operating system's store: through ``truststore`` on macOS (the keychain) and Windows
+  (its certificate store); on Linux and the BSDs the distribution's bundle, which is where
+  ``update-ca-certificates`` puts a corporate proxy's CA, loaded by us once per context
+  (``truststore`` does nothing more there, but reloads the bundle for every connection:
+  ~21 ms of CPU each, measured with ``wrap_bio`` on Debian 12's 140-certificate bundle);
 * ``SSL_CERT_FILE`` and ``SSL_CERT_DIR`` when set, *in addition* to the system store
   (OpenSSL alone would read them instead of it);
 * the remote's own ``ca_bundle`` option.
@@ -22,10 +24,9 @@ from __future__ import annotations
 import contextlib
 import os
 import ssl
+import sys
 import threading
 from pathlib import Path
-
-import truststore
 
 from core.errors import ConfigError
 
@@ -75,8 +76,22 @@ def tls_context(ca_bundle: str | os.PathLike[str] | None = None) -> ssl.SSLConte
         return found
 
 
+#: Where the operating system keeps trust decisions outside any file OpenSSL can read.
+OS_STORE_PLATFORMS = ("darwin", "win32")
+
+
+def _base_context() -> ssl.SSLContext:
+    if sys.platform in OS_STORE_PLATFORMS:
+        import truststore
+
+        os_store: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return os_store
+    # PROTOCOL_TLS_CLIENT verifies the chain and the host name; the bundles come below
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def _new_context(ca_bundle: Path | None) -> ssl.SSLContext:
-    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context = _base_context()
     for cafile in SYSTEM_CA_FILES:
         if cafile and os.path.isfile(cafile):
             _load(context, cafile=cafile)

@@ -9,7 +9,9 @@ CERTIFICATE_VERIFY_FAILED.
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,20 @@ def test_one_context_per_set_of_sources(
     monkeypatch.delenv("SSL_CERT_FILE")
     bundle.write_text(bundle.read_text() + "\n")  # the file changed: read again
     assert tls.tls_context(str(bundle)) is not first
+
+
+@pytest.mark.skipif(sys.platform in tls.OS_STORE_PLATFORMS, reason="the OS store is truststore's")
+def test_away_from_macos_and_windows_the_bundle_is_loaded_once_into_a_verifying_context(
+    private_system_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # truststore would reload the distribution's bundle for every connection (~21 ms each);
+    # here the context holds it already, and still refuses what it cannot verify
+    import certifi
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    shutil.copyfile(certifi.where(), private_system_store)
+    context = tls.tls_context()
+    assert type(context) is ssl.SSLContext
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0
