@@ -1,6 +1,7 @@
 """TUI figures, measured on the real `skypane` in a pseudo-terminal, as a user would see them.
 
 Run: python3 -m uv run python tests/bench/bench_tui.py [--entries 100000] [--runs 5] [--start-only]
+     [--keys-only] [--rows]
 
 Prints one JSON object with four figures, each the median of ``--runs`` runs (min and max
 beside it), and the goals they are held to:
@@ -21,6 +22,12 @@ beside it), and the goals they are held to:
   the device-code poll that notices it (``device_code_interval``), both reported; the runs
   find the demo drive kept from a first start, whose figure (seeding 20,000 files) is apart.
 * ``quit_s`` (goal ≤ 0.5 s): F10 written to the process gone.
+
+``--keys-only`` measures the first figure alone. ``--rows`` adds ``rows_listed``: with the
+folder of ``--entries`` files fully listed, the app's RSS (``open_rss_mib``, beside
+``idle_rss_mib`` before it opened; #18's goal ≤ 80 MB) and key → repaint for what re-sorts
+or re-filters every row: sort by size, reversed, by name, hidden files on and off, a filter
+set (Enter) and cleared (Esc), each timed to the text the key brings on screen.
 
 The app runs in its own process on a 120×36 pty; this process only writes keys and reads the
 screen output. ``loadavg`` and ``cpu_count`` say how busy the machine was; ``app_cpu_s`` is
@@ -173,6 +180,45 @@ def keys_while_streaming(cwd: Path, env: dict[str, str], entries: int) -> tuple[
         term.close()
 
 
+#: What ``--rows`` presses on the listed folder, in order: (figure, keys typed first and not
+#: timed, the timed key, text the result shows). A filter on a big folder applies on Enter.
+ROW_KEYS = (
+    ("sort_size_ms", (), "\x1b[17;5~", r"Size↑"),  # Ctrl+F6
+    ("sort_reverse_ms", (), "\x1b[17;5~", r"Size↓"),
+    ("sort_name_ms", (), "\x1b[1;5R", r"Name↑"),  # Ctrl+F3
+    ("hidden_on_ms", (), ".", r"hidden shown"),
+    ("hidden_off_ms", (), ".", r"[0-9,]+ items"),
+    ("filter_set_ms", ("\x06", "*9999*"), "\r", r"filter \*9999\* · [0-9,]+ of"),  # Ctrl+F
+    ("filter_clear_ms", ("\x06", "\x15"), "\r", r"[0-9,]+ items"),  # Ctrl+U empties it
+)
+
+
+def rows_listed(cwd: Path, env: dict[str, str], entries: int) -> dict[str, float]:
+    """RSS before and after the remote ``big`` folder is listed, then the keys of ROW_KEYS."""
+    term = Terminal(cwd, env)
+    try:
+        term.wait_for(r"1 item", timeout=120)
+        term.drain(0.5)
+        figures = {"idle_rss_mib": term.rss_mib()}
+        term.press("tab")
+        term.drain(0.3)
+        sent = term.press("enter")
+        figures["enter_to_listed_s"] = term.wait_for(f"{entries:,} items", timeout=300) - sent
+        term.drain(0.5)
+        figures["open_rss_mib"] = term.rss_mib()
+        for name, before, key, needle in ROW_KEYS:
+            for keys in before:
+                term.press(keys)
+                term.drain(0.3)
+            sent = term.press(key)
+            figures[name] = (term.wait_for(needle, timeout=60) - sent) * 1000
+            term.drain(0.3)
+        figures["rss_after_keys_mib"] = term.rss_mib()
+        return figures
+    finally:
+        term.close()
+
+
 def demo_start(work: Path) -> tuple[float, float]:
     """``skypane --demo`` to its drive's folders on screen; seconds, and the sign-in shown at.
 
@@ -206,12 +252,9 @@ def runs(count: int, measure: Callable[[], Any]) -> list[Any]:
     return [measure() for _ in range(count)]
 
 
-def keys_and_demo(
-    result: dict[str, Any], work: Path, cwd: Path, env: dict[str, str], args: argparse.Namespace
+def streaming_keys(
+    result: dict[str, Any], cwd: Path, env: dict[str, str], args: argparse.Namespace
 ) -> None:
-    """The figures that take minutes: keys while a listing streams, and the demo's start."""
-    from core.demo import AUTO_APPROVE_AFTER
-
     streams = runs(args.runs, lambda: keys_while_streaming(cwd, env, args.entries))
     every = [t for times, _ in streams for t in times]
     result["key_to_repaint_streaming_ms"] = {
@@ -221,6 +264,15 @@ def keys_and_demo(
         "entries": args.entries,
         "streaming_at_end": [s for _, s in streams],
     }
+
+
+def keys_and_demo(
+    result: dict[str, Any], work: Path, cwd: Path, env: dict[str, str], args: argparse.Namespace
+) -> None:
+    """The figures that take minutes: keys while a listing streams, and the demo's start."""
+    from core.demo import AUTO_APPROVE_AFTER
+
+    streaming_keys(result, cwd, env, args)
 
     first_listed, first_signin = demo_start(work)
     demos = runs(args.runs, lambda: demo_start(work))
@@ -246,6 +298,16 @@ def main() -> int:
         action="store_true",
         help="only the start-up and quit figures (a minute, not ten)",
     )
+    parser.add_argument(
+        "--keys-only",
+        action="store_true",
+        help="only keypress → repaint while the listing streams",
+    )
+    parser.add_argument(
+        "--rows",
+        action="store_true",
+        help="also RSS and re-sort/filter keys with the folder fully listed",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="skypane-bench-"))
@@ -267,19 +329,31 @@ def main() -> int:
         login(env, queue.get(timeout=600))
 
         uncached = start_and_quit(cwd, env)  # compiles the byte code
-        starts = runs(args.runs, lambda: start_and_quit(cwd, env))
-        result["startup_to_first_frame_s"] = {
-            **summary([s.first_frame for s in starts], 3),
-            "app_cpu_s": summary([s.first_frame_cpu for s in starts], 3),
-            "to_drive_listed_s": summary([s.drive_listed for s in starts], 3),
-            "byte_code_not_cached_s": round(uncached.first_frame, 3),
-        }
-        result["quit_s"] = {
-            **summary([s.quit for s in starts], 3),
-            "app_cpu_s": summary([s.quit_cpu for s in starts], 3),
-        }
-        if not args.start_only:
+        if args.keys_only:
+            streaming_keys(result, cwd, env, args)
+        else:
+            starts = runs(args.runs, lambda: start_and_quit(cwd, env))
+            result["startup_to_first_frame_s"] = {
+                **summary([s.first_frame for s in starts], 3),
+                "app_cpu_s": summary([s.first_frame_cpu for s in starts], 3),
+                "to_drive_listed_s": summary([s.drive_listed for s in starts], 3),
+                "byte_code_not_cached_s": round(uncached.first_frame, 3),
+            }
+            result["quit_s"] = {
+                **summary([s.quit for s in starts], 3),
+                "app_cpu_s": summary([s.quit_cpu for s in starts], 3),
+            }
+        if not args.start_only and not args.keys_only:
             keys_and_demo(result, work, cwd, env, args)
+        if args.rows:
+            listed = runs(args.runs, lambda: rows_listed(cwd, env, args.entries))
+            result["rows_listed"] = {
+                "entries": args.entries,
+                **{
+                    name: summary([figures[name] for figures in listed], 1)
+                    for name in listed[0]
+                },
+            }
         result["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
     finally:
         stop.set()
