@@ -164,6 +164,130 @@ def test_rows_keep_every_field_of_an_entry_but_its_details() -> None:
             assert not value, f.name
         else:
             assert value == getattr(full, f.name), f.name
-    local = Entry("b", "/d/b", False, 1)
+    local = Entry("b", "/d/b", False, 1, mtime_ns=7, mode=0o600)
     listing.add_page([local])
-    assert listing.entries[1] is local  # nothing to leave out: the same object
+    assert listing.entries[1] == local  # nothing to leave out: an equal entry
+
+
+def expected_rows(
+    received: list[Entry], order: SortOrder, show_hidden: bool, pattern: str
+) -> list[str]:
+    """What the rows must be, by the plain definition: filter, then sort each part."""
+    match = compile_pattern(pattern)
+    shown = [
+        e
+        for e in received
+        if (show_hidden or not e.is_hidden) and (e.is_dir or not pattern or match(e.name))
+    ]
+
+    def when(e: Entry) -> int:
+        if e.mtime_ns is not None:
+            return e.mtime_ns
+        return int(e.modified.timestamp()) * 10**9 if e.modified else 0
+
+    def ext(e: Entry) -> str:
+        stem, dot, tail = e.name.rpartition(".")
+        return (dot + tail).casefold() if stem else ""
+
+    keys = {
+        SortKey.NAME: lambda e: e.name.casefold(),
+        SortKey.SIZE: lambda e: (e.size, e.name.casefold()),
+        SortKey.TIME: lambda e: (when(e), e.name.casefold()),
+        SortKey.EXTENSION: lambda e: (ext(e), e.name.casefold()),
+    }
+    dir_key = keys[SortKey.TIME] if order.key is SortKey.TIME else keys[SortKey.NAME]
+    dirs = sorted((e for e in shown if e.is_dir), key=dir_key, reverse=False)
+    files = sorted((e for e in shown if not e.is_dir), key=keys[order.key])
+    if order.reverse:
+        dirs.reverse()
+        files.reverse()
+    return [e.name for e in dirs + files]
+
+
+def test_rows_sorted_in_page_by_page_equal_a_sort_of_everything() -> None:
+    """Pages arriving in any order, merged as they come, with the order, hidden files and the
+    filter changed between pages: the rows are always what one full sort would give."""
+    import random
+
+    rng = random.Random(15)
+    words = ["Alpha", "alpha", "beta", "Gamma", ".dot", "delta.TXT", "x.tar.gz", "zeta.jpg"]
+    received: list[Entry] = []
+    listing = Listing(has_parent=True)
+    views = [
+        (SortOrder(key, reverse), hidden, pattern)
+        for key in SortKey
+        for reverse in (False, True)
+        for hidden in (False, True)
+        for pattern in ("", "*.jpg", "a")
+    ]
+    for page_number in range(40):
+        page = []
+        for _ in range(rng.randrange(0, 30)):
+            n = len(received) + len(page)
+            name = f"{rng.choice(words)}{rng.randrange(50)}-{n}" + rng.choice(["", ".jpg", ".TXT"])
+            page.append(
+                Entry(
+                    name=name,
+                    path="/d/" + name,
+                    is_dir=rng.random() < 0.2,
+                    size=rng.randrange(4) * 100,
+                    modified=datetime(2024, 1, 1 + rng.randrange(3), tzinfo=UTC),
+                    is_hidden=name.startswith("."),
+                )
+            )
+        received += page
+        listing.add_page(page)
+        if page_number % 3:
+            listing.merge_pending()
+        else:
+            order, hidden, pattern = rng.choice(views)
+            listing.order, listing.show_hidden, listing.filter = order, hidden, pattern
+            listing.rebuild()
+        want = expected_rows(received, listing.order, listing.show_hidden, listing.filter)
+        assert names(listing) == ["..", *want], (listing.order, listing.filter)
+        files = [e for e in listing.rows if not e.is_dir]
+        assert listing.shown_size == sum(e.size for e in files)
+        assert listing.shown_count == len(want)
+
+
+def test_marks_stay_on_their_entries_through_sorting_and_filtering() -> None:
+    listing = filled(entry("a", 3), entry("b", 1), entry("c", 2), parent=False)
+    listing.toggle(0)  # "a"
+    listing.set_order(SortOrder(SortKey.SIZE))
+    assert names(listing) == ["b", "c", "a"]
+    assert [listing.row_marked(r) for r in range(3)] == [False, False, True]
+    listing.filter = "b"
+    listing.rebuild()
+    assert listing.marked_entries() == []  # the marked one is filtered out of view
+    assert (listing.marked_count, listing.marked_size) == (1, 3)
+    assert [e.name for e in listing.marked_entries(shown_only=False)] == ["a"]
+    listing.clear_marks()
+    assert listing.marked_count == 0 and not listing.marked_entries(shown_only=False)
+
+
+def test_find_in_a_reversed_listing_steps_both_ways() -> None:
+    listing = filled(entry("apple"), entry("banana"), entry("cherry"), entry("grape"))
+    listing.set_order(SortOrder(SortKey.NAME, reverse=True))
+    assert names(listing) == ["..", "grape", "cherry", "banana", "apple"]
+    assert listing.find("a") == 4  # a name starting so first, wrapping past the end
+    assert listing.find("ap", 2) == 4
+    assert listing.find("gr", 2) == 1  # wraps from the bottom to the top
+    assert listing.find("an", 0) == 3  # contains
+    assert listing.find("e", 4, -1) == 4  # backwards from "apple" itself
+    assert listing.find("rap", 0, -1) == 1  # backwards, wrapping from the top to the bottom
+
+
+def test_entries_from_many_folders_and_odd_times_come_back_as_they_went_in() -> None:
+    from datetime import timedelta, timezone
+
+    zone = timezone(timedelta(hours=2))
+    sent = [
+        Entry("a", "/x/a", False, 1, datetime(2024, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)),
+        Entry("b", "/elsewhere/b", False, 2, datetime(2024, 1, 1, 14, 0, tzinfo=zone)),
+        Entry("c", "/x/c", True, 0, None, link_target="/t", is_link=True, special=None),
+        Entry("pipe", "/x/pipe", False, 0, special="named pipe"),
+    ]
+    listing = Listing()
+    listing.add_page(sent)
+    assert list(listing.entries) == sent
+    assert listing.entries[1].modified.tzinfo is zone  # type: ignore[union-attr]

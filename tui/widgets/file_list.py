@@ -2,8 +2,9 @@
 
 A ``ScrollView`` that renders only the visible lines from a ``Listing`` and keeps built
 strips in an LRU cache, so a 100,000-entry folder paints as fast as a 10-entry one and
-moving the cursor repaints two lines. Pages of a listing are added as they arrive; they
-are sorted into view at growing intervals so the total sorting work stays near one sort.
+moving the cursor repaints two lines. Pages of a listing are added as they arrive and
+sorted into view a few times a second (each time costing about what arrived, not the
+folder), so keys pressed meanwhile wait for no sort.
 
 Mouse: a press moves the cursor (ctrl toggles the mark), a double click opens, and moving
 with the button held drags: the list captures the mouse (as Textual's ScrollBar does) and
@@ -12,6 +13,7 @@ reports where the pointer is in screen coordinates; the screen finds the target.
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, TypeAlias
 
 from rich.cells import cell_len, set_cell_size
@@ -175,6 +177,8 @@ class FileList(ScrollView, can_focus=True):
         self._now = clock()
         #: One of MODES.
         self.mode = "full"
+        #: When arrived pages were last sorted into view (time.monotonic).
+        self._merged_at = 0.0
 
     #: Seconds between redraws of the times ("50 sec ago" must not stay 50 seconds old).
     TIME_REFRESH = 10.0
@@ -201,31 +205,40 @@ class FileList(ScrollView, can_focus=True):
         self.move_cursor(cursor)
         self._post_marks()
 
-    def add_page(self, page: list[Entry]) -> None:
-        """Add a page of a listing in progress; sort it into view when it is worth it.
+    #: Seconds between sorting arrived pages into view while a listing streams in.
+    MERGE_EVERY = 0.25
 
-        Pages are sorted in when they double what is shown, so a 100,000-entry folder is
-        sorted about log2(100) times (twice its size in all), not once per page; while the
-        list is shorter than the screen every page shows at once.
+    def add_page(self, page: list[Entry]) -> None:
+        """Add a page of a listing in progress; sort what arrived into view now and then.
+
+        While the list is shorter than the screen every page shows at once; after that,
+        pages are sorted in every MERGE_EVERY seconds: each time costs about what arrived
+        since (``Listing.merge_pending``), and repainting the list a few times a second
+        leaves the frames in between to the keys.
         """
         listing = self.listing
         listing.add_page(page)
-        shown = len(listing.rows)
-        if listing.pending >= max(shown, 1) or shown <= self.size.height:
+        now = time.monotonic()
+        if len(listing) <= self.size.height or now - self._merged_at >= self.MERGE_EVERY:
             self.rebuild(merge=True)
 
     def rebuild(self, keep: str | None = None, row: int | None = None, merge: bool = False) -> None:
         """Re-sort and re-filter (``merge``: only sort in what arrived since); the cursor
         stays on the same entry (or ``keep``), else on ``row`` (or the row it is on)."""
-        current = keep if keep is not None else self._cursor_name()
+        listing = self.listing
+        current = listing.index_at(self.cursor) if 0 <= self.cursor < len(listing) else None
         if merge:
-            self.listing.merge_pending()
+            listing.merge_pending()
         else:
-            self.listing.rebuild()
+            listing.rebuild()
+        self._merged_at = time.monotonic()
         self._changed()
-        index = self.listing.index_of(current) if current is not None else None
+        if keep is not None:
+            row_now = listing.index_of(keep)
+        else:
+            row_now = listing.row_of(current) if current is not None else None
         fallback = self.cursor if row is None else row
-        self.move_cursor(index if index is not None else min(fallback, len(self.listing) - 1))
+        self.move_cursor(row_now if row_now is not None else min(fallback, len(listing) - 1))
 
     def set_order(self, order: SortOrder) -> None:
         self.listing.order = order
@@ -262,10 +275,6 @@ class FileList(ScrollView, can_focus=True):
     def action_column(self, step: int) -> None:
         if self.mode == "brief":
             self.move_cursor(self.cursor + step * max(self._line_count(), 1))
-
-    def _cursor_name(self) -> str | None:
-        entry = self.cursor_entry
-        return entry.name if entry is not None else None
 
     # -- reading state -----------------------------------------------------------
 
@@ -401,18 +410,18 @@ class FileList(ScrollView, can_focus=True):
         return self._row_strip(line, width)
 
     def _row_strip(self, index: int, width: int) -> Strip:
-        rows = self.listing.rows
-        if index >= len(rows) or width <= 0:
+        listing = self.listing
+        if index >= len(listing) or width <= 0:
             return Strip.blank(width, self.rich_style)
-        entry = rows[index]
         lit = self.has_focus or self._dragging is not None or self._cursor_lit
         cursor = index == self.cursor and lit
         blurred_cursor = index == self.cursor and not cursor
-        marked = self.listing.is_marked(entry)
+        marked = self.listing.row_marked(index)
         drop = index == self.drop_row
         key = (self._generation, index, width, cursor, blurred_cursor, marked, drop, self.mode)
         strip = self._cache.get(key)
         if strip is None:
+            entry = listing.rows[index]  # made from the columns: only for lines drawn anew
             strip = self._render_row(entry, width, cursor, blurred_cursor, marked, drop)
             self._cache[key] = strip
         return strip
@@ -519,7 +528,7 @@ class FileList(ScrollView, can_focus=True):
             if event.screen_offset == start:
                 return
             entry = self.listing.rows[row]
-            if self.listing.is_marked(entry):
+            if self.listing.row_marked(row):
                 self._dragging = self.listing.marked_entries()
             else:
                 self._dragging = [entry] if entry is not PARENT else []

@@ -215,6 +215,9 @@ class Pane(Vertical):
         def control(self) -> Pane:
             return self.pane
 
+    #: Seconds between updates of the counts while a listing streams in.
+    COUNT_EVERY = 0.25
+
     def __init__(
         self,
         backend_for: BackendFor,
@@ -371,15 +374,22 @@ class Pane(Vertical):
         started = time.perf_counter()
         worker = get_current_worker()
         file_list = self.file_list
+        counted = 0.0
         try:
             async for page in pages():
                 if worker.is_cancelled or file_list.listing is not listing:
                     return
+                before = len(listing.entries)
                 file_list.add_page(page)
-                if want is not None and listing.index_of(want) is not None:
-                    file_list.move_cursor(listing.index_of(want) or 0)
+                if want is not None and listing.received(want, before):
+                    file_list.rebuild(keep=want, merge=True)  # sorted in now, to land on it
                     want = None
-                self._update_state()
+                # The counts a few times a second, not per page: each is a repaint, and a
+                # key pressed meanwhile would wait for the frame.
+                now = time.perf_counter()
+                if now - counted >= self.COUNT_EVERY:
+                    counted = now
+                    self._update_state()
                 # Let keys and repaints in between pages: a backend's next page may be ready
                 # at once, and a loop that never waits would hold them until the last page.
                 await asyncio.sleep(0)
@@ -394,9 +404,7 @@ class Pane(Vertical):
         listing.complete = True
         file_list.rebuild(keep=want, row=row, merge=True)
         if marks:
-            for entry in listing.rows:
-                if entry.name in marks:
-                    listing.toggle(listing.index_of(entry.name) or 0)
+            listing.mark_names(marks, shown_only=True)
             file_list.marks_changed()
         self.listing_busy = False
         self._update_state()
