@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from core.model import Entry
 from tui.widgets.listing import PARENT, Listing, SortKey, SortOrder, compile_pattern
 
@@ -204,9 +206,11 @@ def expected_rows(
     return [e.name for e in dirs + files]
 
 
-def test_rows_sorted_in_page_by_page_equal_a_sort_of_everything() -> None:
-    """Pages arriving in any order, merged as they come, with the order, hidden files and the
-    filter changed between pages: the rows are always what one full sort would give."""
+@pytest.mark.parametrize("in_order", [False, True], ids=["shuffled", "in-name-order"])
+def test_rows_sorted_in_page_by_page_equal_a_sort_of_everything(in_order: bool) -> None:
+    """Pages arriving in any order (or sorted by name, as servers often send them), merged as
+    they come, with the order, hidden files and the filter changed between pages: the rows
+    are always what one full sort would give."""
     import random
 
     rng = random.Random(15)
@@ -224,7 +228,11 @@ def test_rows_sorted_in_page_by_page_equal_a_sort_of_everything() -> None:
         page = []
         for _ in range(rng.randrange(0, 30)):
             n = len(received) + len(page)
-            name = f"{rng.choice(words)}{rng.randrange(50)}-{n}" + rng.choice(["", ".jpg", ".TXT"])
+            if in_order:
+                name = f"n{n:05d}" + rng.choice(["", ".jpg", ".TXT"])
+            else:
+                name = f"{rng.choice(words)}{rng.randrange(50)}-{n}"
+                name += rng.choice(["", ".jpg", ".TXT"])
             page.append(
                 Entry(
                     name=name,

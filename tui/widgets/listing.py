@@ -79,6 +79,7 @@ def merged(run: array[int], new: list[int], key: Callable[[int], Any]) -> array[
     lo = 0
     end = len(run)
     if end and key(new[0]) >= key(run[-1]):  # arriving in order (the usual case)
+        out += run
         lo = end
     for i in new:
         if lo < end:
