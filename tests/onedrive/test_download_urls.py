@@ -214,3 +214,17 @@ async def test_writing_a_listed_file_forgets_its_url(direct) -> None:
     path = join(folder, "f0.bin")
     await backend.write(path, source_of(b"new"), WriteRequest(3))
     assert await read_all(backend, path) == b"new"
+
+
+def test_cache_is_bounded_by_the_memory_it_takes() -> None:
+    from core.backends.onedrive.dlcache import OVERHEAD
+
+    url = "https://dl/" + "u" * 400
+    cache = DownloadUrls(clock=Clock(), budget=10 * (OVERHEAD + 400))
+    for i in range(50):
+        cache.remember(entry(f"/d/f{i:02d}"), url)
+    assert 5 <= len(cache) < 10 and cache.used <= cache.budget
+    assert cache.get("/d/f49") is not None and cache.get("/d/f00") is None  # oldest went first
+    cache.remember(entry("/d/f49"), url)  # stored again: counted once
+    cache.forget_tree("/d")
+    assert len(cache) == 0 and cache.used == 0

@@ -301,8 +301,9 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin, OneDr
         addressing = (await self.shared_address(p))[0] if in_shared(p) else self.addressing
         known = self.download_urls.get(p)
         url: Any = None
-        if known is not None and (item_id is None or known.entry.id == item_id):
-            entry, url = known.entry, known.url  # listed moments ago: one request
+        if known is not None and (item_id is None or known.item_id == item_id):
+            # listed moments ago: one request
+            found_id, size, hashes, url = known.item_id, known.size, known.hashes, known.url
         else:
             if item_id is not None:
                 item = await self.graph.get_json(addressing.by_id(item_id).url, path=p)
@@ -313,13 +314,14 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin, OneDr
             if "file" not in item:
                 raise errors.Unsupported("OneNote notebooks cannot be downloaded as files", path=p)
             entry, url = self._entry(item, p), item.get(DOWNLOAD_URL)
+            found_id, size, hashes = entry.id, entry.size, entry.hashes
         stream = read_stream(
             self.graph,
-            addressing.by_id(str(entry.id), "content"),
+            addressing.by_id(str(found_id), "content"),
             path=p,
-            size=entry.size,
+            size=size,
             offset=offset,
-            expected=entry.hashes.get(self.settings.hash_type),
+            expected=hashes.get(self.settings.hash_type),
             hash_type=self.settings.hash_type,
             url=url if isinstance(url, str) else None,
             check_hash=check_hash,
