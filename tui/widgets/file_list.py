@@ -208,8 +208,9 @@ class FileList(ScrollView, can_focus=True):
     #: Seconds between sorting arrived pages into view while a listing streams in.
     MERGE_EVERY = 0.25
 
-    def add_page(self, page: list[Entry]) -> None:
-        """Add a page of a listing in progress; sort what arrived into view now and then.
+    def add_page(self, page: list[Entry]) -> bool:
+        """Add a page of a listing in progress; sort what arrived into view now and then
+        (returns whether it did).
 
         While the list is shorter than the screen every page shows at once; after that,
         pages are sorted in every MERGE_EVERY seconds: each time costs about what arrived
@@ -221,24 +222,42 @@ class FileList(ScrollView, can_focus=True):
         now = time.monotonic()
         if len(listing) <= self.size.height or now - self._merged_at >= self.MERGE_EVERY:
             self.rebuild(merge=True)
+            return True
+        return False
 
     def rebuild(self, keep: str | None = None, row: int | None = None, merge: bool = False) -> None:
         """Re-sort and re-filter (``merge``: only sort in what arrived since); the cursor
         stays on the same entry (or ``keep``), else on ``row`` (or the row it is on)."""
         listing = self.listing
         current = listing.index_at(self.cursor) if 0 <= self.cursor < len(listing) else None
+        shown = self._shown_indices()
         if merge:
             listing.merge_pending()
         else:
             listing.rebuild()
         self._merged_at = time.monotonic()
-        self._changed()
         if keep is not None:
             row_now = listing.index_of(keep)
         else:
             row_now = listing.row_of(current) if current is not None else None
         fallback = self.cursor if row is None else row
-        self.move_cursor(row_now if row_now is not None else min(fallback, len(listing) - 1))
+        target = row_now if row_now is not None else min(fallback, len(listing) - 1)
+        if merge and target == self.cursor and shown and shown == self._shown_indices():
+            # Rows arrived out of sight (the usual case while a big folder streams in): the
+            # lines drawn stay as they are; only the scroll bar learns the new length.
+            self.virtual_size = Size(self.size.width, self._line_count())
+            return
+        self._changed()
+        self.move_cursor(target)
+
+    def _shown_indices(self) -> tuple[int | None, ...] | None:
+        """The entries on the lines in view (None in brief mode, whose columns reflow)."""
+        if self.mode == "brief":
+            return None
+        listing = self.listing
+        top = self.scroll_offset.y
+        bottom = min(top + self.scrollable_content_region.height, len(listing))
+        return tuple(listing.index_at(row) for row in range(top, bottom))
 
     def set_order(self, order: SortOrder) -> None:
         self.listing.order = order

@@ -215,9 +215,6 @@ class Pane(Vertical):
         def control(self) -> Pane:
             return self.pane
 
-    #: Seconds between updates of the counts while a listing streams in.
-    COUNT_EVERY = 0.25
-
     def __init__(
         self,
         backend_for: BackendFor,
@@ -374,21 +371,19 @@ class Pane(Vertical):
         started = time.perf_counter()
         worker = get_current_worker()
         file_list = self.file_list
-        counted = 0.0
         try:
             async for page in pages():
                 if worker.is_cancelled or file_list.listing is not listing:
                     return
                 before = len(listing.entries)
-                file_list.add_page(page)
+                merged = file_list.add_page(page)
                 if want is not None and listing.received(want, before):
                     file_list.rebuild(keep=want, merge=True)  # sorted in now, to land on it
                     want = None
-                # The counts a few times a second, not per page: each is a repaint, and a
-                # key pressed meanwhile would wait for the frame.
-                now = time.perf_counter()
-                if now - counted >= self.COUNT_EVERY:
-                    counted = now
+                    merged = True
+                # The counts when the rows are sorted in (a few times a second), in the same
+                # frame, not per page: each frame drawn is one a key pressed meanwhile waits for.
+                if merged:
                     self._update_state()
                 # Let keys and repaints in between pages: a backend's next page may be ready
                 # at once, and a loop that never waits would hold them until the last page.
