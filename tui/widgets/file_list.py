@@ -205,8 +205,9 @@ class FileList(ScrollView, can_focus=True):
         self.move_cursor(cursor)
         self._post_marks()
 
-    #: Seconds between sorting arrived pages into view while a listing streams in.
-    MERGE_EVERY = 0.25
+    #: Seconds between sorting arrived pages into view while a listing streams in (each
+    #: time a frame is drawn, with the counts, that a key pressed meanwhile waits for).
+    MERGE_EVERY = 0.5
 
     def add_page(self, page: list[Entry]) -> bool:
         """Add a page of a listing in progress; sort what arrived into view now and then

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -85,13 +85,19 @@ class EntryLine(Static):
 
     DEFAULT_CSS = "EntryLine { height: 1; }"
 
+    _text = ""
+
     def show(self, entry: Entry | None, tz: tzinfo | None = None) -> None:
-        if entry is None or entry is PARENT:
-            self.update("")
-            return
-        when = entry.modified.astimezone(tz).strftime("%Y-%m-%d %H:%M") if entry.modified else ""
-        size = "folder" if entry.is_dir else f"{entry.size:,} B"
-        self.update(f"{safe_name(entry.name)}  {size}  {when}")
+        text = ""
+        if entry is not None and entry is not PARENT:
+            when = entry.modified.astimezone(tz).strftime("%Y-%m-%d %H:%M") if entry.modified else ""
+            size = "folder" if entry.is_dir else f"{entry.size:,} B"
+            text = f"{safe_name(entry.name)}  {size}  {when}"
+        if text != self._text:
+            self._text = text
+            # One line high whatever it says: no layout of the screen (a key moving the
+            # cursor would otherwise pay for arranging every widget again).
+            self.update(text, layout=False)
 
 
 class SearchBox(Input):
@@ -388,6 +394,7 @@ class Pane(Vertical):
                 # Let keys and repaints in between pages: a backend's next page may be ready
                 # at once, and a loop that never waits would hold them until the last page.
                 await asyncio.sleep(0)
+                await self._after_input()
         except SkypaneError as exc:
             if file_list.listing is listing:
                 self.listing_busy = False
@@ -405,6 +412,30 @@ class Pane(Vertical):
         self._update_state()
         seconds = time.perf_counter() - started
         self.post_message(self.Loaded(self, self.location, len(listing.entries), seconds))
+
+    #: A listing holds back its next page until the panes have had no key or click for
+    #: this long: every message a key causes, and the frame that shows its effect, then run
+    #: without a page converted between them (a 100,000-entry folder takes some seconds
+    #: longer to arrive while someone is typing, not every key longer to show).
+    INPUT_QUIET = 0.05
+    #: When the last key or click reached either pane (time.monotonic); shared by both.
+    last_input: ClassVar[float] = 0.0
+
+    async def _after_input(self) -> None:
+        while (wait := Pane.last_input + self.INPUT_QUIET - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
+    def on_key(self, event: events.Key) -> None:
+        Pane.last_input = time.monotonic()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        Pane.last_input = time.monotonic()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        Pane.last_input = time.monotonic()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        Pane.last_input = time.monotonic()
 
     def back_out(self) -> None:
         """After a failed listing: return to where the pane was before, if anywhere."""
