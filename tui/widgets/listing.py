@@ -479,6 +479,14 @@ class Listing:
         order = list(self.shown_indices())
         return [entry(i) for i in compress(order, map(marks.__getitem__, order))]
 
+    def marked_names(self) -> set[str]:
+        """Names of the marked entries shown (what a reload marks again), without making
+        an entry of each."""
+        if not self._marked_count:
+            return set()
+        flags, names = self.columns.flags, self.columns.names
+        return {names[i] for i in self.shown_indices() if flags[i] & MARKED}
+
     def _set_mark(self, index: int, mark: bool) -> bool:
         """Mark or unmark entry ``index``; returns whether that changed it."""
         flags = self.columns.flags

@@ -276,7 +276,7 @@ class Pane(Vertical):
         """List the current folder again, keeping cursor (or moving it to ``cursor``) and marks."""
         if self.backend is None:
             return
-        marked = {e.name for e in self.listing.marked_entries()}
+        marked = self.listing.marked_names()
         want = cursor or self._cursor_name()
         # If the entry went away (moved, deleted), the cursor stays on its row: the next one.
         row = self.file_list.cursor
