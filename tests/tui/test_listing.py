@@ -86,6 +86,14 @@ def test_find_prefers_prefix_wraps_and_steps_backwards() -> None:
     assert listing.find("nothing") is None
 
 
+def test_index_of_finds_shown_rows_and_the_parent_row() -> None:
+    listing = filled(entry("a"), entry(".hidden"), entry("b"))
+    assert listing.index_of("..") == 0
+    assert listing.index_of("b") == 2
+    assert listing.index_of(".hidden") is None  # received but not shown
+    assert filled(entry("a"), parent=False).index_of("..") is None
+
+
 def test_marks_count_size_and_never_include_parent() -> None:
     listing = filled(entry("a", 10), entry("b", 20), entry("c.txt", 5))
     assert listing.toggle(0) is False  # the ".." row

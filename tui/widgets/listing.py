@@ -395,14 +395,14 @@ class Listing:
         return chain(self._dirs, self._files)
 
     def index_of(self, name: str) -> int | None:
-        """The row of the entry named ``name``, if one is shown."""
+        """The row of the entry named ``name``, if one is shown (``..``: the parent row)."""
         names = self.columns.names
         i = -1
         while True:
             try:
                 i = names.index(name, i + 1)
             except ValueError:
-                return None
+                return 0 if name == PARENT.name and self.has_parent else None
             row = self.row_of(i)
             if row is not None:
                 return row
