@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from core.model import Entry  # noqa: E402
-from tui.widgets.listing import Listing, SortKey, SortOrder  # noqa: E402
+from core.model import Entry
+from tui.widgets.listing import Listing, SortKey, SortOrder
 
 PAGE = 100
 MERGE_EVERY = 5_000

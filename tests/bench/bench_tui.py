@@ -349,10 +349,7 @@ def main() -> int:
             listed = runs(args.runs, lambda: rows_listed(cwd, env, args.entries))
             result["rows_listed"] = {
                 "entries": args.entries,
-                **{
-                    name: summary([figures[name] for figures in listed], 1)
-                    for name in listed[0]
-                },
+                **{name: summary([figures[name] for figures in listed], 1) for name in listed[0]},
             }
         result["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
     finally:

@@ -94,12 +94,16 @@ def merged(run: array[int], new: list[int], key: Callable[[int], Any]) -> array[
 def _both(a: bytearray, b: bytes | bytearray) -> bytearray:
     """Byte-wise AND of two 0/1 byte strings of one length (in C, via big integers)."""
     n = len(a)
-    return bytearray((int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(n, "little"))
+    return bytearray(
+        (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(n, "little")
+    )
 
 
 def _either(a: bytes | bytearray, b: bytes | bytearray) -> bytearray:
     n = len(a)
-    return bytearray((int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(n, "little"))
+    return bytearray(
+        (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(n, "little")
+    )
 
 
 class Rows(Sequence[Entry]):

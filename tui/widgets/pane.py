@@ -90,7 +90,9 @@ class EntryLine(Static):
     def show(self, entry: Entry | None, tz: tzinfo | None = None) -> None:
         text = ""
         if entry is not None and entry is not PARENT:
-            when = entry.modified.astimezone(tz).strftime("%Y-%m-%d %H:%M") if entry.modified else ""
+            when = (
+                entry.modified.astimezone(tz).strftime("%Y-%m-%d %H:%M") if entry.modified else ""
+            )
             size = "folder" if entry.is_dir else f"{entry.size:,} B"
             text = f"{safe_name(entry.name)}  {size}  {when}"
         if text != self._text:
