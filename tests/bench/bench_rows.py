@@ -119,20 +119,24 @@ def one_run(made: list[Entry]) -> dict[str, float]:
     return figures
 
 
-def memory(made: list[Entry]) -> dict[str, float]:
-    """MiB the rows take as the pane keeps them, and as plain Entry objects."""
+def memory(count: int, shuffled: bool) -> dict[str, float]:
+    """MiB the rows take as the pane keeps them (the entries made for it and dropped after,
+    as a backend's pages are), and as plain Entry objects."""
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     listing = Listing(has_parent=True)
+    made = entries(count, shuffled)
     stream(listing, made)
+    del made
+    gc.collect()
     columns = tracemalloc.get_traced_memory()[0] - base
     del listing
     gc.collect()
     base = tracemalloc.get_traced_memory()[0]
-    copies = [Entry(e.name, e.path, e.is_dir, e.size, e.modified) for e in made]
+    made = entries(count, shuffled)
     objects = tracemalloc.get_traced_memory()[0] - base
-    del copies
+    del made
     tracemalloc.stop()
     return {
         "rows_mib": round(columns / 2**20, 1),
@@ -162,7 +166,7 @@ def main() -> int:
             ]
             for name in runs[0]
         }
-        result[arrival]["memory"] = memory(made)
+        result[arrival]["memory"] = memory(args.entries, arrival == "shuffled")
     result["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
     print(json.dumps(result, indent=1))
     return 0

@@ -425,7 +425,7 @@ class Pane(Vertical):
 
     async def _after_input(self) -> None:
         while (wait := Pane.last_input + self.INPUT_QUIET - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
+            await asyncio.sleep(min(wait, 0.01))
 
     def on_key(self, event: events.Key) -> None:
         Pane.last_input = time.monotonic()
