@@ -307,3 +307,23 @@ def test_entries_from_many_folders_and_odd_times_come_back_as_they_went_in() -> 
     listing.add_page(sent)
     assert list(listing.entries) == sent
     assert listing.entries[1].modified.tzinfo is zone  # type: ignore[union-attr]
+
+
+def test_names_packed_in_blocks_read_back_and_are_found() -> None:
+    from tui.widgets.columns import Names
+
+    names = Names()
+    sent = [f"n{i}" + ("é" if i % 7 else "") for i in range(2 * Names.BLOCK + 10)]
+    sent[Names.BLOCK + 3] = "odd\0name"  # a block holding a NUL stays a plain list
+    sent[5] = sent[Names.BLOCK + 700] = "twice"
+    for name in sent:
+        names.append(name)
+    assert len(names) == len(sent) and list(names) == sent
+    assert names.index("twice") == 5 and names.index("twice", 6) == Names.BLOCK + 700
+    assert names.index("odd\0name") == Names.BLOCK + 3
+    assert names.index(sent[-1], len(sent) - 1) == len(sent) - 1  # the unpacked tail
+    assert (
+        names.between(Names.BLOCK - 1, Names.BLOCK + 1) == sent[Names.BLOCK - 1 : Names.BLOCK + 1]
+    )
+    with pytest.raises(ValueError):
+        names.index("n1é", 2)

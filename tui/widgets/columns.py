@@ -15,9 +15,10 @@ only once some entry has them (the local disk).
 
 from __future__ import annotations
 
+import bisect
 import os.path
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,11 +54,99 @@ def extension(name: str) -> str:
     return ext.casefold() if stem else ""
 
 
+#: Names per packed block: 1 << SHIFT.
+SHIFT = 10
+
+
+class Names:
+    """Names by index, packed: each full block of BLOCK names is one string (the names
+    between NUL characters, which no file name holds) and an array of where each starts.
+
+    100,000 names as separate strings take ~7 MB (49 bytes of object each, besides the
+    characters); packed, ~2 MB. A name is cut out of its block when asked for.
+    """
+
+    BLOCK = 1 << SHIFT
+
+    def __init__(self) -> None:
+        #: Full blocks: the packed text (or, if a name held a NUL, the list as it came).
+        self._blocks: list[str | list[str]] = []
+        self._starts: list[array[int] | None] = []
+        self._tail: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._blocks) * self.BLOCK + len(self._tail)
+
+    def append(self, name: str) -> None:
+        tail = self._tail
+        tail.append(name)
+        if len(tail) < self.BLOCK:
+            return
+        if any("\0" in n for n in tail):
+            self._blocks.append(tail)
+            self._starts.append(None)
+        else:
+            starts = array("I", [1])
+            for n in tail:
+                starts.append(starts[-1] + len(n) + 1)
+            self._blocks.append("\0" + "\0".join(tail) + "\0")
+            self._starts.append(starts)
+        self._tail = []
+
+    def __getitem__(self, i: int) -> str:
+        block = i >> SHIFT
+        j = i & (self.BLOCK - 1)
+        if block >= len(self._blocks):
+            return self._tail[j]
+        starts = self._starts[block]
+        if starts is None:
+            return self._blocks[block][j]
+        return self._blocks[block][starts[j] : starts[j + 1] - 1]  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.between(0, len(self)))
+
+    def between(self, start: int, stop: int) -> list[str]:
+        """Names ``start:stop`` as a list (whole blocks split in C)."""
+        stop = min(stop, len(self))
+        out: list[str] = []
+        i = start
+        while i < stop:
+            block = i >> SHIFT
+            if block >= len(self._blocks):
+                base = block << SHIFT
+                out += self._tail[i - base : stop - base]
+                break
+            text = self._blocks[block]
+            names = text[1:-1].split("\0") if isinstance(text, str) else text
+            base = block << SHIFT
+            out += names[i - base : stop - base]
+            i = base + self.BLOCK
+        return out
+
+    def index(self, name: str, start: int = 0) -> int:
+        """The first index from ``start`` holding ``name``; ValueError if none does."""
+        needle = "\0" + name + "\0"
+        for block in range(start // self.BLOCK, len(self._blocks)):
+            text, starts = self._blocks[block], self._starts[block]
+            base = block * self.BLOCK
+            if starts is None or not isinstance(text, str):
+                for j, n in enumerate(text):
+                    if n == name and base + j >= start:
+                        return base + j
+                continue
+            at = text.find(needle, starts[max(start - base, 0)] - 1)
+            if at >= 0:
+                return base + bisect.bisect_left(starts, at + 1)
+        base = len(self._blocks) * self.BLOCK
+        return base + self._tail.index(name, max(start - base, 0))
+
+
 class Columns:
     """Entries by index, appended page by page, never changed afterwards (but the mark bit)."""
 
     def __init__(self) -> None:
-        self.names: list[str] = []
+        self.names = Names()
         self.sizes = array("q")
         #: Microseconds since the epoch of ``modified`` (0 where there is none: see TIMED).
         self.times = array("q")

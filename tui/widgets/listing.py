@@ -322,7 +322,7 @@ class Listing:
                 shown = bytearray(hidden)
         if self.filter:
             match = compile_pattern(self.filter)
-            names = self.columns.names[indices.start : indices.stop]
+            names = self.columns.names.between(indices.start, indices.stop)
             matches = bytearray(map(match, names))
             if 0 in matches:
                 passed = _either(matches, flags.translate(_DIR_TABLE))  # folders always show
@@ -413,7 +413,11 @@ class Listing:
 
     def received(self, name: str, since: int = 0) -> bool:
         """Whether an entry named ``name`` arrived (at or after index ``since``)."""
-        return name in self.columns.names[since:] if since else name in self.columns.names
+        try:
+            self.columns.names.index(name, since)
+        except ValueError:
+            return False
+        return True
 
     def find(self, text: str, start: int = 0, step: int = 1) -> int | None:
         """The first row from ``start`` (wrapping) whose name starts with ``text``, else contains it."""
