@@ -47,6 +47,7 @@ async def test_a_listing_holds_its_next_page_while_keys_arrive(
         await settle(pilot)
         pane = main_screen(app).pane("left")
         pages = Pages([page([f"f{p}-{i:03d}" for i in range(100)]) for p in range(5)])
+        monkeypatch.setattr(Pane, "last_input", 0.0)  # no key yet (an earlier test's is shared)
         monkeypatch.setattr(Pane, "INPUT_QUIET", 3600.0)  # a key holds the listing "for ever"
         pane.show_virtual(pane.backend, VirtualView("big", pages, Location(None, str(tmp_path))))
         pages.release.set()
