@@ -18,9 +18,10 @@ beside it), and the goals they are held to:
   drive's root listed on the right as well (its backend, sign-in and TLS libraries loaded);
   ``byte_code_not_cached_s``: the first start, which compiles every module.
 * ``demo_to_listed_drive_s`` (goal ≤ 2 s): ``skypane --demo`` started to the demo drive's
-  folders drawn, less the emulator's deliberate approval wait (``AUTO_APPROVE_AFTER``) and
-  the device-code poll that notices it (``device_code_interval``), both reported; the runs
-  find the demo drive kept from a first start, whose figure (seeding 20,000 files) is apart.
+  folders drawn, less the deliberate approval wait, measured on screen in each run: from
+  the device code shown to "Signed in" (the emulator's ``AUTO_APPROVE_AFTER`` and the
+  poll, at the interval it asks for, that notices it). The runs find the demo drive kept
+  from a first start, whose figure (seeding 20,000 files) is apart.
 * ``quit_s`` (goal ≤ 0.5 s): F10 written to the process gone.
 
 ``--keys-only`` measures the first figure alone. ``--rows`` adds ``rows_listed``: with the
@@ -228,12 +229,19 @@ def demo_start(work: Path) -> tuple[float, float]:
     env = bench_env(work / "demo-home", work)
     term = Terminal(work, env, argv=[str(Path(sys.executable).parent / "skypane"), "--demo"])
     try:
-        signin = term.wait_for(r"Sign in to demo", timeout=180) - term.started
-        listed = term.wait_for(r"Archive", timeout=180) - term.started
+        moments = [
+            term.wait_for(needle, timeout=180) - term.started
+            for needle in (
+                r"Sign in to demo",
+                r"Waiting for you to sign in",
+                r"Signed in as",
+                r"Archive",
+            )
+        ]
         term.drain(0.3)
         term.press("f10")
         term.wait_exit(30)
-        return listed, signin
+        return DemoStart(*moments)
     finally:
         term.close()
 
@@ -276,16 +284,15 @@ def keys_and_demo(
 
     first_listed, first_signin = demo_start(work)
     demos = runs(args.runs, lambda: demo_start(work))
-    # The emulator approves AUTO_APPROVE_AFTER s after the code is issued; msal notices on
-    # its next poll, at most one device_code_interval (1 s) later.
-    waited = AUTO_APPROVE_AFTER + 1.0
     result["demo_to_listed_drive_s"] = {
-        **summary([listed - waited for listed, _ in demos], 2),
-        "total_with_approval_s": summary([listed for listed, _ in demos], 2),
-        "approval_wait_excluded_s": waited,
-        "sign_in_shown_at_s": summary([signin for _, signin in demos], 2),
-        "first_start_seeding_the_drive_s": round(first_listed - waited, 2),
-        "first_start_sign_in_shown_at_s": round(first_signin, 2),
+        **summary([d.without_wait for d in demos], 2),
+        "total_with_approval_s": summary([d.listed for d in demos], 2),
+        "approval_wait_excluded_s": summary([d.approval_wait for d in demos], 2),
+        "auto_approve_after_s": AUTO_APPROVE_AFTER,
+        "sign_in_dialog_at_s": summary([d.dialog for d in demos], 2),
+        "code_shown_at_s": summary([d.code_shown for d in demos], 2),
+        "signed_in_to_listed_s": summary([d.listed - d.signed_in for d in demos], 2),
+        "first_start_seeding_the_drive_s": round(first.without_wait, 2),
     }
 
 
@@ -318,6 +325,14 @@ def main() -> int:
         "runs": args.runs,
         "goals": GOALS,
     }
+    if args.demo_only:
+        try:
+            demo_figure(result, work, args)
+            result["loadavg_at_end"] = [round(x, 1) for x in os.getloadavg()]
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        print(json.dumps(result, indent=2))
+        return 0
     ctx = mp.get_context("spawn")
     queue, stop = ctx.Queue(), ctx.Event()
     emulator_process = ctx.Process(target=serve_emulator, args=(queue, stop, args.entries))
