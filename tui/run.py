@@ -42,11 +42,11 @@ def run_demo(*, reset: bool = False) -> int:
 
     The demo's drive, configuration and journal live under ``data_dir()/demo``; its tokens
     only in memory, so each start shows the device-code sign-in (approved by the emulator
-    itself after a few seconds).
+    itself after a few seconds). The emulator loads in its own process while the app draws
+    its first frame; the app's first requests wait until it answers.
     """
     from core.demo import start_demo
 
-    print("skypane: starting the demo drive…", file=sys.stderr, flush=True)
     session = start_demo(reset=reset)
     try:
         app = demo_app(session)
@@ -55,7 +55,10 @@ def run_demo(*, reset: bool = False) -> int:
         app.run()
         code = app.return_code or 0
     finally:
+        failed = session.process.poll() not in (None, 0)  # before the app let it go
         session.stop()
+    if failed:
+        print(f"skypane: the demo's emulator failed:\n{session.log_tail()}", file=sys.stderr)
     return end_now(code)
 
 
@@ -87,16 +90,18 @@ def demo_app(session: DemoSession, *, left: str | None = None) -> SkypaneApp:
     from core.secrets import MemorySecrets
     from core.transfer import Journal
     from tui.app import SkypaneApp
+    from tui.dialogs.sign_in_again import SignInAgain
 
+    context = BackendContext(secrets=MemorySecrets())
     app = SkypaneApp(
         demo=True,
         config=session.config,
-        context=BackendContext(secrets=MemorySecrets()),
+        context=context,
         journal=Journal(session.folder / "journal.sqlite"),
         left=Location(None, left or os.getcwd()),
         right=Location(REMOTE, "/"),
     )
-    approval = session.emulator.config.auto_approve_after
+    approval = session.auto_approve_after
     by_itself = (
         f"It approves the code by itself in {approval:g} seconds; with"
         if approval is not None
@@ -107,4 +112,8 @@ def demo_app(session: DemoSession, *, left: str | None = None) -> SkypaneApp:
         f"{by_itself} a real account you open the address on your phone, type the code and "
         "sign in."
     )
+    sign_in = context.on_auth_required
+    if isinstance(sign_in, SignInAgain):
+        # Nobody approved it on a phone: the drive appearing says it worked.
+        sign_in.close_after[REMOTE] = 0.0
     return app

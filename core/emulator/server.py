@@ -136,11 +136,14 @@ def start_server(
     *,
     files_port: int = 0,
     tls_dir: Path | None = None,
+    sockets: tuple[socket.socket, socket.socket] | None = None,
 ) -> RunningServer:
     """Serve ``emulator`` over HTTPS in a background thread; returns once it accepts.
 
     Two listeners on ``host``: Graph and sign-in on ``port``, pre-authenticated URLs on
-    ``files_port`` (0 = any free port, for either).
+    ``files_port`` (0 = any free port, for either). ``sockets``: the two listening already
+    (Graph's first), bound by whoever started this process, which could hand out their
+    addresses before the emulator was loaded; ``host`` and the ports are then theirs.
 
     The certificate comes from a throwaway CA whose PEM is :attr:`RunningServer.ca_bundle`
     (kept in ``state_dir/tls`` for a folder-backed emulator, else in a temporary folder).
@@ -153,12 +156,18 @@ def start_server(
             temp = tempfile.TemporaryDirectory(prefix="skypane-emulator-tls-")
             tls_dir = Path(temp.name)
     tls = make_tls(tls_dir)
-    sock = _listen(host, port)
-    try:
-        files_sock = _listen(host, files_port)
-    except OSError:
-        sock.close()
-        raise
+    if sockets is not None:
+        sock, files_sock = sockets
+        for listening in sockets:
+            listening.setblocking(False)
+        host = sock.getsockname()[0]
+    else:
+        sock = _listen(host, port)
+        try:
+            files_sock = _listen(host, files_port)
+        except OSError:
+            sock.close()
+            raise
     actual_port = sock.getsockname()[1]
     actual_files_port = files_sock.getsockname()[1]
     logging.getLogger("uvicorn.error").addFilter(_HideDeliberateDrops())

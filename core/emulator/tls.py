@@ -6,8 +6,6 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-import trustme
-
 HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -26,6 +24,8 @@ def make_tls(directory: Path) -> TlsFiles:
     files = TlsFiles(directory / "ca.pem", directory / "server.pem")
     if files.ca_bundle.exists() and files.server_pem.exists() and _loads(files):
         return files
+    import trustme  # only to make them: it loads the whole of cryptography
+
     ca = trustme.CA(organization_name="skypane emulator")
     cert = ca.issue_cert(*HOSTS, common_name="skypane emulator")
     ca.cert_pem.write_to_path(str(files.ca_bundle))

@@ -234,7 +234,7 @@ def demo_start(work: Path) -> tuple[float, float]:
             for needle in (
                 r"Sign in to demo",
                 r"Waiting for you to sign in",
-                r"Signed in as",
+                r"Signed in (to demo )?as",
                 r"Archive",
             )
         ]

@@ -324,6 +324,19 @@ async def run(
     return made
 
 
+async def approve_on_the_page(session: Any, page: str, code: str) -> None:
+    """Type the code on the demo emulator's verification page, as a user on a phone would
+    (the emulator runs in a process of its own)."""
+    import httpx
+
+    from core.tls import tls_context
+
+    context = tls_context(session.remote.options["ca_bundle"])
+    async with httpx.AsyncClient(verify=context) as client:
+        answer = await client.post(page, data={"code": code, "action": "approve"})
+    answer.raise_for_status()
+
+
 async def demo_shots(out: Path, left: Path) -> list[Path]:
     """``skypane --demo`` as a user meets it: the sign-in dialog, then the demo drive."""
     from core.demo import start_demo
@@ -346,7 +359,9 @@ async def demo_shots(out: Path, left: Path) -> list[Path]:
             made.append(out / "demo-login-120x36.svg")
             made[-1].write_text(app.export_screenshot(title="skypane --demo"))
             assert isinstance(dialog, DeviceLoginDialog) and dialog._flow is not None
-            session.emulator.approve(dialog._flow.user_code)
+            await approve_on_the_page(
+                session, dialog._flow.verification_uri, dialog._flow.user_code
+            )
             await pilot.press("n")
             while isinstance(app.screen, DeviceLoginDialog) and time.monotonic() < deadline:
                 await pilot.pause(0.1)

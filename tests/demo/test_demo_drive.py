@@ -1,14 +1,20 @@
-"""Demo mode's core: a seeded TLS emulator, a private config, real device-code sign-in."""
+"""Demo mode's core: a seeded TLS emulator in a process of its own, a private config, real
+device-code sign-in."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from core.backend import BackendContext
+import pytest
+
+from core.backend import Backend, BackendContext
 from core.backends.onedrive.auth import SignedIn, remote_auth
 from core.config import load_config
-from core.demo import REMOTE, start_demo
+from core.demo import REMOTE, SERVING, DemoError, DemoSession, demo_dir, start_demo
+from core.emulator import Emulator, EmulatorConfig
 from core.emulator.seeds import DEMO_BIG_FOLDER
 from core.remotes import open_backend
 from core.secrets import MemorySecrets
@@ -24,21 +30,15 @@ async def names(backend, path: str) -> list[str]:
 async def test_demo_signs_in_by_device_code_and_lists_the_seeded_drive() -> None:
     session = start_demo(auto_approve_after=0.2)
     try:
-        secrets = MemorySecrets()
-        auth = remote_auth(REMOTE, session.remote.options, secrets)
-        flow = auth.start_device_flow()
+        flow = remote_auth(REMOTE, session.remote.options, MemorySecrets()).start_device_flow()
         assert flow.user_code and flow.verification_uri.startswith("https://127.0.0.1:")
-        outcome = await flow.wait()
-        assert isinstance(outcome, SignedIn)
-        backend = open_backend(REMOTE, session.config, BackendContext(secrets=secrets))
-        try:
+        flow.cancel()
+        async with signed_in(session) as backend:
             top = await names(backend, "/")
             assert {"Documents", "Pictures", "Archive", "Notebooks"} <= set(top)
             assert len(await names(backend, "/Archive/Sensor logs")) == DEMO_BIG_FOLDER
             versions = await backend.list_versions("/Documents/Proposal.docx")  # type: ignore[attr-defined]
             assert len(versions) >= 4
-        finally:
-            await backend.close()
     finally:
         session.stop()
 
@@ -56,18 +56,65 @@ def test_demo_never_touches_the_users_config(tmp_path: Path) -> None:
         session.stop()
 
 
-def test_demo_drive_is_kept_between_runs_and_reset_starts_over() -> None:
-    session = start_demo()
-    session.emulator.put_file("Documents/mine.txt", b"kept")
-    session.emulator.save()
-    session.stop()
-    again = start_demo()
+@asynccontextmanager
+async def signed_in(session: DemoSession) -> AsyncIterator[Backend]:
+    """The demo drive's backend, signed in by device code (approved by the emulator)."""
+    secrets = MemorySecrets()
+    flow = remote_auth(REMOTE, session.remote.options, secrets).start_device_flow()
+    assert isinstance(await flow.wait(), SignedIn)
+    backend = open_backend(REMOTE, session.config, BackendContext(secrets=secrets))
     try:
-        assert again.emulator.read("Documents/mine.txt") == b"kept"
+        yield backend
+    finally:
+        await backend.close()
+
+
+async def test_demo_drive_is_kept_between_runs_and_reset_starts_over() -> None:
+    start_demo(auto_approve_after=0.1).stop()  # seeded and saved by the emulator's process
+    # what a run left on the drive (written while no emulator runs, as a run would have)
+    kept = Emulator(EmulatorConfig(flavour="business", state_dir=demo_dir() / "drive"))
+    kept.put_file("Documents/mine.txt", b"kept")
+    kept.save()
+    kept.close()
+    again = start_demo(auto_approve_after=0.1)
+    try:
+        async with signed_in(again) as backend:
+            assert "mine.txt" in await names(backend, "/Documents")
     finally:
         again.stop()
-    fresh = start_demo(reset=True)
+    fresh = start_demo(reset=True, auto_approve_after=0.1)
     try:
-        assert "mine.txt" not in {c for c in fresh.emulator.item("Documents").children or {}}
+        async with signed_in(fresh) as backend:
+            assert "mine.txt" not in await names(backend, "/Documents")
     finally:
         fresh.stop()
+
+
+async def test_the_emulator_saves_and_ends_when_the_app_dies() -> None:
+    session = start_demo(auto_approve_after=0.1)
+    try:
+        async with signed_in(session) as backend:
+            await backend.mkdir("/Made before the crash")
+    finally:
+        # the app gone without a word (killed): its end of the pipe closes with it
+        assert session.process.stdin is not None
+        session.process.stdin.close()
+        assert session.process.wait(60) == 0
+    kept = Emulator(EmulatorConfig(flavour="business", state_dir=demo_dir() / "drive"))
+    try:
+        assert kept.item("Made before the crash").kind == "folder"
+    finally:
+        kept.close()
+
+
+def test_a_broken_drive_says_why_the_demo_did_not_start() -> None:
+    start_demo().stop()
+    state = demo_dir() / "drive" / "state.sqlite"
+    state.write_bytes(b"not a database" * 100)
+    session = start_demo()
+    try:
+        with pytest.raises(DemoError) as caught:
+            session.wait_for(SERVING)
+        assert "not a database" in (caught.value.detail or "")
+    finally:
+        session.stop()

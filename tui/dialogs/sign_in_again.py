@@ -40,6 +40,9 @@ class SignInAgain:
         self.clock = clock
         #: Words shown instead of the default explanation, by remote (the demo's).
         self.notes: dict[str, str] = {}
+        #: Seconds the sign-in dialog stays up after a sign-in, by remote, instead of its own
+        #: pause (the demo's: none, its drive appearing says it).
+        self.close_after: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._rounds: dict[str, int] = {}
         self._answers: dict[str, bool] = {}
@@ -77,11 +80,12 @@ class SignInAgain:
             )
         elif note is None:
             note = f"{remote} has no sign-in on this machine yet: sign in to open it."
+        pause = {"login_close_after": self.close_after[remote]} if remote in self.close_after else {}
         try:
             account = await signs_in.sign_in(
                 remote,
                 rc.options,
-                DialogAsker(self.app, clock=self.clock),
+                DialogAsker(self.app, clock=self.clock, **pause),
                 default_store(self.secrets),
                 reason=reason,
                 note=note,
@@ -92,6 +96,8 @@ class SignInAgain:
             return False
         if account != rc.get("account"):
             self._remember_account(rc, account)
+        if remote in self.close_after:  # the dialog did not stay to say it
+            self.app.notify(f"Signed in to {remote} as {account}", timeout=4)
         return True
 
     def _remember_account(self, rc: RemoteConfig, account: str) -> None:
