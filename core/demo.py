@@ -228,7 +228,8 @@ def serve(argv: list[str]) -> int:
             seed="demo",  # only when the folder holds no drive yet
             device_code_interval=POLL_INTERVAL,
             auto_approve_after=args.approve_after,
-        )
+        ),
+        load_later=True,  # sign-in is served while the drive loads: it needs none of it
     )
     try:
         sockets = (socket.socket(fileno=args.graph_fd), socket.socket(fileno=args.files_fd))
@@ -237,6 +238,7 @@ def serve(argv: list[str]) -> int:
         emulator.close()
         raise
     try:
+        emulator.finish_loading()
         print(SERVING, flush=True)
         sys.stdin.buffer.read()  # until the app lets go (or ends, however it ends)
     finally:

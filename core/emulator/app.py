@@ -3,13 +3,15 @@ another (see ``origins.py``)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .downloads import download_content
 from .faults import FaultMiddleware
@@ -63,9 +65,29 @@ def create_app(emulator: Emulator, *, files_port: int | None = None) -> ASGIApp:
     for app in (graph, files):
         app.state.emulator = emulator
         app.state.files_port = port
-    return FaultMiddleware(
+    served = FaultMiddleware(
         Origins(graph, files, port),
         faults=emulator.faults,
         log=emulator.requests,
         clock=emulator.clock,
     )
+    return served if emulator.loaded.is_set() else AfterLoading(served, emulator.loaded)
+
+
+#: Paths that need the drives (Graph, and every pre-authenticated URL); sign-in does not.
+DRIVE_PATHS = ("/v1.0/", "/beta/", "/dl/", "/up/", "/monitor/")
+
+
+class AfterLoading:
+    """Requests for a drive wait until the emulator's drives are loaded; sign-in is served
+    at once (an emulator made with ``load_later``)."""
+
+    def __init__(self, app: ASGIApp, loaded: threading.Event) -> None:
+        self.app = app
+        self.loaded = loaded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(DRIVE_PATHS):
+            while not self.loaded.is_set():
+                await asyncio.sleep(0.01)
+        await self.app(scope, receive, send)

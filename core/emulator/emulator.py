@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,12 @@ class Emulator:
     changes happen under :attr:`lock`.
     """
 
-    def __init__(self, config: EmulatorConfig | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, load_later: bool = False, **overrides: Any
+    ) -> None:
+        """``load_later``: the users, tokens and secret are ready on return, the drives (read
+        from the state folder, or seeded) only after :meth:`finish_loading`, so a server can
+        take sign-ins meanwhile (requests that need a drive wait for :attr:`loaded`)."""
         config = config or EmulatorConfig()
         if overrides:
             config = replace(config, **overrides)
@@ -53,28 +59,48 @@ class Emulator:
         self.tenant_id: str
         self.me: User
         self.drive: Drive
+        #: Set once the drives are there (at once unless made with ``load_later``).
+        self.loaded = threading.Event()
+        self._rest: Callable[[], None] | None = None
+        self._fresh = True
         self.state_file: StateFile | None = None
         if config.state_dir is not None:
             self.state_file = StateFile(config.state_dir)
             self.store.tracking = True
-            if self.state_file.load(self):
-                return
-        self.tenant_id = (
-            PERSONAL_TENANT if config.flavour == "personal" else self.store.random_guid()
-        )
-        self.me = self._make_user("Alice", "alice")
-        self.drive = self._make_personal_drive(self.me)
-        if config.flavour == "business":
-            from .sites import create_site
+            meta = self.state_file.load_meta(self)
+            if meta is not None:
+                state_file = self.state_file
+                self._fresh = False
+                self._rest = lambda: state_file.load_drives(self, meta)
+        if self._fresh:
+            self.tenant_id = (
+                PERSONAL_TENANT if config.flavour == "personal" else self.store.random_guid()
+            )
+            self.me = self._make_user("Alice", "alice")
+            self.drive = self._make_personal_drive(self.me)
+            if config.flavour == "business":
+                from .sites import create_site
 
-            create_site(self.store, "", "Communication site")
-            create_site(self.store, "marketing", "Marketing")
-            create_site(self.store, "engineering", "Engineering")
-        if config.seed not in ("empty", ""):
-            from .seeds import apply_seed
+                create_site(self.store, "", "Communication site")
+                create_site(self.store, "marketing", "Marketing")
+                create_site(self.store, "engineering", "Engineering")
+            if config.seed not in ("empty", ""):
+                from .seeds import apply_seed
 
-            apply_seed(self, config.seed)
-        self.save()
+                seed = config.seed
+                self._rest = lambda: apply_seed(self, seed)
+        if not load_later:
+            self.finish_loading()
+
+    def finish_loading(self) -> None:
+        """Read the drives from the state folder, or seed them (see ``load_later``)."""
+        with self.lock:
+            rest, self._rest = self._rest, None
+            if rest is not None:
+                rest()
+            self.loaded.set()
+        if self._fresh:
+            self.save()
 
     # ------------------------------------------------------------------ set-up
     def _make_user(self, first: str, login: str) -> User:
@@ -123,8 +149,9 @@ class Emulator:
         self.save()
 
     def save(self) -> None:
-        """Write what changed to the state folder (no-op in memory)."""
-        if self.state_file is not None:
+        """Write what changed to the state folder (no-op in memory, and before the drives
+        are loaded: a half-seeded drive is never kept)."""
+        if self.state_file is not None and self.loaded.is_set():
             with self.lock:
                 self.state_file.save(self)
 

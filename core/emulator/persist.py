@@ -151,12 +151,13 @@ class StateFile:
         self._saved_blobs.update(blobs)
 
     # ---------------------------------------------------------------- loading
-    def load(self, emulator: Emulator) -> bool:
-        """Fill ``emulator`` from the file; False when there is nothing saved."""
+    def load_meta(self, emulator: Emulator) -> dict[str, Any] | None:
+        """Fill ``emulator``'s users, tokens and secret from the file (what a sign-in needs);
+        the saved state for :meth:`load_drives`, or None when nothing is saved."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
         if row is None:
-            return False
-        meta = json.loads(row[0])
+            return None
+        meta: dict[str, Any] = json.loads(row[0])
         if meta["flavour"] != emulator.config.flavour:
             raise ValueError(
                 f"{self.path} holds a {meta['flavour']} emulator, not {emulator.config.flavour}"
@@ -168,6 +169,16 @@ class StateFile:
         emulator.tenant_id = meta["tenant"]
         for uid, name, email, tenant in meta["users"]:
             store.users[uid] = User(uid, name, email, tenant)
+        for token, (uid, client, scope, expires) in meta["access"].items():
+            emulator.identity.access_tokens[token] = AccessToken(uid, client, scope, expires)
+        for token, (uid, client, scope) in meta["refresh"].items():
+            emulator.identity.refresh_tokens[token] = RefreshToken(uid, client, scope)
+        emulator.me = store.users[meta["me"]]
+        return meta
+
+    def load_drives(self, emulator: Emulator, meta: dict[str, Any]) -> None:
+        """Fill ``emulator``'s drives, sites and contents (after :meth:`load_meta`)."""
+        store = emulator.store
         blob_dir = emulator.blobs.directory
         blobs: dict[str, Blob] = {}
         for blob_id, size, quickxor, sha1 in self._db.execute("SELECT * FROM blobs"):
@@ -186,11 +197,6 @@ class StateFile:
             _load_items(drive, record["root"], pending.get(drive.id, []), blobs)
         for site_id, name, display, url, drive_ids in meta["sites"]:
             store.sites[site_id] = Site(site_id, name, display, url, list(drive_ids))
-        for token, (uid, client, scope, expires) in meta["access"].items():
-            emulator.identity.access_tokens[token] = AccessToken(uid, client, scope, expires)
-        for token, (uid, client, scope) in meta["refresh"].items():
-            emulator.identity.refresh_tokens[token] = RefreshToken(uid, client, scope)
-        emulator.me = store.users[meta["me"]]
         emulator.drive = store.drives[meta["drive"]]
         for part in blob_dir.glob("*.part"):
             part.unlink(missing_ok=True)
@@ -198,7 +204,6 @@ class StateFile:
         for path in blob_dir.iterdir():
             if path.is_file() and path.name not in referenced:
                 path.unlink(missing_ok=True)
-        return True
 
 
 def _drive(drive: Drive) -> dict[str, Any]:

@@ -238,10 +238,11 @@ def demo_start(work: Path) -> tuple[float, float]:
                 r"Archive",
             )
         ]
+        cpu = term.cpu_seconds()
         term.drain(0.3)
         term.press("f10")
         term.wait_exit(30)
-        return DemoStart(*moments)
+        return DemoStart(*moments, app_cpu=cpu)
     finally:
         term.close()
 
@@ -292,6 +293,7 @@ def keys_and_demo(
         "sign_in_dialog_at_s": summary([d.dialog for d in demos], 2),
         "code_shown_at_s": summary([d.code_shown for d in demos], 2),
         "signed_in_to_listed_s": summary([d.listed - d.signed_in for d in demos], 2),
+        "app_cpu_to_listed_s": summary([d.app_cpu for d in demos], 2),
         "first_start_seeding_the_drive_s": round(first.without_wait, 2),
     }
 
