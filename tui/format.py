@@ -17,7 +17,9 @@ __all__ = [
     "fmt_count",
     "fmt_datetime",
     "fmt_mtime",
+    "fmt_mtime_short",
     "fmt_size",
+    "fmt_size_short",
     "fmt_speed",
     "safe_name",
     "system_clock",
@@ -45,6 +47,15 @@ def fmt_size(size: int | None) -> str:
     if size is None:
         return "-"
     return str(humanize.naturalsize(size, gnu=True))
+
+
+def fmt_size_short(size: int | None) -> str:
+    """At most 5 cells, for a narrow pane: ``123B``, ``1.2K``, ``34.5M``, ``300M``."""
+    text = fmt_size(size)
+    if len(text) <= 5:
+        return text
+    whole, _, _ = text.partition(".")
+    return whole + text[-1]
 
 
 def fmt_size_long(size: int | None) -> str:
@@ -84,6 +95,19 @@ def fmt_mtime(when: datetime | None, now: datetime) -> str:
     if abs(age) < timedelta(days=180):
         return local.strftime("%b %d %H:%M")
     return local.strftime("%b %d  %Y")
+
+
+def fmt_mtime_short(when: datetime | None, now: datetime) -> str:
+    """6 cells, for a narrow pane: ``14:22`` today, ``Mar 05`` within half a year, the year
+    before, as mc and ``ls -l`` shorten them."""
+    if when is None:
+        return ""
+    local = when.astimezone(now.tzinfo)
+    if local.date() == now.date():
+        return local.strftime("%H:%M")
+    if abs(now - when) < timedelta(days=180):
+        return local.strftime("%b %d")
+    return local.strftime("%Y")
 
 
 def fmt_eta(seconds: float | None) -> str:

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.widgets.file_list import column_widths
+from tui.widgets.file_list import SHORT_TIME_WIDTH, column_widths
 from tui.widgets.listing import SortKey, SortOrder
 
 
@@ -45,9 +45,11 @@ class ColumnHeader(Widget):
     def render(self) -> Text:
         order = self.order
         arrow = "↓" if order.reverse else "↑"
-        titles = {SortKey.SIZE: "Size", SortKey.TIME: "Modified"}
+        spans = self._spans()
+        short = any(k is SortKey.TIME and w == SHORT_TIME_WIDTH + 1 for k, _x, w in spans)
+        titles = {SortKey.SIZE: "Size", SortKey.TIME: "Date" if short else "Modified"}
         text = Text(no_wrap=True, overflow="crop")
-        for key, _x, width in self._spans():
+        for key, _x, width in spans:
             if key is SortKey.NAME:
                 active = order.key in (SortKey.NAME, SortKey.EXTENSION)
                 ext = "(ext)" if order.key is SortKey.EXTENSION else ""

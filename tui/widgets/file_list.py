@@ -29,7 +29,16 @@ from textual.strip import Strip
 
 from core.model import Entry
 from tui import messages
-from tui.format import Clock, fmt_datetime, fmt_mtime, fmt_size, safe_name, system_clock
+from tui.format import (
+    Clock,
+    fmt_datetime,
+    fmt_mtime,
+    fmt_mtime_short,
+    fmt_size,
+    fmt_size_short,
+    safe_name,
+    system_clock,
+)
 from tui.widgets.listing import PARENT, Listing, SortOrder
 
 SIZE_WIDTH = 6
@@ -49,6 +58,13 @@ LONG_TIME_WIDTH = 16
 BRIEF_COLUMNS = 2
 
 
+#: Full mode gives the name at least this many cells where it can: in a narrower pane (a
+#: half of 80 columns) sizes and times take their short forms (``34M``, ``Mar 05``).
+NAME_AT_LEAST = 24
+SHORT_SIZE_WIDTH = 5
+SHORT_TIME_WIDTH = 6
+
+
 def column_widths(width: int, mode: str = "full") -> tuple[int, int, int]:
     """Name, size and time column widths for a row of ``width`` cells (marks column apart)."""
     if mode == "brief":
@@ -56,8 +72,14 @@ def column_widths(width: int, mode: str = "full") -> tuple[int, int, int]:
     long = mode == "long"
     size_w = (LONG_SIZE_WIDTH if long else SIZE_WIDTH) if width >= TINY else 0
     time_w = (LONG_TIME_WIDTH if long else TIME_WIDTH) if width >= NARROW else 0
-    name_w = width - 1 - (size_w + 1 if size_w else 0) - (time_w + 1 if time_w else 0)
-    return max(name_w, 1), size_w, time_w
+    if not long and _name_width(width, size_w, time_w) < NAME_AT_LEAST:
+        size_w = SHORT_SIZE_WIDTH if size_w else 0
+        time_w = SHORT_TIME_WIDTH if time_w else 0
+    return max(_name_width(width, size_w, time_w), 1), size_w, time_w
+
+
+def _name_width(width: int, size_w: int, time_w: int) -> int:
+    return width - 1 - (size_w + 1 if size_w else 0) - (time_w + 1 if time_w else 0)
 
 
 def fit(text: str, width: int) -> str:
@@ -496,7 +518,11 @@ class FileList(ScrollView, can_focus=True):
             elif entry.is_dir and not self.listing.folder_sizes:
                 size = "<DIR>"
             else:
-                size = f"{entry.size:,}" if self.mode == "long" else fmt_size(entry.size)
+                size = (
+                    f"{entry.size:,}"
+                    if self.mode == "long"
+                    else (fmt_size_short if size_w == SHORT_SIZE_WIDTH else fmt_size)(entry.size)
+                )
             segments.append(Segment(" " + size.rjust(size_w)[:size_w], detail_style))
         if time_w:
             if entry is PARENT:
@@ -504,7 +530,8 @@ class FileList(ScrollView, can_focus=True):
             elif self.mode == "long":
                 when = fmt_datetime(entry.modified, self._now)
             else:
-                when = fmt_mtime(entry.modified, self._now)
+                short = time_w == SHORT_TIME_WIDTH
+                when = (fmt_mtime_short if short else fmt_mtime)(entry.modified, self._now)
             segments.append(Segment(" " + when.rjust(time_w)[:time_w], detail_style))
         return Strip(segments, width).simplify()
 
