@@ -90,3 +90,37 @@ def test_big_folder_survives_a_restart(tmp_path: Path) -> None:
     assert folder.children is not None and len(folder.children) == 20_000
     assert second.read("big/file019999.txt") == b"same"
     second.close()
+
+
+async def test_an_emulator_loading_later_takes_sign_ins_and_holds_drive_requests(
+    tmp_path: Path,
+) -> None:
+    """``load_later``: the identity endpoints answer at once, a Graph request waits for the
+    drives, and nothing half-loaded is ever saved."""
+    import asyncio
+
+    _open(tmp_path, "business", seed="sample").close()
+    emulator = Emulator(
+        EmulatorConfig(flavour="business", state_dir=tmp_path, device_code_interval=0),
+        load_later=True,
+    )
+    assert not emulator.loaded.is_set()
+    emulator.save()  # before the drives: a no-op, the state on disk stays whole
+    transport = httpx.ASGITransport(app=create_app(emulator))
+    async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1") as client:
+        config = await client.get("/common/v2.0/.well-known/openid-configuration")
+        assert config.status_code == 200 and emulator.me.tenant_id in config.json()["issuer"]
+        code = await client.post(
+            "/common/oauth2/v2.0/devicecode",
+            data={"client_id": "00000000-0000-0000-0000-00000000c0de", "scope": "Files.Read"},
+        )
+        assert code.status_code == 200 and code.json()["user_code"]
+        listing = asyncio.ensure_future(
+            client.get("/v1.0/me/drive/root/children", headers=emulator.auth_headers())
+        )
+        await asyncio.sleep(0.3)
+        assert not listing.done()  # held until the drives are there
+        await asyncio.to_thread(emulator.finish_loading)
+        names = {item["name"] for item in (await listing).json()["value"]}
+        assert "Documents" in names
+    emulator.close()
