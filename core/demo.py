@@ -83,7 +83,13 @@ class DemoSession:
             said = _read_line(out, timeout)
             if said is None:
                 self.process.kill()
-                raise DemoError("the demo's emulator did not start", detail=self.log_tail() or None)
+                self.process.wait()
+                tail = self.log_tail()
+                last = tail.splitlines()[-1] if tail else "it said nothing"
+                raise DemoError(
+                    f"the demo's emulator did not start: {last} (its log: {self.folder / LOG})",
+                    detail=tail or None,
+                )
             if said == line:
                 return
 

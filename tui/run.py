@@ -52,6 +52,9 @@ def run_demo(*, reset: bool = False) -> int:
         app = demo_app(session)
         app.handle_signals = True
         app.exit_deadline = DEMO_EXIT_DEADLINE  # the demo drive is saved after the app ends
+        threading.Thread(
+            target=_tell_if_it_fails, args=(session, app), name="demo-watch", daemon=True
+        ).start()
         app.run()
         code = app.return_code or 0
     finally:
@@ -60,6 +63,26 @@ def run_demo(*, reset: bool = False) -> int:
     if failed:
         print(f"skypane: the demo's emulator failed:\n{session.log_tail()}", file=sys.stderr)
     return end_now(code)
+
+
+def _tell_if_it_fails(session: DemoSession, app: SkypaneApp) -> None:
+    """The demo's emulator ending before the app lets it go: say why on screen (sign-in and
+    listing would otherwise only say the service cannot be reached)."""
+    from core.demo import LOG
+
+    if not session.process.wait():
+        return  # let go: it saved the drive and ended
+    tail = session.log_tail().splitlines()
+    why = tail[-1] if tail else f"exit status {session.process.returncode}"
+    with contextlib.suppress(RuntimeError):  # the app is gone already
+        app.call_from_thread(
+            app.notify,
+            f"The demo's emulator stopped: {why} (its log: {session.folder / LOG})",
+            title="skypane demo",
+            severity="error",
+            timeout=60,
+            markup=False,
+        )
 
 
 def end_now(code: int) -> int:

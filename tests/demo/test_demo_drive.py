@@ -116,5 +116,6 @@ def test_a_broken_drive_says_why_the_demo_did_not_start() -> None:
         with pytest.raises(DemoError) as caught:
             session.wait_for(SERVING)
         assert "not a database" in (caught.value.detail or "")
+        assert "not a database" in str(caught.value) and "emulator.log" in str(caught.value)
     finally:
         session.stop()

@@ -88,3 +88,24 @@ def test_the_emulator_ends_when_the_demo_app_is_killed(tmp_path: Path) -> None:
     finally:
         term.close()
     assert ended(emulator), "the demo's emulator outlived the killed app"
+
+
+@pytest.mark.timeout(240)
+def test_a_demo_emulator_that_cannot_start_is_reported_on_screen(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path / "home")
+    drive = Path(env["SKYPANE_DATA_DIR"]) / "demo" / "drive"
+    term = Terminal(tmp_path, env, argv=[SKYPANE, "--demo"])  # makes the CA and the drive
+    try:
+        term.wait_for(r"Archive", 120)
+    finally:
+        term.close()
+    (drive / "state.sqlite").write_bytes(b"not a database" * 100)
+    term = Terminal(tmp_path, env, argv=[SKYPANE, "--demo"])
+    try:
+        term.wait_for(r"The demo's emulator stopped: .*not a database", 120)
+        term.press("escape")  # the sign-in dialog, which cannot reach it
+        term.drain(0.3)
+        term.press("f10")
+        assert term.wait_exit(60) is not None
+    finally:
+        term.close()
