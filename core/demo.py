@@ -18,6 +18,7 @@ also when the app dies.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,9 @@ TLS_TIMEOUT = 60.0
 TLS_READY = "tls"
 SERVING = "serving"
 LOG = "emulator.log"
+#: Held by the running emulator: one demo drive, one emulator.
+LOCK = "emulator.lock"
+IN_USE = "another skypane --demo is using this demo drive"
 
 
 def demo_dir() -> Path:
@@ -126,6 +130,18 @@ def _read_line(stream: IO[bytes], timeout: float) -> str | None:
     return line.decode(errors="replace").strip() if line else None
 
 
+def _in_use(folder: Path) -> bool:
+    """Whether an emulator holds the demo drive in ``folder``."""
+    try:
+        with open(folder / LOCK, "rb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
+    return False
+
+
 def _listen() -> socket.socket:
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
     # (see core.emulator.server).
@@ -146,6 +162,8 @@ def start_demo(
     loads in its own process while the caller goes on (requests wait until it accepts)."""
     folder = demo_dir()
     if reset and folder.exists():
+        if _in_use(folder):
+            raise DemoError(f"{IN_USE}: quit it before starting the demo over")
         shutil.rmtree(folder)
     private_dir(folder)
     tls_dir = folder / "drive" / "tls"
@@ -224,6 +242,12 @@ def serve(argv: list[str]) -> int:
     from core.emulator import Emulator, EmulatorConfig, start_server
     from core.emulator.tls import make_tls
 
+    lock = open(args.folder / LOCK, "wb")  # noqa: SIM115 (held until the process ends)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"{IN_USE}: quit it first", file=sys.stderr)
+        return 3
     drive_dir = args.folder / "drive"
     make_tls(drive_dir / "tls")  # once per demo home; start_server reuses it
     print(TLS_READY, flush=True)

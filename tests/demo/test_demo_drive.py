@@ -119,3 +119,20 @@ def test_a_broken_drive_says_why_the_demo_did_not_start() -> None:
         assert "not a database" in str(caught.value) and "emulator.log" in str(caught.value)
     finally:
         session.stop()
+
+
+def test_a_second_demo_on_the_same_drive_is_refused() -> None:
+    first = start_demo()
+    try:
+        first.wait_for(SERVING)
+        second = start_demo()
+        try:
+            with pytest.raises(DemoError, match="another skypane --demo is using this demo drive"):
+                second.wait_for(SERVING)
+        finally:
+            second.stop()
+        with pytest.raises(DemoError, match="quit it before starting the demo over"):
+            start_demo(reset=True)
+        assert (demo_dir() / "drive" / "state.sqlite").exists()
+    finally:
+        first.stop()
