@@ -8,11 +8,12 @@ real device-code sign-in (which the emulator approves by itself after a few seco
 
 The emulator runs in a process of its own, as a real service would: ``start_demo`` binds its
 two listening sockets, writes the remote's addresses and hands the sockets to a child
-``python -m core.demo``, which loads (or seeds) the drive and then accepts. So the app does
-not wait for the emulator: it draws its first frame while the drive loads on the other core,
-and its first requests wait in the sockets' backlog until the emulator answers them. The
-child ends, saving the drive, when its standard input closes: when the app lets it go, and
-also when the app dies.
+``python -m core.demo``. So the app does not wait for the emulator: it draws its first frame
+while the emulator starts on the other core, and its first requests wait in the sockets'
+backlog until the emulator accepts. The emulator takes sign-ins at once and loads (or
+seeds) the drive meanwhile; Graph requests wait for that. It ends, saving the drive, when
+its standard input closes: when the app lets it go, and also when the app dies. One
+emulator per demo drive (a lock file says which holds it).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ HOST = "127.0.0.1"
 STOP_TIMEOUT = 15.0
 #: Seconds a first start waits for the emulator to make its CA (the clients need its file).
 TLS_TIMEOUT = 60.0
-#: What the emulator process writes to its standard output, in this order.
+#: What the emulator process writes to its standard output, in this order: its CA made,
+#: then the drive loaded and served.
 TLS_READY = "tls"
 SERVING = "serving"
 LOG = "emulator.log"
@@ -73,10 +75,6 @@ class DemoSession:
 
     def __post_init__(self) -> None:
         self.remote = self.config.remote(REMOTE)
-
-    @property
-    def drive_dir(self) -> Path:
-        return self.folder / "drive"
 
     def wait_for(self, line: str, timeout: float = TLS_TIMEOUT) -> None:
         """Until the emulator says ``line`` (``TLS_READY``, then ``SERVING``); ``DemoError``
