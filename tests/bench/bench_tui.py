@@ -226,7 +226,7 @@ def demo_start(work: Path) -> tuple[float, float]:
     The first start in a home seeds the demo drive (20,000 files) and saves it; later
     starts find it kept, as a user's second and later runs do.
     """
-    env = bench_env(work / "demo-home", work)
+    env = bench_env(work / home, work)
     term = Terminal(work, env, argv=[str(Path(sys.executable).parent / "skypane"), "--demo"])
     try:
         moments = [
