@@ -80,7 +80,9 @@ class SignInAgain:
             )
         elif note is None:
             note = f"{remote} has no sign-in on this machine yet: sign in to open it."
-        pause = {"login_close_after": self.close_after[remote]} if remote in self.close_after else {}
+        pause = (
+            {"login_close_after": self.close_after[remote]} if remote in self.close_after else {}
+        )
         try:
             account = await signs_in.sign_in(
                 remote,
