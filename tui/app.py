@@ -87,8 +87,6 @@ class SkypaneApp(App[None]):
             from tui.dialogs.asker import DialogAsker
 
             context.asker = DialogAsker(self, clock=clock)
-        self._sign_in = context.on_auth_required
-        self._right_remote = right.remote if right is not None else None
         self._main_args = {
             "left": left,
             "right": right,
@@ -111,7 +109,6 @@ class SkypaneApp(App[None]):
         if self.demo:
             self.sub_title = "demo"
             self.set_timer(1.0, self._demo_tip)
-            self.call_after_refresh(self._demo_sign_in)
         elif not self.config.remotes:
             self.offer_config_wizard()
 
@@ -161,14 +158,6 @@ class SkypaneApp(App[None]):
             return
         mods = [name for bit, name in ((2, "alt"), (4, "ctrl"), (1, "shift")) if bits & bit]
         self.simulate_key("+".join([*mods, "f3"]))
-
-    def _demo_sign_in(self) -> None:
-        """The demo keeps no token, so its sign-in starts with the first frame rather than
-        when the drive pane's first request finds none (that request waits for this one)."""
-        if self._sign_in is not None and self._right_remote:
-            self.run_worker(
-                self._sign_in(self._right_remote), group="demo-sign-in", exit_on_error=False
-            )
 
     def _demo_tip(self) -> None:
         """Once the demo's sign-in dialog is gone: a word on what to try."""
