@@ -8,10 +8,13 @@ import logging
 import os
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING
 
 #: Seconds the demo gets after the app is gone to stop its emulator and save the drive.
 DEMO_EXIT_DEADLINE = 15.0
+#: Seconds a failure of the demo's emulator waits for the app to start, to be shown there.
+WATCH_PATIENCE = 60.0
 
 if TYPE_CHECKING:
     from core.demo import DemoSession
@@ -74,6 +77,10 @@ def _tell_if_it_fails(session: DemoSession, app: SkypaneApp) -> None:
         return  # let go: it saved the drive and ended
     tail = session.log_tail().splitlines()
     why = tail[-1] if tail else f"exit status {session.process.returncode}"
+    # It may fail before the app has started: the notice waits for the app to run.
+    deadline = time.monotonic() + WATCH_PATIENCE
+    while not app.is_running and time.monotonic() < deadline:
+        time.sleep(0.05)
     with contextlib.suppress(RuntimeError):  # the app is gone already
         app.call_from_thread(
             app.notify,
