@@ -7,9 +7,10 @@ The load is ``--load`` busy Python processes (default: twice the CPU count), eac
 arithmetic, or with ``--stress-ng`` the ``stress-ng --cpu N`` command where it is installed.
 The load starts before the first run and is stopped after the last. Each run is the README's
 pytest in a fresh process; the script prints one line per run (passed, failed, errors,
-seconds) and a JSON summary at the end. Anything after ``--`` goes to pytest (default: the
-whole suite, quietly); each run's output is kept in a temporary folder (named for the
-failing runs). For example ``-- tests/auth tests/tui/dialogs`` to hammer a
+seconds, the one-minute load average sampled each minute: median and maximum) and a JSON
+summary at the end. Anything after ``--`` goes to pytest (default: the whole suite,
+quietly); each run's output is written as it goes to a temporary folder (named at the start
+and for the failing runs). For example ``-- tests/auth tests/tui/dialogs`` to hammer a
 directory.
 
 Exit status 0 only when every run was green.
@@ -33,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected)")
+FINAL_LINE = re.compile(r"\d+ (passed|failed|errors?|skipped)\b.* in [\d.]+s")
 
 
 def spin() -> None:
@@ -79,22 +81,41 @@ class Load:
             self._stress.wait(10)
 
 
+def load_average() -> float:
+    """The one-minute load average, or -1 where the system does not report it."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return -1.0
+
+
 def run_once(pytest_args: list[str], log: Path) -> dict[str, object]:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *pytest_args]
+    loads = [load_average()]
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    # The output goes straight to the log, so a run in progress (or one that is killed)
+    # can be read there.
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        while proc.poll() is None:
+            time.sleep(1)
+            if time.monotonic() - started >= 60 * (len(loads)):
+                loads.append(load_average())
     seconds = time.monotonic() - started
-    log.write_text(done.stdout + done.stderr)
-    tail = done.stdout.strip().splitlines()[-1:] or [""]
+    loads.append(load_average())
+    output = log.read_text(errors="replace")
+    tail = [line for line in output.splitlines() if FINAL_LINE.search(line)][-1:] or [""]
     counts = {kind.rstrip("s"): int(n) for n, kind in SUMMARY.findall(tail[0])}
     failures = [
         line.split(" ", 1)[1].split(" - ")[0]
-        for line in done.stdout.splitlines()
+        for line in output.splitlines()
         if line.startswith(("FAILED ", "ERROR "))
     ]
     return {
-        "returncode": done.returncode,
+        "returncode": proc.returncode,
         "seconds": round(seconds, 1),
+        "load_median": statistics.median(loads),
+        "load_max": max(loads),
         "passed": counts.get("passed", 0),
         "failed": counts.get("failed", 0),
         "errors": counts.get("error", 0),
@@ -120,6 +141,7 @@ def main() -> int:
 
     results = []
     logs = Path(tempfile.mkdtemp(prefix="loaded-suite-"))
+    print(f"logs in {logs} (one per run, written as it goes)", flush=True)
     with Load(args.load, args.stress_ng):
         for number in range(1, args.runs + 1):
             result = run_once(args.pytest_args, logs / f"run-{number}.log")
@@ -127,7 +149,8 @@ def main() -> int:
             print(
                 f"run {number}/{args.runs}: {result['passed']} passed, {result['failed']} failed,"
                 f" {result['errors']} errors, {result['skipped']} skipped"
-                f" in {result['seconds']} s (exit {result['returncode']})",
+                f" in {result['seconds']} s, load average {result['load_median']}"
+                f" (max {result['load_max']}) (exit {result['returncode']})",
                 flush=True,
             )
             for name in result["failures"]:  # type: ignore[attr-defined]
