@@ -21,8 +21,9 @@ from core.emulator import RunningServer
 from tests.cli.helpers import ROOT, signed_in_remote, skypane
 
 #: Generous: the figure to meet is ~2 s (tests/bench/bench_signals.py measures it); a busy
-#: machine may be slower, but a stop that never comes fails.
-STOP_LIMIT = 20.0
+#: machine is much slower (work that takes 2 s idle took 18 s at load 12 on 2 cores), but a
+#: stop that never comes fails.
+STOP_LIMIT = 60.0
 
 
 @contextmanager
@@ -72,6 +73,7 @@ def stop(proc: subprocess.Popen[str], sig: int, *, frozen: bool = True) -> tuple
     return proc.returncode, err, time.monotonic() - began
 
 
+@pytest.mark.timeout(240)  # a process started, stopped and resumed, on a busy machine
 @pytest.mark.parametrize(
     ("sig", "status"),
     [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)],
@@ -103,6 +105,7 @@ def test_a_signal_mid_copy_stops_safely_and_resume_finishes_the_file(
     assert part_files(dst) == []
 
 
+@pytest.mark.timeout(240)  # a process started, stopped and resumed, on a busy machine
 def test_a_worker_stuck_in_a_read_cannot_hold_sigterm(tmp_path: Path):
     data = os.urandom(6 * 1024 * 1024)
     (tmp_path / "big.bin").write_bytes(data)
@@ -131,6 +134,7 @@ def remote(capsys: pytest.CaptureFixture[str]) -> Iterator[RunningServer]:
         yield server
 
 
+@pytest.mark.timeout(240)  # a process started, stopped and resumed, on a busy machine
 def test_sigterm_mid_upload_then_resume_gives_a_verified_copy_on_the_drive(
     tmp_path: Path, remote: RunningServer
 ):

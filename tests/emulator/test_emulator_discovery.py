@@ -277,11 +277,10 @@ def test_sample_seed_is_the_same_every_time() -> None:
     assert ids[0] == ids[1] and first.drive_id == second.drive_id
 
 
-def test_add_files_creates_100000_entries_quickly() -> None:
-    import time
-
+def test_add_files_creates_100000_entries() -> None:
+    # How fast: tests/bench/bench_emulator.py (add_files_seconds). A wall-clock limit here
+    # failed on a busy machine (18.7 s at load 12 on 2 cores).
     emulator = make_emulator("business")
-    started = time.perf_counter()
     folder = emulator.add_files("big", 100_000)
-    assert time.perf_counter() - started < 10
     assert folder.children is not None and len(folder.children) == 100_000
+    assert len({item.id for item in folder.children.values()}) == 100_000

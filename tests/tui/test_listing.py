@@ -130,14 +130,13 @@ def test_pattern_without_wildcards_is_a_substring() -> None:
     assert match("Report.PDF") and not match("notes")
 
 
-def test_hundred_thousand_entries_sort_quickly() -> None:
-    import time
-
+def test_hundred_thousand_entries_sort() -> None:
+    # How fast belongs in tests/bench/ (re-sorting 100k rows is a #15 figure). A wall-clock
+    # limit here failed on a busy machine (3.8 s at load 12 on 2 cores).
     listing = Listing()
-    listing.add_page([entry(f"file-{i:06d}.dat", i) for i in range(100_000)])
-    started = time.perf_counter()
+    listing.add_page([entry(f"file-{i:06d}.dat", i) for i in reversed(range(100_000))])
     listing.rebuild()
-    assert time.perf_counter() - started < 1.0
+    assert listing.index_of("file-000000.dat") == 0
     assert listing.index_of("file-099999.dat") == 99_999
 
 

@@ -79,14 +79,11 @@ def test_sighup_during_an_upload_restores_the_terminal_and_the_restart_resumes_i
         # application mode. A hundred fragments leave the hang-up plenty of file to land in.)
         term.buffer = b""
         os.kill(term.pid, signal.SIGHUP)
-        began = time.monotonic()
-        status = term.wait_exit(30)
-        took = time.monotonic() - began
+        status = term.wait_exit(60)  # a stop that never comes fails (how fast: bench_signals)
         restored = termios.tcgetattr(term.fd)[3]
     finally:
         term.close()
     assert status == 129, term.text()[-2000:]
-    assert took < 20.0  # ~1 s here; a stop that never comes fails
     # Textual left the alternate screen and the application modes: the shell gets its terminal.
     assert b"\x1b[?1049l" in term.buffer
     assert restored & termios.ICANON and restored & termios.ECHO
@@ -117,7 +114,7 @@ def _stored(em) -> bytes | None:  # type: ignore[no-untyped-def]
         return None
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(180)
 def test_closing_the_terminal_ends_the_app_with_129(tmp_path: Path):
     """A dropped SSH session: the pty's master side closes and the kernel sends SIGHUP."""
     here = tmp_path / "here"
@@ -127,7 +124,7 @@ def test_closing_the_terminal_ends_the_app_with_129(tmp_path: Path):
     term.wait_for(r"a\.txt", 60)
     term.drain(0.3)
     os.close(term.fd)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # an exit that never comes fails; a busy machine is slow
     status = None
     while status is None and time.monotonic() < deadline:
         pid, raw = os.waitpid(term.pid, os.WNOHANG)
