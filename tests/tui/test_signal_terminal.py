@@ -50,6 +50,10 @@ def wait_reading(term: Terminal, check, timeout: float, what: str) -> None:  # t
 def start_upload(here: Path) -> Terminal:
     term = Terminal(here, terminal_env(), argv=SKYPANE)
     term.wait_for(r"big\.bin", 60)
+    # The drive pane lists "0 items" once its remote is open. Until then its location is
+    # still the local "/" (only its path bar says em:/), so F5 offered "/" and the copy went
+    # to this machine's root folder instead of the drive (a bug reported with #14).
+    term.wait_for(r"0 items", 60)
     term.drain(0.5)
     term.press("down")  # from ".." to the file, in the left (local) pane
     term.drain(0.3)
