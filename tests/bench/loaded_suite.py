@@ -114,7 +114,7 @@ def run_once(pytest_args: list[str], log: Path) -> dict[str, object]:
     return {
         "returncode": proc.returncode,
         "seconds": round(seconds, 1),
-        "load_median": statistics.median(loads),
+        "load_median": round(statistics.median(loads), 2),
         "load_max": max(loads),
         "passed": counts.get("passed", 0),
         "failed": counts.get("failed", 0),

@@ -146,7 +146,7 @@ async def test_f3_views_text_and_binary_files(sample: Path, target: Path) -> Non
         assert type(viewer).__name__ == "ViewerScreen"
         assert viewer.view.text_lines[:2] == ["line one", "line two"]
         await pilot.press("escape")
-        assert app.screen is main_screen(app)
+        await until(pilot, lambda: app.screen is main_screen(app))  # the pop needs CPU
         await goto(pilot, "blob.bin")
         await pilot.press("enter")  # Enter on a file views it too
         await settle(pilot)
@@ -213,7 +213,7 @@ async def test_errors_notify_and_keep_details_for_the_log_screen(
 
         await until(pilot, lambda: "cannot list" in log() and "NotFound" in log())
         await pilot.press("escape")
-        assert app.screen is main_screen(app)
+        await until(pilot, lambda: app.screen is main_screen(app))  # the pop needs CPU
 
 
 async def test_f6_with_a_bare_name_renames_in_place(sample: Path, target: Path) -> None:
