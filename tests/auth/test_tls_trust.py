@@ -88,6 +88,55 @@ def test_a_ca_only_in_ssl_cert_dir_signs_in_and_lists(
     sign_in_and_list(server, capsys)
 
 
+def hashed_folder(ca: Path, folder: Path) -> Path:
+    """``folder`` as update-ca-certificates leaves /etc/ssl/certs: the bundle and, for each
+    CA in it, a link named by its subject hash."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("naming a CA in a certificate folder needs the openssl command")
+    subject_hash = subprocess.run(
+        [openssl, "x509", "-hash", "-noout", "-in", str(ca)],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    folder.mkdir()
+    bundle = folder / "ca-certificates.crt"
+    shutil.copyfile(ca, bundle)
+    (folder / f"{subject_hash}.0").symlink_to(bundle.name)
+    return bundle
+
+
+def test_a_system_bundle_beside_its_hashed_links_is_read_through_them(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    # Parsing the whole bundle costs ~20 ms per context; the hashed folder written with it
+    # gives OpenSSL the one CA a chain names, when it names it. SSL_CERT_FILE naming the
+    # same bundle (as many machines set it) reads nothing more.
+    server = serve(auto_approve_after=0)
+    bundle = hashed_folder(server.ca_bundle, tmp_path / "certs")
+    monkeypatch.setattr(tls, "SYSTEM_CA_FILES", (str(bundle),))
+    monkeypatch.setattr(tls, "SYSTEM_CA_DIRS", (str(tmp_path / "certs"),))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    context = tls.tls_context()
+    assert context.cert_store_stats()["x509_ca"] == 0  # nothing parsed up front
+    sign_in_and_list(server, capsys)  # and the CA is still found when the server shows it
+
+
+def test_a_bundle_away_from_the_hashed_folder_is_still_read(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    import certifi
+
+    server = serve(auto_approve_after=0)
+    system = hashed_folder(Path(certifi.where()), tmp_path / "certs")  # not the emulator's CA
+    monkeypatch.setattr(tls, "SYSTEM_CA_FILES", (str(system),))
+    monkeypatch.setattr(tls, "SYSTEM_CA_DIRS", (str(tmp_path / "certs"),))
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_bundle))  # a bundle elsewhere
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    assert tls.tls_context().cert_store_stats()["x509_ca"] == 1
+    sign_in_and_list(server, capsys)
+
+
 def test_without_the_ca_anywhere_the_sign_in_is_refused(
     serve: Serve, private_system_store: Path, capsys: Capture
 ) -> None:
