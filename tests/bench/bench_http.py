@@ -9,11 +9,17 @@ async generator of pieces with a Content-Length):
 
 * ``skypane``: what ``core.backends.onedrive.http.make_http_client`` builds today (aiohttp
   under httpx through ``AiohttpStack``, the proxy chosen by ``ProxyPolicy``);
+* ``skypane-direct``: the same client, each request handed straight to its stack as the
+  Graph client does (``StackClient.direct_request`` + ``send_direct``: no auth flow,
+  redirect loop, cookie jar or event hooks);
 * ``httpx``: httpx's default transport (httpcore's pool and h11 on anyio);
 * ``aiohttp``: ``httpx_aiohttp.AiohttpTransport`` as shipped (0.2.0), on an
   ``aiohttp.ClientSession(trust_env=True)`` (the ``bench`` dependency group);
+* ``aiohttp-raw``: no httpx at all: an ``aiohttp.ClientSession`` with the same TLS context
+  and pool limits, called directly (what httpx's layer costs on top of aiohttp);
 * ``httpcore-asyncio``: an ``httpcore.AsyncConnectionPool`` with ``network_backend=`` the
   asyncio backend of the old ``aionet`` module, given to httpx as ``transport=``;
+* any of them with ``+uvloop`` (``skypane+uvloop``): the same on uvloop's event loop.
 * ``lean``: the old hand-written pool (``h1pool`` + ``aionet``) under httpx.
 
 ``lean`` and ``httpcore-asyncio`` need ``aionet.py``/``h1pool.py``, deleted once the choice
@@ -36,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import resource
@@ -56,7 +63,15 @@ from tests.connect_proxy import ConnectProxy  # noqa: E402
 
 KIB = 1024
 MIB = 1024 * KIB
-STACKS = ("skypane", "httpx", "aiohttp", "httpcore-asyncio", "lean")
+STACKS = (
+    "skypane",
+    "skypane-direct",
+    "httpx",
+    "aiohttp",
+    "aiohttp-raw",
+    "httpcore-asyncio",
+    "lean",
+)
 WORK = ("small_get", "small_put", "big_get", "big_put")
 SMALL = 16 * KIB
 CONCURRENCY = 4
@@ -130,7 +145,7 @@ def make_client(stack: str, ca: str, proxy: str | None) -> Any:
 
     context = tls_context(ca)
     limits = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=60)
-    if stack == "skypane":
+    if stack in ("skypane", "skypane-direct"):
         from core.backends.onedrive.http import make_http_client
 
         return make_http_client(ca_bundle=ca)
@@ -141,6 +156,11 @@ def make_client(stack: str, ca: str, proxy: str | None) -> Any:
 
             assert aionet.install(client, context, limits)
         return client
+    if stack == "aiohttp-raw":
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(ssl=context, limit=32, keepalive_timeout=60)
+        return aiohttp.ClientSession(connector=connector, proxy=proxy)
     if stack == "aiohttp":
         import aiohttp
         from httpx_aiohttp import AiohttpTransport
@@ -225,7 +245,17 @@ async def run_work(stack: str, work: str, base: str, ca: str, files: int, big: i
     small = b"u" * SMALL
 
     async def get(url: str) -> int:
-        response = await client.send(client.build_request("GET", url), stream=True)
+        if stack == "aiohttp-raw":
+            async with client.get(url) as raw:
+                got = 0
+                while data := await raw.content.readany():
+                    got += len(data)
+                assert raw.status == 200, raw.status
+                return got
+        if stack == "skypane-direct":
+            response = await client.send_direct(client.direct_request("GET", url), stream=True)
+        else:
+            response = await client.send(client.build_request("GET", url), stream=True)
         got = 0
         try:
             async for data in response.aiter_bytes():
@@ -244,10 +274,22 @@ async def run_work(stack: str, work: str, base: str, ca: str, files: int, big: i
                 left -= PIECE
 
         body: Any = small if size == SMALL else pieces()
-        request = client.build_request(
-            "PUT", url, content=body, headers={"Content-Length": str(size)}
-        )
-        response = await client.send(request)
+        if stack == "aiohttp-raw":
+            headers = {"Content-Length": str(size)}
+            async with client.put(url, data=body, headers=headers) as raw:
+                await raw.read()
+                assert raw.status == 201, raw.status
+            return
+        if stack == "skypane-direct":
+            request = client.direct_request(
+                "PUT", url, content=body, headers={"Content-Length": str(size)}
+            )
+            response = await client.send_direct(request)
+        else:
+            request = client.build_request(
+                "PUT", url, content=body, headers={"Content-Length": str(size)}
+            )
+            response = await client.send(request)
         assert response.status_code == 201, response.status_code
 
     async def worker(queue: asyncio.Queue[int]) -> None:
@@ -273,7 +315,7 @@ async def run_work(stack: str, work: str, base: str, ca: str, files: int, big: i
             await put(f"{base}/upload", min(left, FRAGMENT))
             left -= FRAGMENT
     cpu, wall = _cpu() - start_cpu, time.perf_counter() - start_wall
-    await client.aclose()
+    await (client.close() if stack == "aiohttp-raw" else client.aclose())
     print(json.dumps({"cpu_s": cpu, "wall_s": wall}))
 
 
@@ -286,6 +328,9 @@ def _cpu() -> float:
 
 
 def available(stack: str) -> bool:
+    stack, _, loop = stack.partition("+")
+    if loop == "uvloop":
+        return importlib.util.find_spec("uvloop") is not None
     if stack in ("lean", "httpcore-asyncio"):
         return (ROOT / "core/backends/onedrive/aionet.py").exists()
     return True
@@ -307,7 +352,14 @@ def main() -> None:
         return
     if args.client:
         stack, work, base, ca, files = args.client
-        asyncio.run(run_work(stack, work, base, ca, int(files), args.big_mib * MIB))
+        stack, _, loop = stack.partition("+")
+        factory = None
+        if loop == "uvloop":
+            import uvloop
+
+            factory = uvloop.new_event_loop
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(run_work(stack, work, base, ca, int(files), args.big_mib * MIB))
         return
 
     import trustme

@@ -1,7 +1,7 @@
 """skypane against rclone on the same transfers, on the same TLS Graph emulator.
 
 Run: python3 -m uv run python tests/bench/bench_transfer.py [--rows ROW,...] [--runs 3]
-     [--size-mib 1024] [--files 1000] [--file-kib 16] [--no-rclone] [--proxy]
+     [--size-mib 1024] [--files 1000] [--file-kib 16] [--no-rclone] [--proxy] [--wrap CMD]
 
 Rows: ``download`` (one large file, both tools' defaults: 4 ranged streams each from
 256 MiB / 250 MiB), ``download_1_stream`` (both told to use one stream), ``upload`` (one
@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -286,6 +287,12 @@ def main() -> None:
     ap.add_argument("--file-kib", type=int, default=16)
     ap.add_argument("--no-rclone", action="store_true")
     ap.add_argument("--proxy", action="store_true", help="rclone through a CONNECT proxy")
+    ap.add_argument(
+        "--wrap",
+        default="",
+        help="a command put before skypane's in the timed runs, {row} and {n} filled in, "
+        "e.g. 'py-spy record -r 400 --format raw -o /tmp/{row}-{n}.txt --' to profile",
+    )
     args = ap.parse_args()
     rows = [r for r in args.rows.split(",") if r]
     unknown = set(rows) - set(ROWS)
@@ -390,6 +397,9 @@ def main() -> None:
                         if tool == "rclone" and not rclone:
                             continue
                         s_cmd, r_cmd, cleanup = commands(row, n)
+                        if tool == "skypane" and args.wrap:
+                            wrap = [w.format(row=row, n=n) for w in shlex.split(args.wrap)]
+                            s_cmd = [*wrap, *s_cmd]
                         fig = measure(s_cmd, env) if tool == "skypane" else measure(r_cmd, renv)
                         fig["mb_s"] = round(nbytes / 1e6 / fig["wall_s"], 1)
                         runs[tool].append(fig)

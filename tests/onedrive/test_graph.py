@@ -383,3 +383,41 @@ async def _capture(aw: Any) -> Any:
         return await aw
     except errors.SkypaneError as exc:
         return exc
+
+
+async def test_requests_go_straight_to_the_stack_as_the_client_would_build_them() -> None:
+    # The Graph client hands its requests to the transport itself (AsyncClient.send's auth
+    # flow, redirect loop, cookie jar and hooks cost ~145 µs a request and do nothing for
+    # it): the request must still carry what build_request would give it, and the answer
+    # be decoded as send would.
+    import gzip
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = gzip.compress(json.dumps({"id": "x", "name": "é"}).encode())
+        headers = {"Content-Encoding": "gzip", "Set-Cookie": "a=b; Path=/"}
+        return httpx.Response(200, content=body, headers=headers)
+
+    hooked: list[httpx.Request] = []
+
+    async def hook(request: httpx.Request) -> None:
+        hooked.append(request)
+
+    http = make_http_client(transport=httpx.MockTransport(handler), timeout=httpx.Timeout(7.0))
+    http.event_hooks = {"request": [hook], "response": []}  # run by AsyncClient.send only
+    graph = GraphClient(BASE, Tokens(), http=http, pacer=Pacer(min_sleep=0.0))
+    got = await graph.get_json("drives/d/items/x", params={"$select": "id,name"})
+    assert got == {"id": "x", "name": "é"}
+    assert hooked == []  # not through AsyncClient.send
+    (request,) = seen
+    assert request.url == httpx.URL(f"{BASE}/drives/d/items/x?%24select=id%2Cname")
+    assert request.headers["Authorization"] == "Bearer t1"
+    assert request.headers["User-Agent"].startswith("ISV|skypane|")
+    assert request.headers["Accept-Encoding"] == http.headers["Accept-Encoding"]
+    assert request.extensions["timeout"] == httpx.Timeout(7.0).as_dict()
+    assert not http.cookies  # nothing kept from the answer
+    response = await graph.request("GET", "x", timeout=3.0)
+    assert seen[-1].extensions["timeout"] == httpx.Timeout(3.0).as_dict()
+    assert response.request is seen[-1] and response.is_closed

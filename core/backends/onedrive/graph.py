@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import httpx
 
 from core import __version__, errors
-from core.backends.onedrive.http import make_http_client
+from core.backends.onedrive.http import StackClient, make_http_client
 from core.backends.onedrive.pacer import Pacer, settle
 from core.backends.onedrive.tokens import TokenProvider
 
@@ -188,7 +188,8 @@ class GraphClient:
         target = self.url(url)
         attempts = self.pacer.max_attempts if retry else 1
         refreshed = False
-        per_request = httpx.Timeout(timeout) if timeout is not None else httpx.USE_CLIENT_DEFAULT
+        timeout_ = httpx.Timeout(timeout) if timeout is not None else None
+        per_request = timeout_ or httpx.USE_CLIENT_DEFAULT
         last_error: errors.SkypaneError | None = None
         attempt = 0
         while attempt < attempts:
@@ -205,16 +206,22 @@ class GraphClient:
             if json is not None:
                 body = jsonlib.dumps(json).encode()
                 hdrs["Content-Type"] = "application/json"
-            request = self.http.build_request(
-                method,
-                target,
-                params=params,
-                content=body,
-                headers=hdrs,
-                timeout=per_request,
-            )
             try:
-                response = await self.http.send(request, stream=stream)
+                if isinstance(self.http, StackClient):
+                    request = self.http.direct_request(
+                        method, target, params=params, content=body, headers=hdrs, timeout=timeout_
+                    )
+                    response = await self.http.send_direct(request, stream=stream)
+                else:
+                    request = self.http.build_request(
+                        method,
+                        target,
+                        params=params,
+                        content=body,
+                        headers=hdrs,
+                        timeout=per_request,
+                    )
+                    response = await self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 last_error = errors.TransientError(
                     "connection to OneDrive failed",
