@@ -79,10 +79,13 @@ class SkypaneApp(App[None]):
         context = context or BackendContext()
         #: What the sign-in dialog says for a remote that has its own story (the demo's).
         self.sign_in_notes: dict[str, str] = {}
+        #: The sign-in hook this app installed (None when the context brought its own).
+        self.sign_in_again: SignInAgain | None = None
         if context.on_auth_required is None:  # a dead sign-in asks the user instead of failing
             sign_in = SignInAgain(self, self.config, context.secrets)
             sign_in.notes = self.sign_in_notes
             context.on_auth_required = sign_in
+            self.sign_in_again = sign_in
         if context.asker is None:  # a backend's questions while it connects: dialogs
             from tui.dialogs.asker import DialogAsker
 

@@ -71,7 +71,7 @@ def run_demo(*, reset: bool = False) -> int:
 def _tell_if_it_fails(session: DemoSession, app: SkypaneApp) -> None:
     """The demo's emulator ending before the app lets it go: say why on screen (sign-in and
     listing would otherwise only say the service cannot be reached)."""
-    from core.demo import LOG
+    from core.demo import LOG, REMOTE
 
     if not session.process.wait():
         return  # let go: it saved the drive and ended
@@ -81,15 +81,15 @@ def _tell_if_it_fails(session: DemoSession, app: SkypaneApp) -> None:
     deadline = time.monotonic() + WATCH_PATIENCE
     while not app.is_running and time.monotonic() < deadline:
         time.sleep(0.05)
+    text = f"The demo's emulator stopped: {why} (its log: {session.folder / LOG})"
+
+    def tell() -> None:
+        if app.sign_in_again is not None:  # its sign-in can no longer work: no dialog for it
+            app.sign_in_again.stop_asking(REMOTE, text)
+        app.notify(text, title="skypane demo", severity="error", timeout=60, markup=False)
+
     with contextlib.suppress(RuntimeError):  # the app is gone already
-        app.call_from_thread(
-            app.notify,
-            f"The demo's emulator stopped: {why} (its log: {session.folder / LOG})",
-            title="skypane demo",
-            severity="error",
-            timeout=60,
-            markup=False,
-        )
+        app.call_from_thread(tell)
 
 
 def end_now(code: int) -> int:

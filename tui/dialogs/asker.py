@@ -8,6 +8,7 @@ underneath while the person answers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
@@ -21,13 +22,23 @@ class DialogAsker:
     """``Asker`` for the TUI; ``clock`` and ``login_close_after`` go to the sign-in dialog."""
 
     def __init__(
-        self, app: App[Any], *, clock: Clock = system_clock, login_close_after: float = 1.5
+        self,
+        app: App[Any],
+        *,
+        clock: Clock = system_clock,
+        login_close_after: float = 1.5,
+        give_up: Callable[[], bool] | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
         self.login_close_after = login_close_after
+        #: Asked just before each dialog opens: True answers "no" without opening it (a
+        #: sign-in that cannot work any more, such as the demo's after its emulator stopped).
+        self.give_up = give_up
 
     async def _answer(self, screen: Screen[Any]) -> Any:
+        if self.give_up is not None and self.give_up():
+            return None
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
         def done(result: Any) -> None:

@@ -116,6 +116,11 @@ class DeviceLoginDialog(ModalScreen[LoginResult]):
         self._wake = Event()
         self._dismissed = False
 
+    @property
+    def remote(self) -> str:
+        """The remote this dialog signs in to."""
+        return self._remote
+
     # -- layout ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:

@@ -43,11 +43,26 @@ class SignInAgain:
         #: Seconds the sign-in dialog stays up after a sign-in, by remote, instead of its own
         #: pause (the demo's: none, its drive appearing says it).
         self.close_after: dict[str, float] = {}
+        #: Remotes whose sign-in cannot work now, with why (the demo's drive once its
+        #: emulator has stopped): their requests fail at once instead of opening a dialog
+        #: nobody can finish (it would cover the screen and take F10).
+        self.unavailable: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._rounds: dict[str, int] = {}
         self._answers: dict[str, bool] = {}
 
+    def stop_asking(self, remote: str, why: str) -> None:
+        """No more sign-in dialogs for ``remote``; one that is open is cancelled."""
+        from tui.dialogs.login import DeviceLoginDialog
+
+        self.unavailable[remote] = why
+        for screen in self.app.screen_stack:
+            if isinstance(screen, DeviceLoginDialog) and screen.remote == remote:
+                screen.call_later(screen.action_cancel)  # once it runs, if not yet mounted
+
     async def __call__(self, remote: str) -> bool:
+        if remote in self.unavailable:
+            return False
         lock = self._locks.setdefault(remote, asyncio.Lock())
         seen = self._rounds.get(remote, 0)
         async with lock:
@@ -87,7 +102,12 @@ class SignInAgain:
             account = await signs_in.sign_in(
                 remote,
                 rc.options,
-                DialogAsker(self.app, clock=self.clock, **pause),
+                DialogAsker(
+                    self.app,
+                    clock=self.clock,
+                    give_up=lambda: remote in self.unavailable,
+                    **pause,
+                ),
                 default_store(self.secrets),
                 reason=reason,
                 note=note,

@@ -246,6 +246,34 @@ async def test_giving_up_on_the_new_sign_in_fails_the_request(drive: RunningServ
             await backend.close()
 
 
+async def test_a_sign_in_that_cannot_work_any_more_closes_and_is_not_asked_again(
+    drive: RunningServer,
+) -> None:
+    # The demo's drive after its emulator stopped: the open dialog goes, and later requests
+    # fail at once instead of covering the screen with a dialog nobody can finish.
+    config = load_config()
+    app = Harness()
+    async with app.run_test(size=SIZE) as pilot:
+        hook = SignInAgain(app, config)
+        backend = open_backend("work", config, BackendContext(on_auth_required=hook))
+        try:
+            drive.emulator.revoke_refresh_tokens()
+            drive.emulator.expire_access_tokens()
+            first = app.run_worker(backend.stat("/Docs"), exit_on_error=False)
+            await until(pilot, lambda: isinstance(app.screen, DeviceLoginDialog))
+            hook.stop_asking("work", "the service stopped")
+            await until(pilot, lambda: first.is_finished)
+            assert first.error is not None and "sign in again" in str(first.error)
+            assert not isinstance(app.screen, DeviceLoginDialog)
+            later = app.run_worker(backend.stat("/single.txt"), exit_on_error=False)
+            await until(pilot, lambda: later.is_finished)
+            assert later.error is not None and "sign in again" in str(later.error)
+            assert not isinstance(app.screen, DeviceLoginDialog)
+            assert hook._rounds["work"] == 1  # the first request's dialog only
+        finally:
+            await backend.close()
+
+
 async def _names(backend: Any) -> list[str]:
     return [e.name async for page in backend.list("/") for e in page]
 
