@@ -101,22 +101,23 @@ def _new_context(ca_bundle: Path | None) -> ssl.SSLContext:
     hashed = {os.path.realpath(d) for d in (*SYSTEM_CA_DIRS, *env_dirs) if d and _hashed_folder(d)}
     given: set[str] = set()  # each file or folder once, by its real path
 
-    def add(**where: str) -> None:
+    def add(system: bool = False, **where: str) -> None:
         real = os.path.realpath(next(iter(where.values())))
         if real in given:
             return
         given.add(real)
-        if "cafile" in where and os.path.dirname(real) in hashed:
-            # The bundle sits in a hashed folder that is given too: the distribution's tool
+        if system and os.path.dirname(real) in hashed:
+            # The distribution's bundle sits in a hashed folder that is given too: its tool
             # (update-ca-certificates) wrote both from the same certificates, and OpenSSL
             # reads from the folder only the CA a server's chain names, when it names it,
-            # where the bundle would be parsed whole now (~20 ms of CPU for ~140 CAs).
+            # where the bundle would be parsed whole now (~20 ms of CPU for ~140 CAs). A
+            # file named by SSL_CERT_FILE is always read, unless it is this same bundle.
             return
         _load(context, **where)
 
     for cafile in SYSTEM_CA_FILES:
         if cafile and os.path.isfile(cafile):
-            add(cafile=cafile)
+            add(system=True, cafile=cafile)
             break
     for capath in SYSTEM_CA_DIRS:
         if capath and os.path.isdir(capath):

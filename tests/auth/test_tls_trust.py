@@ -137,6 +137,25 @@ def test_a_bundle_away_from_the_hashed_folder_is_still_read(
     sign_in_and_list(server, capsys)
 
 
+def test_ssl_cert_file_in_the_hashed_folder_is_read_whole(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    # A bundle of one's own dropped beside the system's (no hash link made for it) and
+    # named by SSL_CERT_FILE: only the distribution's own bundle is left to the links.
+    import certifi
+
+    server = serve(auto_approve_after=0)
+    system = hashed_folder(Path(certifi.where()), tmp_path / "certs")
+    own = tmp_path / "certs" / "corporate.pem"
+    shutil.copyfile(server.ca_bundle, own)
+    monkeypatch.setattr(tls, "SYSTEM_CA_FILES", (str(system),))
+    monkeypatch.setattr(tls, "SYSTEM_CA_DIRS", (str(tmp_path / "certs"),))
+    monkeypatch.setenv("SSL_CERT_FILE", str(own))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    assert tls.tls_context().cert_store_stats()["x509_ca"] == 1
+    sign_in_and_list(server, capsys)
+
+
 def test_without_the_ca_anywhere_the_sign_in_is_refused(
     serve: Serve, private_system_store: Path, capsys: Capture
 ) -> None:
