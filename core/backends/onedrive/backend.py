@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
-import httpx
-
 from core import errors
 from core.backend import (
     BackendContext,
@@ -30,6 +28,7 @@ from core.backends.onedrive.dlcache import DownloadUrls
 from core.backends.onedrive.download import read_stream
 from core.backends.onedrive.features import FeaturesMixin
 from core.backends.onedrive.graph import GraphClient
+from core.backends.onedrive.http import StackClient
 from core.backends.onedrive.items import (
     DOWNLOAD_URL,
     LISTED_PROPERTIES,
@@ -73,7 +72,7 @@ class OneDriveBackend(FeaturesMixin, TreeMixin, RecycleMixin, SharedMixin, OneDr
         options: Mapping[str, Any],
         tokens: TokenProvider,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: StackClient | None = None,
         pacer: Pacer | None = None,
         context: BackendContext | None = None,
     ) -> None:

@@ -118,7 +118,7 @@ class GraphClient:
         tokens: TokenProvider,
         *,
         remote: str = "",
-        http: httpx.AsyncClient | None = None,
+        http: StackClient | None = None,
         ca_bundle: str | None = None,
         user_agent: str | None = None,
         pacer: Pacer | None = None,
@@ -188,8 +188,7 @@ class GraphClient:
         target = self.url(url)
         attempts = self.pacer.max_attempts if retry else 1
         refreshed = False
-        timeout_ = httpx.Timeout(timeout) if timeout is not None else None
-        per_request = timeout_ or httpx.USE_CLIENT_DEFAULT
+        per_request = httpx.Timeout(timeout) if timeout is not None else None
         last_error: errors.SkypaneError | None = None
         attempt = 0
         while attempt < attempts:
@@ -207,21 +206,10 @@ class GraphClient:
                 body = jsonlib.dumps(json).encode()
                 hdrs["Content-Type"] = "application/json"
             try:
-                if isinstance(self.http, StackClient):
-                    request = self.http.direct_request(
-                        method, target, params=params, content=body, headers=hdrs, timeout=timeout_
-                    )
-                    response = await self.http.send_direct(request, stream=stream)
-                else:
-                    request = self.http.build_request(
-                        method,
-                        target,
-                        params=params,
-                        content=body,
-                        headers=hdrs,
-                        timeout=per_request,
-                    )
-                    response = await self.http.send(request, stream=stream)
+                request = self.http.direct_request(
+                    method, target, params=params, content=body, headers=hdrs, timeout=per_request
+                )
+                response = await self.http.send_direct(request, stream=stream)
             except httpx.TransportError as exc:
                 last_error = errors.TransientError(
                     "connection to OneDrive failed",
