@@ -421,3 +421,7 @@ async def test_requests_go_straight_to_the_stack_as_the_client_would_build_them(
     response = await graph.request("GET", "x", timeout=3.0)
     assert seen[-1].extensions["timeout"] == httpx.Timeout(3.0).as_dict()
     assert response.request is seen[-1] and response.is_closed
+    await graph.aclose()
+    with pytest.raises(RuntimeError, match="closed"):  # no new session behind a closed client
+        await graph.request("GET", "x")
+    assert len(seen) == 2

@@ -327,6 +327,8 @@ class StackClient(httpx.AsyncClient):
 
     async def send_direct(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         """``request`` through the transport; the body read unless ``stream``."""
+        if self.is_closed:  # as send: the stack would open a new session nobody closes
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         response = await self.stack.handle_async_request(request)
         response.request = request
         if not stream:
